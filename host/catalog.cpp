@@ -1,0 +1,82 @@
+#include "catalog.h"
+
+#include <boost/dll/shared_library.hpp>
+
+#include <algorithm>
+#include <filesystem>
+#include <map>
+
+namespace graft {
+
+const Plugin* Catalog::find(const std::string& id) const {
+  for (const auto& plugin : plugins)
+    if (plugin->id() == id) return plugin.get();
+  return nullptr;
+}
+
+Result<std::vector<std::string>> listPluginFiles(const std::string& dir) {
+  namespace fs = std::filesystem;
+  const std::string suffix = boost::dll::shared_library::suffix().string();
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec))
+    return Status(Code::kPlugin, "plugin directory " + dir +
+                                     ": not a directory (pass --plugins DIR, the directory of the built plugins)");
+  std::vector<std::string> files;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    if (it->path().extension() == suffix) files.push_back(it->path().string());
+  }
+  if (ec) return Status(Code::kPlugin, "plugin directory " + dir + ": " + ec.message());
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+Result<Catalog> loadCatalog(const std::string& plugin_dir, const std::string& manifest_path) {
+  auto manifest = readManifest(manifest_path);
+  if (!manifest.ok()) return manifest.status();
+  auto files = listPluginFiles(plugin_dir);
+  if (!files.ok()) return files.status();
+
+  std::vector<std::string> problems;
+  std::map<std::string, std::unique_ptr<Plugin>> by_id;
+  for (const auto& file : *files) {
+    auto plugin = Plugin::load(file);
+    if (!plugin.ok()) {
+      problems.push_back(plugin.status().message());
+      continue;
+    }
+    const std::string id = (*plugin)->id();
+    auto [it, inserted] = by_id.emplace(id, nullptr);
+    if (!inserted) {
+      problems.push_back("plugins " + it->second->path() + " and " + (*plugin)->path() +
+                         " both have id \"" + id + "\" (remove one of them)");
+      continue;
+    }
+    it->second = std::move(plugin).value();
+  }
+
+  Catalog catalog{std::move(manifest).value(), {}};
+  for (const auto& id : catalog.manifest.ids) {
+    auto it = by_id.find(id);
+    if (it == by_id.end()) {
+      // A plugin that failed to load may be this one; its own line says why.
+      problems.push_back("migration \"" + id + "\" is in " + manifest_path +
+                         " but no plugin in " + plugin_dir +
+                         " has that id (build it, or remove it from the manifest)");
+      continue;
+    }
+    catalog.plugins.push_back(std::move(it->second));
+    by_id.erase(it);
+  }
+  for (const auto& [id, plugin] : by_id) {
+    problems.push_back("plugin " + plugin->path() + " has id \"" + id + "\", which is not in " +
+                       manifest_path + " (add it to the manifest, or remove the file)");
+  }
+  if (!problems.empty()) {
+    std::string message;
+    for (const auto& line : problems) message += (message.empty() ? "" : "\n") + line;
+    return Status(Code::kPlugin, message);
+  }
+  return catalog;
+}
+
+}  // namespace graft

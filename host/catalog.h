@@ -1,0 +1,35 @@
+// catalog.h -- the migrations of a project: a manifest and a plugin directory.
+//
+// Every file in the directory with the platform's shared-library suffix is a
+// plugin. The manifest orders them. Any mismatch (an id with no plugin, a
+// plugin not in the manifest, two plugins with one id) and any plugin that
+// fails to load is an error, and all of them are reported together, one line
+// each, before anything runs.
+#ifndef GRAFT_HOST_CATALOG_H_
+#define GRAFT_HOST_CATALOG_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "manifest.h"
+#include "plugin.h"
+#include "status.h"
+
+namespace graft {
+
+struct Catalog {
+  Manifest manifest;
+  std::vector<std::unique_ptr<Plugin>> plugins;  // in manifest order
+
+  const Plugin* find(const std::string& id) const;
+};
+
+// Lists the plugin files in `dir`, sorted by name.
+Result<std::vector<std::string>> listPluginFiles(const std::string& dir);
+
+Result<Catalog> loadCatalog(const std::string& plugin_dir, const std::string& manifest_path);
+
+}  // namespace graft
+
+#endif  // GRAFT_HOST_CATALOG_H_

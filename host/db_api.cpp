@@ -1,0 +1,172 @@
+#include "db_api.h"
+
+#include <boost/json.hpp>
+
+#include <cstring>
+#include <exception>
+
+#include "patch.h"
+
+namespace graft {
+namespace {
+
+int32_t fail(char* err, size_t cap, const std::string& message) {
+  if (cap > 0) {
+    size_t n = message.size() < cap - 1 ? message.size() : cap - 1;
+    std::memcpy(err, message.data(), n);
+    err[n] = '\0';
+  }
+  return GRAFT_DB_ERROR;
+}
+
+std::string where(const char* table, int64_t id) {
+  return std::string(table) + "/" + std::to_string(id);
+}
+
+// Runs `body`, turning a Status or an exception into GRAFT_DB_ERROR and text:
+// nothing may unwind into plugin code.
+template <class F>
+int32_t guarded(char* err, size_t cap, const char* op, F&& body) noexcept {
+  try {
+    return body();
+  } catch (const std::exception& e) {
+    return fail(err, cap, std::string("ctx.db.") + op + ": " + e.what());
+  } catch (...) {
+    return fail(err, cap, std::string("ctx.db.") + op + ": unknown error");
+  }
+}
+
+Status writable(const char* table) { return checkTableName(table ? table : ""); }
+
+int32_t dbGet(graft_db* db, const char* table, int64_t id, const char** doc, size_t* len,
+              char* err, size_t cap) {
+  return guarded(err, cap, "get", [&]() -> int32_t {
+    DocApi* api = DocApi::from(db);
+    auto found = api->store().get(table, id);
+    if (!found.ok()) return fail(err, cap, "ctx.db.get " + where(table, id) + ": " + found.status().message());
+    if (!*found) return GRAFT_DB_NOT_FOUND;
+    api->out() = documentJson(**found);
+    *doc = api->out().data();
+    *len = api->out().size();
+    return GRAFT_DB_OK;
+  });
+}
+
+int32_t dbQuery(graft_db* db, const char* table, const char* spec_json, const char** docs,
+                size_t* len, char* err, size_t cap) {
+  return guarded(err, cap, "query", [&]() -> int32_t {
+    DocApi* api = DocApi::from(db);
+    boost::system::error_code ec;
+    boost::json::value spec_value = boost::json::parse(spec_json ? spec_json : "{}", ec);
+    if (ec || !spec_value.is_object())
+      return fail(err, cap, std::string("ctx.db.query ") + table + ": the query is not a JSON object");
+    QuerySpec spec;
+    for (const auto& [key, value] : spec_value.get_object()) {
+      if (key == "eq" && value.is_object()) {
+        for (const auto& [field, v] : value.get_object()) spec.equals.emplace_back(field, v);
+      } else if (key == "after" && value.is_int64()) {
+        spec.after_id = value.get_int64();
+      } else if (key == "limit" && value.is_int64()) {
+        spec.limit = value.get_int64();
+      } else {
+        return fail(err, cap, std::string("ctx.db.query ") + table + ": unknown or ill-typed key \"" +
+                                  std::string(key) + "\"");
+      }
+    }
+    std::vector<Document> found;
+    Status s = api->store().query(table, spec, &found);
+    if (!s.ok()) return fail(err, cap, std::string("ctx.db.query ") + table + ": " + s.message());
+    std::string& out = api->out();
+    out = "[";
+    for (size_t i = 0; i < found.size(); ++i) {
+      if (i) out += ',';
+      out += documentJson(found[i]);
+    }
+    out += ']';
+    *docs = out.data();
+    *len = out.size();
+    return GRAFT_DB_OK;
+  });
+}
+
+int32_t dbInsert(graft_db* db, const char* table, const char* doc_json, int64_t* new_id, char* err,
+                 size_t cap) {
+  return guarded(err, cap, "insert", [&]() -> int32_t {
+    DocApi* api = DocApi::from(db);
+    std::string context = std::string("ctx.db.insert ") + (table ? table : "") + ": ";
+    Status ok = writable(table);
+    if (!ok.ok()) return fail(err, cap, context + ok.message());
+    auto body = newBody(doc_json ? doc_json : "");
+    if (!body.ok()) return fail(err, cap, context + body.status().message());
+    auto id = api->store().insert(table, *body);
+    if (!id.ok()) return fail(err, cap, context + id.status().message());
+    *new_id = *id;
+    ++api->counts().inserts;
+    return GRAFT_DB_OK;
+  });
+}
+
+int32_t dbPatch(graft_db* db, const char* table, int64_t id, const char* patch_json, char* err,
+                size_t cap) {
+  return guarded(err, cap, "patch", [&]() -> int32_t {
+    DocApi* api = DocApi::from(db);
+    std::string context = "ctx.db.patch " + where(table ? table : "", id) + ": ";
+    Status ok = writable(table);
+    if (!ok.ok()) return fail(err, cap, context + ok.message());
+    auto current = api->store().get(table, id);
+    if (!current.ok()) return fail(err, cap, context + current.status().message());
+    if (!*current) return fail(err, cap, context + "no such document");
+    auto patched = applyPatch((*current)->body, patch_json ? patch_json : "");
+    if (!patched.ok()) return fail(err, cap, context + patched.status().message());
+    if (patched->changed) {
+      auto updated = api->store().update(table, id, patched->body);
+      if (!updated.ok()) return fail(err, cap, context + updated.status().message());
+      ++api->counts().patches;
+    }
+    return GRAFT_DB_OK;
+  });
+}
+
+int32_t dbReplace(graft_db* db, const char* table, int64_t id, const char* doc_json, char* err,
+                  size_t cap) {
+  return guarded(err, cap, "replace", [&]() -> int32_t {
+    DocApi* api = DocApi::from(db);
+    std::string context = "ctx.db.replace " + where(table ? table : "", id) + ": ";
+    Status ok = writable(table);
+    if (!ok.ok()) return fail(err, cap, context + ok.message());
+    auto current = api->store().get(table, id);
+    if (!current.ok()) return fail(err, cap, context + current.status().message());
+    if (!*current) return fail(err, cap, context + "no such document");
+    auto body = newBody(doc_json ? doc_json : "", id, (*current)->creation_time);
+    if (!body.ok()) return fail(err, cap, context + body.status().message());
+    auto updated = api->store().update(table, id, *body);
+    if (!updated.ok()) return fail(err, cap, context + updated.status().message());
+    ++api->counts().replaces;
+    return GRAFT_DB_OK;
+  });
+}
+
+int32_t dbRemove(graft_db* db, const char* table, int64_t id, char* err, size_t cap) {
+  return guarded(err, cap, "delete", [&]() -> int32_t {
+    DocApi* api = DocApi::from(db);
+    std::string context = "ctx.db.delete " + where(table ? table : "", id) + ": ";
+    Status ok = writable(table);
+    if (!ok.ok()) return fail(err, cap, context + ok.message());
+    auto removed = api->store().remove(table, id);
+    if (!removed.ok()) return fail(err, cap, context + removed.status().message());
+    if (!*removed) return GRAFT_DB_NOT_FOUND;
+    ++api->counts().deletes;
+    return GRAFT_DB_OK;
+  });
+}
+
+}  // namespace
+
+const graft_db_api* DocApi::table() {
+  static const graft_db_api kTable = {sizeof(graft_db_api), &dbGet,     &dbQuery,
+                                      &dbInsert,            &dbPatch,   &dbReplace,
+                                      &dbRemove};
+  return &kTable;
+}
+
+}  // namespace graft

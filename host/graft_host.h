@@ -1,0 +1,70 @@
+// graft_host.h -- the host library an application embeds.
+//
+//   graft::HostOptions options{.db_path = "app.db", .plugin_dir = "migrations"};
+//   auto host = graft::Host::open(options);
+//   if (!host.ok()) { log(host.status().message()); ... }
+//   graft::RunReport report;
+//   graft::Status s = (*host)->up({}, &report);   // all pending, in order
+//
+// The `graft` command is a thin layer over this class.
+#ifndef GRAFT_HOST_GRAFT_HOST_H_
+#define GRAFT_HOST_GRAFT_HOST_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "catalog.h"
+#include "runner.h"
+#include "status.h"
+#include "store.h"
+
+namespace graft {
+
+struct HostOptions {
+  std::string db_path = "graft.db";
+  std::string plugin_dir = "plugins";
+  std::string manifest_path;  // "": <plugin_dir>/manifest.json
+  bool read_only = false;     // status only: open the store without writing
+};
+
+struct MigrationStatus {
+  std::string id;
+  std::string description;
+  std::string state;  // pending, running, completed, failed, canceled, missing
+  int64_t processed = 0;
+  int64_t changed = 0;
+  int64_t cursor = 0;
+  std::string checksum;  // recorded SHA-256 of the plugin file, "" if never run
+  std::string file_checksum;  // SHA-256 of the plugin file now, "" if missing
+  std::string updated_at;
+  std::string error;
+};
+
+class Host {
+ public:
+  // Opens the store and loads every plugin of the manifest. Errors name the
+  // file and the stage (see Plugin::load, loadCatalog, SqliteStore::open).
+  static Result<std::unique_ptr<Host>> open(const HostOptions& options);
+
+  // Runs pending migrations (all, or options.only). See Runner::up.
+  Status up(const RunOptions& options, RunReport* report);
+
+  // One row per manifest entry, in manifest order, then one per migration
+  // recorded in the store but gone from the manifest ("missing").
+  Result<std::vector<MigrationStatus>> status();
+
+  Store& store() { return *store_; }
+  const Catalog& catalog() const { return catalog_; }
+
+ private:
+  Host(std::unique_ptr<Store> store, Catalog catalog)
+      : store_(std::move(store)), catalog_(std::move(catalog)) {}
+
+  std::unique_ptr<Store> store_;
+  Catalog catalog_;
+};
+
+}  // namespace graft
+
+#endif  // GRAFT_HOST_GRAFT_HOST_H_

@@ -1,0 +1,54 @@
+#include "jsonl.h"
+
+#include "json_text.h"
+#include "patch.h"
+
+namespace graft {
+
+Status importJsonLines(Store& store, const std::string& table, std::istream& in,
+                       const std::string& source, int64_t* imported) {
+  *imported = 0;
+  GRAFT_RETURN_IF_ERROR(checkTableName(table).prefixed("import"));
+  GRAFT_RETURN_IF_ERROR(store.begin());
+  auto fail = [&](Status s) {
+    (void)store.rollback();
+    *imported = 0;
+    return s.prefixed("import");
+  };
+  Status created = store.createTable(table);
+  if (!created.ok()) return fail(created);
+  std::string line;
+  int64_t number = 0;
+  while (std::getline(in, line)) {
+    ++number;
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    const std::string where = source + ":" + std::to_string(number);
+    auto parsed = parseJson(line, where);
+    if (!parsed.ok()) return fail(parsed.status());
+    if (!parsed->is_object())
+      return fail(Status(Code::kBadInput, where + ": not a JSON object (each line is one document)"));
+    auto body = newBody(line);
+    if (!body.ok())
+      return fail(Status(Code::kBadInput, where + ": " + body.status().message() +
+                                              " (remove _id and _creationTime from the input)"));
+    auto id = store.insert(table, *body);
+    if (!id.ok()) return fail(id.status());
+    ++*imported;
+  }
+  if (in.bad()) return fail(Status(Code::kBadInput, source + ": read error"));
+  Status committed = store.commit();
+  if (!committed.ok()) return fail(committed);
+  return Status::Ok();
+}
+
+Status exportJsonLines(Store& store, const std::string& table, std::ostream& out) {
+  Status s = store.forEach(table, [&](const Document& doc) {
+    out << documentJson(doc) << '\n';
+    return static_cast<bool>(out);
+  });
+  if (!s.ok()) return s.prefixed("export");
+  if (!out) return Status(Code::kBadInput, "export: could not write to standard output");
+  return Status::Ok();
+}
+
+}  // namespace graft

@@ -1,0 +1,71 @@
+#include "manifest.h"
+
+#include <boost/json.hpp>
+
+#include <unordered_map>
+
+#include "json_text.h"
+
+namespace graft {
+
+bool isValidMigrationId(std::string_view id) {
+  if (id.empty() || id.size() > 128) return false;
+  for (char c : id) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '_' || c == '-' || c == '.';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+Result<Manifest> parseManifest(std::string_view text, const std::string& path) {
+  auto parsed = parseJson(text, path);
+  if (!parsed.ok()) return parsed.status();
+  auto bad = [&](const std::string& why) {
+    return Status(Code::kBadInput, path + ": " + why);
+  };
+  const boost::json::object* root = parsed->if_object();
+  if (!root) return bad("a manifest is a JSON object {\"graft_manifest\": 1, \"migrations\": [...]}");
+  for (const auto& [key, value] : *root) {
+    if (key != "graft_manifest" && key != "migrations")
+      return bad("unknown key \"" + std::string(key) +
+                 "\" (a manifest has only \"graft_manifest\" and \"migrations\")");
+  }
+  const auto* version = root->if_contains("graft_manifest");
+  if (!version || !version->is_int64())
+    return bad("missing \"graft_manifest\": 1 (the manifest format version)");
+  if (version->as_int64() != 1)
+    return bad("manifest format " + std::to_string(version->as_int64()) +
+               " is not supported; this graft reads format 1");
+  const auto* list = root->if_contains("migrations");
+  if (!list || !list->is_array()) return bad("\"migrations\" must be an array of migration ids");
+
+  Manifest manifest{path, {}};
+  std::unordered_map<std::string, size_t> seen;
+  size_t index = 0;
+  for (const auto& entry : list->as_array()) {
+    ++index;
+    if (!entry.is_string())
+      return bad("migrations[" + std::to_string(index - 1) + "] is not a string");
+    std::string id(entry.as_string());
+    if (!isValidMigrationId(id))
+      return bad("migrations[" + std::to_string(index - 1) + "]: \"" + id +
+                 "\" is not a valid id (letters, digits, '_', '-', '.'; at most 128)");
+    auto [it, inserted] = seen.emplace(id, index - 1);
+    if (!inserted)
+      return bad("duplicate id \"" + id + "\" at migrations[" + std::to_string(it->second) +
+                 "] and migrations[" + std::to_string(index - 1) + "]");
+    manifest.ids.push_back(std::move(id));
+  }
+  return manifest;
+}
+
+Result<Manifest> readManifest(const std::string& path) {
+  auto text = readFile(path);
+  if (!text.ok()) return text.status().prefixed("read manifest");
+  auto manifest = parseManifest(*text, path);
+  if (!manifest.ok()) return manifest.status().prefixed("read manifest");
+  return manifest;
+}
+
+}  // namespace graft

@@ -1,0 +1,98 @@
+#include "plugin.h"
+
+#if !defined(_WIN32)
+#include <dlfcn.h>
+#endif
+
+#include <filesystem>
+
+#include "json_text.h"
+#include "manifest.h"
+#include "sha256.h"
+
+namespace graft {
+namespace {
+
+std::string abiText(uint32_t version) {
+  return std::to_string(version >> 16) + "." + std::to_string(version & 0xffff);
+}
+
+// Boost.DLL reports a failed dlopen as a generic error code; the loader's own
+// text ("wrong ELF class", "undefined symbol: x") is what tells a user why.
+std::string loaderReason(const boost::dll::fs::error_code& ec) {
+#if !defined(_WIN32)
+  if (const char* reason = dlerror()) return reason;
+#endif
+  return ec.message();
+}
+
+bool checkStep(const graft_step* step, const char* name, std::string* why) {
+  if (step->struct_size < sizeof(graft_step)) {
+    *why = std::string(name) + " step is smaller than this host's graft_step";
+    return false;
+  }
+  if (!step->table || !*step->table) {
+    *why = std::string(name) + " step has no table";
+    return false;
+  }
+  if (!step->migrate_one) {
+    *why = std::string(name) + " step has no migrateOne";
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Plugin>> Plugin::load(const std::string& given_path) {
+  std::error_code fs_ec;
+  std::filesystem::path absolute = std::filesystem::absolute(given_path, fs_ec);
+  const std::string path = fs_ec ? given_path : absolute.lexically_normal().string();
+  auto fail = [&](const std::string& stage, const std::string& reason) {
+    return Status(Code::kPlugin, "plugin " + path + ": " + stage + ": " + reason);
+  };
+
+  std::unique_ptr<Plugin> plugin(new Plugin);
+  plugin->path_ = path;
+  auto bytes = readFile(path);
+  if (!bytes.ok()) return fail("open", bytes.status().message());
+  plugin->sha256_ = sha256Hex(*bytes);
+
+  boost::dll::fs::error_code ec;
+  plugin->library_.load(path, boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local,
+                        ec);
+  if (ec) {
+    return fail("load", loaderReason(ec) +
+                            " (is it a shared library built for this machine with graft_add_migration?)");
+  }
+  if (!plugin->library_.has(GRAFT_ENTRY_SYMBOL)) {
+    return fail("entry point", std::string("no symbol ") + GRAFT_ENTRY_SYMBOL +
+                                   " (export the migration with GRAFT_EXPORT_MIGRATION)");
+  }
+  auto entry = plugin->library_.get<const graft_plugin*()>(GRAFT_ENTRY_SYMBOL);
+  const graft_plugin* p = entry();
+  if (!p) return fail("entry point", std::string(GRAFT_ENTRY_SYMBOL) + " returned NULL");
+  if ((p->abi_version >> 16) != GRAFT_ABI_MAJOR) {
+    return fail("ABI", "built for graft ABI " + abiText(p->abi_version) + ", this host speaks " +
+                           abiText(GRAFT_ABI_VERSION) +
+                           " (rebuild the plugin against this host's SDK)");
+  }
+  std::string why;
+  if (p->struct_size < sizeof(graft_plugin)) {
+    why = "graft_plugin is " + std::to_string(p->struct_size) + " bytes, expected at least " +
+          std::to_string(sizeof(graft_plugin));
+  } else if (!p->id || !isValidMigrationId(p->id)) {
+    why = std::string("id \"") + (p->id ? p->id : "(null)") +
+          "\" is not valid (letters, digits, '_', '-', '.'; at most 128)";
+  } else if (!p->description) {
+    why = "description is NULL";
+  } else if (!p->up) {
+    why = "no up step";
+  } else if (checkStep(p->up, "up", &why) && (!p->down || checkStep(p->down, "down", &why))) {
+    plugin->plugin_ = p;
+    return plugin;
+  }
+  return fail("metadata", why);
+}
+
+}  // namespace graft

@@ -1,0 +1,48 @@
+// plugin.h -- loads one migration plugin and checks it before use.
+//
+// Stages, in order, each named in error messages: open (read the file),
+// load (dlopen with RTLD_NOW, so an unresolved symbol fails here and not in
+// the middle of a migration), entry point (graft_plugin_entry), ABI (major
+// version equal to this host's, checked before any other field is read),
+// metadata (id, tables and functions present and well formed).
+#ifndef GRAFT_HOST_PLUGIN_H_
+#define GRAFT_HOST_PLUGIN_H_
+
+#include <graft/graft.h>
+
+#include <boost/dll/shared_library.hpp>
+
+#include <memory>
+#include <string>
+
+#include "status.h"
+
+namespace graft {
+
+class Plugin {
+ public:
+  // Loads the plugin at `path` (made absolute). Errors are kPlugin and read
+  // "plugin <path>: <stage>: <reason> (<hint>)".
+  static Result<std::unique_ptr<Plugin>> load(const std::string& path);
+
+  const std::string& path() const { return path_; }
+  // SHA-256 of the file's bytes, lowercase hex.
+  const std::string& sha256() const { return sha256_; }
+  std::string id() const { return plugin_->id; }
+  std::string description() const { return plugin_->description; }
+  const graft_step& up() const { return *plugin_->up; }
+  // nullptr when the migration has no down step.
+  const graft_step* down() const { return plugin_->down; }
+
+ private:
+  Plugin() = default;
+
+  std::string path_;
+  std::string sha256_;
+  boost::dll::shared_library library_;
+  const graft_plugin* plugin_ = nullptr;
+};
+
+}  // namespace graft
+
+#endif  // GRAFT_HOST_PLUGIN_H_

@@ -1,0 +1,520 @@
+#include "sqlite_store.h"
+
+#include <sqlite3.h>
+
+#include <boost/json/serialize.hpp>
+
+#include <filesystem>
+
+namespace graft {
+namespace {
+
+constexpr int kFormatVersion = 1;
+
+std::string quoted(std::string_view table) {
+  // checkTableName() admits only [A-Za-z0-9_], so quoting never needs escaping.
+  return "\"" + std::string(table) + "\"";
+}
+
+std::string columnText(sqlite3_stmt* stmt, int i) {
+  const unsigned char* text = sqlite3_column_text(stmt, i);
+  return text ? std::string(reinterpret_cast<const char*>(text),
+                            static_cast<size_t>(sqlite3_column_bytes(stmt, i)))
+              : std::string();
+}
+
+void bindText(sqlite3_stmt* stmt, int i, std::string_view text) {
+  sqlite3_bind_text(stmt, i, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
+}
+
+void bindOptionalText(sqlite3_stmt* stmt, int i, const std::string& text) {
+  if (text.empty()) {
+    sqlite3_bind_null(stmt, i);
+  } else {
+    bindText(stmt, i, text);
+  }
+}
+
+// Binds one JSON scalar so that `json_extract(body, path) = ?` compares like
+// with like; the JSON type itself is compared separately.
+void bindJsonScalar(sqlite3_stmt* stmt, int i, const boost::json::value& v) {
+  switch (v.kind()) {
+    case boost::json::kind::string:
+      bindText(stmt, i, v.get_string());
+      break;
+    case boost::json::kind::int64:
+      sqlite3_bind_int64(stmt, i, v.get_int64());
+      break;
+    case boost::json::kind::uint64:
+      sqlite3_bind_double(stmt, i, static_cast<double>(v.get_uint64()));
+      break;
+    case boost::json::kind::double_:
+      sqlite3_bind_double(stmt, i, v.get_double());
+      break;
+    default:
+      bindText(stmt, i, boost::json::serialize(v));
+      break;
+  }
+}
+
+const char* jsonTypeName(const boost::json::value& v) {
+  switch (v.kind()) {
+    case boost::json::kind::null: return "null";
+    case boost::json::kind::bool_: return v.get_bool() ? "true" : "false";
+    case boost::json::kind::int64: return "integer";
+    case boost::json::kind::uint64: return "integer";
+    case boost::json::kind::double_: return "real";
+    case boost::json::kind::string: return "text";
+    case boost::json::kind::array: return "array";
+    case boost::json::kind::object: return "object";
+  }
+  return "null";
+}
+
+// Resets a statement when it leaves scope: a statement left on a row keeps
+// its read transaction open, which would pin the WAL and block checkpoints.
+struct ResetOnExit {
+  sqlite3_stmt* stmt;
+  ~ResetOnExit() { sqlite3_reset(stmt); }
+};
+
+}  // namespace
+
+Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path,
+                                                       const SqliteOptions& options) {
+  std::error_code ec;
+  if (!options.create && !std::filesystem::exists(path, ec)) {
+    return Status(Code::kStore, "database " + path +
+                                    ": does not exist (check --db, or create it with graft import)");
+  }
+  int flags = options.read_only ? SQLITE_OPEN_READONLY
+                                : (SQLITE_OPEN_READWRITE | (options.create ? SQLITE_OPEN_CREATE : 0));
+  sqlite3* db = nullptr;
+  int rc = sqlite3_open_v2(path.c_str(), &db, flags | SQLITE_OPEN_NOMUTEX, nullptr);
+  std::unique_ptr<SqliteStore> store(new SqliteStore(path, db));
+  if (rc != SQLITE_OK) return store->error(rc, "open");
+  sqlite3_extended_result_codes(db, 1);
+  GRAFT_RETURN_IF_ERROR(store->initialize(options));
+  return store;
+}
+
+SqliteStore::~SqliteStore() {
+  for (auto& [sql, stmt] : statements_) sqlite3_finalize(stmt);
+  sqlite3_close_v2(db_);
+}
+
+Status SqliteStore::error(int rc, const std::string& what) const {
+  std::string message = "database " + path_ + ": " + what + ": " +
+                        (db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc));
+  switch (rc & 0xff) {
+    case SQLITE_FULL:
+      message += " (the disk or the database is full: free space, then run the command again; "
+                 "nothing of the failed transaction was written)";
+      break;
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      message += " (another process held the database past the busy timeout: retry when it is done)";
+      break;
+    case SQLITE_READONLY:
+      message += " (the file or its directory is read-only: check permissions)";
+      break;
+    case SQLITE_NOTADB:
+      message += " (the file is not a SQLite database: check --db)";
+      break;
+    case SQLITE_CANTOPEN:
+      message += " (check the path and permissions of the file and its directory)";
+      break;
+    case SQLITE_CORRUPT:
+      message += " (the file is damaged: restore it from a backup)";
+      break;
+    default:
+      break;
+  }
+  return Status(Code::kStore, message);
+}
+
+Status SqliteStore::exec(const char* sql, const char* what) {
+  int rc = sqlite3_exec(db_, sql, nullptr, nullptr, nullptr);
+  return rc == SQLITE_OK ? Status::Ok() : error(rc, what);
+}
+
+Status SqliteStore::initialize(const SqliteOptions& options) {
+  sqlite3_busy_timeout(db_, options.busy_timeout_ms);
+  // Reading the schema is the first access to the file: a file that is not
+  // SQLite fails here, with SQLITE_NOTADB.
+  auto has_meta = hasTable("graft_meta");
+  if (!has_meta.ok()) return has_meta.status();
+  if (*has_meta) {
+    auto stmt = prepare("SELECT value FROM graft_meta WHERE key = 'format'", "read format");
+    if (!stmt.ok()) return stmt.status();
+    ResetOnExit reset{*stmt};
+    if (sqlite3_step(*stmt) == SQLITE_ROW) {
+      int format = sqlite3_column_int(*stmt, 0);
+      if (format > kFormatVersion)
+        return Status(Code::kStore, "database " + path_ + ": store format " +
+                                        std::to_string(format) + " is newer than this graft (" +
+                                        std::to_string(kFormatVersion) + "): upgrade graft");
+    }
+  }
+  if (options.read_only) {
+    auto has_state = hasTable("migration_state");
+    if (!has_state.ok()) return has_state.status();
+    has_state_tables_ = *has_state;
+    return Status::Ok();
+  }
+  // WAL lets readers and one writer work at once: the application keeps
+  // using the file while a migration writes. FULL sync: a committed batch
+  // (documents plus cursor) survives power loss, not only a crash.
+  GRAFT_RETURN_IF_ERROR(exec("PRAGMA journal_mode=WAL", "enable WAL"));
+  GRAFT_RETURN_IF_ERROR(exec("PRAGMA synchronous=FULL", "set synchronous"));
+  GRAFT_RETURN_IF_ERROR(exec(
+      "CREATE TABLE IF NOT EXISTS graft_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+      "INSERT OR IGNORE INTO graft_meta (key, value) VALUES ('format', '1');"
+      "CREATE TABLE IF NOT EXISTS migration_state ("
+      "  id TEXT PRIMARY KEY, checksum TEXT NOT NULL, status TEXT NOT NULL,"
+      "  direction TEXT NOT NULL DEFAULT 'up', cursor INTEGER NOT NULL DEFAULT 0,"
+      "  processed INTEGER NOT NULL DEFAULT 0, changed INTEGER NOT NULL DEFAULT 0,"
+      "  started_at TEXT, updated_at TEXT, completed_at TEXT, error TEXT,"
+      "  error_doc_id INTEGER, run_id TEXT);"
+      "CREATE TABLE IF NOT EXISTS migration_run ("
+      "  run_id TEXT PRIMARY KEY, status TEXT NOT NULL, command TEXT NOT NULL,"
+      "  started_at TEXT NOT NULL, ended_at TEXT, migrations INTEGER NOT NULL DEFAULT 0,"
+      "  processed INTEGER NOT NULL DEFAULT 0, changed INTEGER NOT NULL DEFAULT 0,"
+      "  error TEXT, host TEXT, pid INTEGER);",
+      "create graft tables"));
+  has_state_tables_ = true;
+  return Status::Ok();
+}
+
+Result<sqlite3_stmt*> SqliteStore::prepare(const std::string& sql, const char* what) {
+  auto it = statements_.find(sql);
+  if (it != statements_.end()) {
+    sqlite3_reset(it->second);
+    sqlite3_clear_bindings(it->second);
+    return it->second;
+  }
+  sqlite3_stmt* stmt = nullptr;
+  int rc = sqlite3_prepare_v3(db_, sql.c_str(), -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
+  if (rc != SQLITE_OK) return error(rc, what);
+  statements_.emplace(sql, stmt);
+  return stmt;
+}
+
+Status SqliteStore::begin() { return exec("BEGIN IMMEDIATE", "begin transaction"); }
+Status SqliteStore::commit() { return exec("COMMIT", "commit"); }
+Status SqliteStore::rollback() {
+  // After some errors (SQLITE_FULL among them) SQLite has already rolled the
+  // transaction back; a second rollback would only fail.
+  if (sqlite3_get_autocommit(db_)) return Status::Ok();
+  return exec("ROLLBACK", "rollback");
+}
+
+Result<std::vector<std::string>> SqliteStore::tables() {
+  auto stmt = prepare(
+      "SELECT name FROM sqlite_master WHERE type = 'table' AND EXISTS "
+      "(SELECT 1 FROM pragma_table_info(name) WHERE name = 'body') ORDER BY name",
+      "list tables");
+  if (!stmt.ok()) return stmt.status();
+  std::vector<std::string> names;
+  int rc;
+  while ((rc = sqlite3_step(*stmt)) == SQLITE_ROW) {
+    std::string name = columnText(*stmt, 0);
+    if (!isReservedTable(name)) names.push_back(std::move(name));
+  }
+  if (rc != SQLITE_DONE) return error(rc, "list tables");
+  return names;
+}
+
+Result<bool> SqliteStore::hasTable(std::string_view table) {
+  if (known_tables_.count(table)) return true;
+  auto stmt = prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", "read schema");
+  if (!stmt.ok()) return stmt.status();
+  ResetOnExit reset{*stmt};
+  bindText(*stmt, 1, table);
+  int rc = sqlite3_step(*stmt);
+  if (rc == SQLITE_ROW) {
+    known_tables_.emplace(table);
+    return true;
+  }
+  if (rc != SQLITE_DONE) return error(rc, "read schema");
+  return false;
+}
+
+Status SqliteStore::needTable(std::string_view table) {
+  GRAFT_RETURN_IF_ERROR(checkTableName(table));
+  auto exists = hasTable(table);
+  if (!exists.ok()) return exists.status();
+  if (!*exists)
+    return Status(Code::kBadInput, "table \"" + std::string(table) + "\" does not exist in " + path_);
+  return Status::Ok();
+}
+
+Status SqliteStore::createTable(std::string_view table) {
+  GRAFT_RETURN_IF_ERROR(checkTableName(table));
+  auto exists = hasTable(table);
+  if (!exists.ok()) return exists.status();
+  if (*exists) return Status::Ok();
+  const std::string sql =
+      "CREATE TABLE " + quoted(table) +
+      " (_id INTEGER PRIMARY KEY AUTOINCREMENT,"
+      " _creationTime REAL NOT NULL DEFAULT ((julianday('now') - 2440587.5) * 86400000.0),"
+      " body TEXT NOT NULL CHECK (json_valid(body) AND json_type(body) = 'object'"
+      " AND json_type(body, '$._id') IS NULL AND json_type(body, '$._creationTime') IS NULL))";
+  return exec(sql.c_str(), ("create table " + std::string(table)).c_str());
+}
+
+Result<int64_t> SqliteStore::count(std::string_view table, int64_t after_id) {
+  GRAFT_RETURN_IF_ERROR(needTable(table));
+  auto stmt = prepare("SELECT count(*) FROM " + quoted(table) + " WHERE _id > ?", "count");
+  if (!stmt.ok()) return stmt.status();
+  ResetOnExit reset{*stmt};
+  sqlite3_bind_int64(*stmt, 1, after_id);
+  int rc = sqlite3_step(*stmt);
+  if (rc != SQLITE_ROW) return error(rc, "count " + std::string(table));
+  return static_cast<int64_t>(sqlite3_column_int64(*stmt, 0));
+}
+
+Status SqliteStore::readDocuments(sqlite3_stmt* stmt, std::vector<Document>* out, const char* what) {
+  int rc;
+  while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+    out->push_back(Document{sqlite3_column_int64(stmt, 0), sqlite3_column_double(stmt, 1),
+                            columnText(stmt, 2)});
+  }
+  return rc == SQLITE_DONE ? Status::Ok() : error(rc, what);
+}
+
+Status SqliteStore::scan(std::string_view table, int64_t after_id, int64_t limit,
+                         std::vector<Document>* out) {
+  GRAFT_RETURN_IF_ERROR(needTable(table));
+  auto stmt = prepare("SELECT _id, _creationTime, body FROM " + quoted(table) +
+                          " WHERE _id > ? ORDER BY _id LIMIT ?",
+                      "read documents");
+  if (!stmt.ok()) return stmt.status();
+  sqlite3_bind_int64(*stmt, 1, after_id);
+  sqlite3_bind_int64(*stmt, 2, limit);
+  return readDocuments(*stmt, out, "read documents");
+}
+
+Status SqliteStore::forEach(std::string_view table,
+                            const std::function<bool(const Document&)>& fn) {
+  GRAFT_RETURN_IF_ERROR(needTable(table));
+  auto stmt = prepare("SELECT _id, _creationTime, body FROM " + quoted(table) + " ORDER BY _id",
+                      "read documents");
+  if (!stmt.ok()) return stmt.status();
+  ResetOnExit reset{*stmt};
+  int rc;
+  while ((rc = sqlite3_step(*stmt)) == SQLITE_ROW) {
+    Document doc{sqlite3_column_int64(*stmt, 0), sqlite3_column_double(*stmt, 1),
+                 columnText(*stmt, 2)};
+    if (!fn(doc)) break;
+  }
+  return rc == SQLITE_DONE || rc == SQLITE_ROW ? Status::Ok() : error(rc, "read documents");
+}
+
+Result<std::optional<Document>> SqliteStore::get(std::string_view table, int64_t id) {
+  GRAFT_RETURN_IF_ERROR(checkTableName(table));
+  auto exists = hasTable(table);
+  if (!exists.ok()) return exists.status();
+  if (!*exists) return std::optional<Document>();
+  auto stmt = prepare("SELECT _id, _creationTime, body FROM " + quoted(table) + " WHERE _id = ?",
+                      "read document");
+  if (!stmt.ok()) return stmt.status();
+  sqlite3_bind_int64(*stmt, 1, id);
+  std::vector<Document> docs;
+  GRAFT_RETURN_IF_ERROR(readDocuments(*stmt, &docs, "read document"));
+  if (docs.empty()) return std::optional<Document>();
+  return std::optional<Document>(std::move(docs.front()));
+}
+
+Status SqliteStore::query(std::string_view table, const QuerySpec& spec,
+                          std::vector<Document>* out) {
+  GRAFT_RETURN_IF_ERROR(checkTableName(table));
+  auto exists = hasTable(table);
+  if (!exists.ok()) return exists.status();
+  if (!*exists) return Status::Ok();
+  std::string sql = "SELECT _id, _creationTime, body FROM " + quoted(table) + " WHERE _id > ?";
+  for (const auto& [field, value] : spec.equals) {
+    if (field.find('"') != std::string::npos || field.find('\\') != std::string::npos)
+      return Status(Code::kBadInput, "query on " + std::string(table) + ": field name \"" + field +
+                                         "\" may not contain quotes or backslashes");
+    const std::string path = "'$.\"" + field + "\"'";
+    sql += " AND json_type(body, " + path + ") = ?";
+    bool scalar_type_says_all = value.is_null() || value.is_bool();
+    if (!scalar_type_says_all) {
+      sql += value.is_structured() ? " AND json(json_extract(body, " + path + ")) = json(?)"
+                                   : " AND json_extract(body, " + path + ") = ?";
+    }
+  }
+  sql += " ORDER BY _id LIMIT ?";
+  auto stmt = prepare(sql, "query");
+  if (!stmt.ok()) return stmt.status();
+  int i = 1;
+  sqlite3_bind_int64(*stmt, i++, spec.after_id.value_or(0));
+  for (const auto& [field, value] : spec.equals) {
+    sqlite3_bind_text(*stmt, i++, jsonTypeName(value), -1, SQLITE_STATIC);
+    if (!value.is_null() && !value.is_bool()) bindJsonScalar(*stmt, i++, value);
+  }
+  sqlite3_bind_int64(*stmt, i, spec.limit);
+  return readDocuments(*stmt, out, "query");
+}
+
+Result<int64_t> SqliteStore::insert(std::string_view table, std::string_view body) {
+  GRAFT_RETURN_IF_ERROR(createTable(table));
+  auto stmt = prepare("INSERT INTO " + quoted(table) + " (body) VALUES (?)", "insert");
+  if (!stmt.ok()) return stmt.status();
+  bindText(*stmt, 1, body);
+  int rc = sqlite3_step(*stmt);
+  if (rc != SQLITE_DONE) return error(rc, "insert into " + std::string(table));
+  return static_cast<int64_t>(sqlite3_last_insert_rowid(db_));
+}
+
+Result<bool> SqliteStore::update(std::string_view table, int64_t id, std::string_view body) {
+  GRAFT_RETURN_IF_ERROR(needTable(table));
+  auto stmt = prepare("UPDATE " + quoted(table) + " SET body = ? WHERE _id = ?", "update");
+  if (!stmt.ok()) return stmt.status();
+  bindText(*stmt, 1, body);
+  sqlite3_bind_int64(*stmt, 2, id);
+  int rc = sqlite3_step(*stmt);
+  if (rc != SQLITE_DONE)
+    return error(rc, "update " + std::string(table) + "/" + std::to_string(id));
+  return sqlite3_changes(db_) == 1;
+}
+
+Result<bool> SqliteStore::remove(std::string_view table, int64_t id) {
+  GRAFT_RETURN_IF_ERROR(checkTableName(table));
+  auto exists = hasTable(table);
+  if (!exists.ok()) return exists.status();
+  if (!*exists) return false;
+  auto stmt = prepare("DELETE FROM " + quoted(table) + " WHERE _id = ?", "delete");
+  if (!stmt.ok()) return stmt.status();
+  sqlite3_bind_int64(*stmt, 1, id);
+  int rc = sqlite3_step(*stmt);
+  if (rc != SQLITE_DONE)
+    return error(rc, "delete " + std::string(table) + "/" + std::to_string(id));
+  return sqlite3_changes(db_) == 1;
+}
+
+namespace {
+
+constexpr const char* kStateColumns =
+    "id, checksum, status, direction, cursor, processed, changed, started_at, updated_at,"
+    " completed_at, error, error_doc_id, run_id";
+
+MigrationState readState(sqlite3_stmt* stmt) {
+  MigrationState s;
+  s.id = columnText(stmt, 0);
+  s.checksum = columnText(stmt, 1);
+  s.status = columnText(stmt, 2);
+  s.direction = columnText(stmt, 3);
+  s.cursor = sqlite3_column_int64(stmt, 4);
+  s.processed = sqlite3_column_int64(stmt, 5);
+  s.changed = sqlite3_column_int64(stmt, 6);
+  s.started_at = columnText(stmt, 7);
+  s.updated_at = columnText(stmt, 8);
+  s.completed_at = columnText(stmt, 9);
+  s.error = columnText(stmt, 10);
+  if (sqlite3_column_type(stmt, 11) != SQLITE_NULL) s.error_doc_id = sqlite3_column_int64(stmt, 11);
+  s.run_id = columnText(stmt, 12);
+  return s;
+}
+
+}  // namespace
+
+Result<std::optional<MigrationState>> SqliteStore::loadState(std::string_view id) {
+  if (!has_state_tables_) return std::optional<MigrationState>();
+  auto stmt = prepare(std::string("SELECT ") + kStateColumns + " FROM migration_state WHERE id = ?",
+                      "read migration_state");
+  if (!stmt.ok()) return stmt.status();
+  ResetOnExit reset{*stmt};
+  bindText(*stmt, 1, id);
+  int rc = sqlite3_step(*stmt);
+  if (rc == SQLITE_ROW) return std::optional<MigrationState>(readState(*stmt));
+  if (rc != SQLITE_DONE) return error(rc, "read migration_state");
+  return std::optional<MigrationState>();
+}
+
+Result<std::vector<MigrationState>> SqliteStore::loadStates() {
+  std::vector<MigrationState> states;
+  if (!has_state_tables_) return states;
+  auto stmt = prepare(std::string("SELECT ") + kStateColumns + " FROM migration_state ORDER BY id",
+                      "read migration_state");
+  if (!stmt.ok()) return stmt.status();
+  int rc;
+  while ((rc = sqlite3_step(*stmt)) == SQLITE_ROW) states.push_back(readState(*stmt));
+  if (rc != SQLITE_DONE) return error(rc, "read migration_state");
+  return states;
+}
+
+Status SqliteStore::saveState(const MigrationState& s) {
+  auto stmt = prepare(std::string("INSERT OR REPLACE INTO migration_state (") + kStateColumns +
+                          ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                      "write migration_state");
+  if (!stmt.ok()) return stmt.status();
+  bindText(*stmt, 1, s.id);
+  bindText(*stmt, 2, s.checksum);
+  bindText(*stmt, 3, s.status);
+  bindText(*stmt, 4, s.direction.empty() ? "up" : s.direction);
+  sqlite3_bind_int64(*stmt, 5, s.cursor);
+  sqlite3_bind_int64(*stmt, 6, s.processed);
+  sqlite3_bind_int64(*stmt, 7, s.changed);
+  bindOptionalText(*stmt, 8, s.started_at);
+  bindOptionalText(*stmt, 9, s.updated_at);
+  bindOptionalText(*stmt, 10, s.completed_at);
+  bindOptionalText(*stmt, 11, s.error);
+  if (s.error_doc_id) sqlite3_bind_int64(*stmt, 12, *s.error_doc_id);
+  bindOptionalText(*stmt, 13, s.run_id);
+  int rc = sqlite3_step(*stmt);
+  return rc == SQLITE_DONE ? Status::Ok() : error(rc, "write migration_state for " + s.id);
+}
+
+Status SqliteStore::saveRun(const RunRecord& r) {
+  auto stmt = prepare(
+      "INSERT OR REPLACE INTO migration_run (run_id, status, command, started_at, ended_at,"
+      " migrations, processed, changed, error, host, pid) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      "write migration_run");
+  if (!stmt.ok()) return stmt.status();
+  bindText(*stmt, 1, r.run_id);
+  bindText(*stmt, 2, r.status);
+  bindText(*stmt, 3, r.command);
+  bindText(*stmt, 4, r.started_at);
+  bindOptionalText(*stmt, 5, r.ended_at);
+  sqlite3_bind_int64(*stmt, 6, r.migrations);
+  sqlite3_bind_int64(*stmt, 7, r.processed);
+  sqlite3_bind_int64(*stmt, 8, r.changed);
+  bindOptionalText(*stmt, 9, r.error);
+  bindOptionalText(*stmt, 10, r.host);
+  sqlite3_bind_int64(*stmt, 11, r.pid);
+  int rc = sqlite3_step(*stmt);
+  return rc == SQLITE_DONE ? Status::Ok() : error(rc, "write migration_run");
+}
+
+Result<std::vector<RunRecord>> SqliteStore::loadRuns(int64_t limit) {
+  std::vector<RunRecord> runs;
+  if (!has_state_tables_) return runs;
+  auto stmt = prepare(
+      "SELECT run_id, status, command, started_at, ended_at, migrations, processed, changed,"
+      " error, host, pid FROM migration_run ORDER BY started_at DESC, run_id DESC LIMIT ?",
+      "read migration_run");
+  if (!stmt.ok()) return stmt.status();
+  sqlite3_bind_int64(*stmt, 1, limit);
+  int rc;
+  while ((rc = sqlite3_step(*stmt)) == SQLITE_ROW) {
+    RunRecord r;
+    r.run_id = columnText(*stmt, 0);
+    r.status = columnText(*stmt, 1);
+    r.command = columnText(*stmt, 2);
+    r.started_at = columnText(*stmt, 3);
+    r.ended_at = columnText(*stmt, 4);
+    r.migrations = sqlite3_column_int64(*stmt, 5);
+    r.processed = sqlite3_column_int64(*stmt, 6);
+    r.changed = sqlite3_column_int64(*stmt, 7);
+    r.error = columnText(*stmt, 8);
+    r.host = columnText(*stmt, 9);
+    r.pid = sqlite3_column_int64(*stmt, 10);
+    runs.push_back(std::move(r));
+  }
+  if (rc != SQLITE_DONE) return error(rc, "read migration_run");
+  return runs;
+}
+
+}  // namespace graft

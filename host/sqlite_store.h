@@ -1,0 +1,91 @@
+// sqlite_store.h -- the Store on one SQLite file.
+//
+// On-disk format (documented for other SQLite clients in README.md):
+//   one table per document table:
+//     CREATE TABLE "<name>" (_id INTEGER PRIMARY KEY AUTOINCREMENT,
+//                            _creationTime REAL NOT NULL DEFAULT <now, ms>,
+//                            body TEXT NOT NULL CHECK (<a JSON object
+//                                 without _id or _creationTime>))
+//   AUTOINCREMENT is what keeps an _id from ever being reused.
+//   migration_state, migration_run: the runner's state and history;
+//   graft_meta: key/value, "format" = the on-disk format version.
+// The connection runs in WAL mode with a busy timeout, so an application can
+// read and write the file while a migration runs.
+#ifndef GRAFT_HOST_SQLITE_STORE_H_
+#define GRAFT_HOST_SQLITE_STORE_H_
+
+#include <memory>
+#include <set>
+#include <string>
+#include <unordered_map>
+
+#include "store.h"
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace graft {
+
+struct SqliteOptions {
+  bool create = false;     // create the file if it does not exist
+  bool read_only = false;  // open without writing anything (status, export)
+  int busy_timeout_ms = 5000;
+};
+
+class SqliteStore final : public Store {
+ public:
+  // Errors are kStore: "database <path>: <what> (<hint>)".
+  static Result<std::unique_ptr<SqliteStore>> open(const std::string& path,
+                                                   const SqliteOptions& options);
+  ~SqliteStore() override;
+  SqliteStore(const SqliteStore&) = delete;
+  SqliteStore& operator=(const SqliteStore&) = delete;
+
+  const std::string& path() const { return path_; }
+  sqlite3* handle() { return db_; }  // for tests and tools
+
+  Status begin() override;
+  Status commit() override;
+  Status rollback() override;
+
+  Result<std::vector<std::string>> tables() override;
+  Result<bool> hasTable(std::string_view table) override;
+  Status createTable(std::string_view table) override;
+  Result<int64_t> count(std::string_view table, int64_t after_id) override;
+
+  Status scan(std::string_view table, int64_t after_id, int64_t limit,
+              std::vector<Document>* out) override;
+  Status forEach(std::string_view table, const std::function<bool(const Document&)>& fn) override;
+  Result<std::optional<Document>> get(std::string_view table, int64_t id) override;
+  Status query(std::string_view table, const QuerySpec& spec, std::vector<Document>* out) override;
+  Result<int64_t> insert(std::string_view table, std::string_view body) override;
+  Result<bool> update(std::string_view table, int64_t id, std::string_view body) override;
+  Result<bool> remove(std::string_view table, int64_t id) override;
+
+  Result<std::optional<MigrationState>> loadState(std::string_view id) override;
+  Result<std::vector<MigrationState>> loadStates() override;
+  Status saveState(const MigrationState& state) override;
+  Status saveRun(const RunRecord& run) override;
+  Result<std::vector<RunRecord>> loadRuns(int64_t limit) override;
+
+ private:
+  SqliteStore(std::string path, sqlite3* db) : path_(std::move(path)), db_(db) {}
+
+  Status initialize(const SqliteOptions& options);
+  Status exec(const char* sql, const char* what);
+  // A cached prepared statement, reset and with bindings cleared.
+  Result<sqlite3_stmt*> prepare(const std::string& sql, const char* what);
+  Status error(int rc, const std::string& what) const;
+  Status needTable(std::string_view table);
+  Status readDocuments(sqlite3_stmt* stmt, std::vector<Document>* out, const char* what);
+
+  std::string path_;
+  sqlite3* db_;
+  std::unordered_map<std::string, sqlite3_stmt*> statements_;
+  std::set<std::string, std::less<>> known_tables_;
+  bool has_state_tables_ = false;
+};
+
+}  // namespace graft
+
+#endif  // GRAFT_HOST_SQLITE_STORE_H_

@@ -1,0 +1,57 @@
+#include "store.h"
+
+#include <charconv>
+
+namespace graft {
+
+std::string documentJson(const Document& doc) {
+  char number[64];
+  std::string out = "{\"_id\":";
+  out += std::to_string(doc.id);
+  out += ",\"_creationTime\":";
+  auto end = std::to_chars(number, number + sizeof number, doc.creation_time).ptr;
+  out.append(number, end);
+  // The body is a JSON object ('{' first, after any white space); splice its
+  // members in after the system fields instead of parsing it.
+  size_t open = doc.body.find('{');
+  size_t first = doc.body.find_first_not_of(" \t\r\n", open + 1);
+  if (open == std::string::npos || first == std::string::npos || doc.body[first] == '}') {
+    out += '}';
+  } else {
+    out += ',';
+    out.append(doc.body, first, std::string::npos);
+  }
+  return out;
+}
+
+bool isReservedTable(std::string_view table) {
+  auto starts = [&](std::string_view prefix) {
+    if (table.size() < prefix.size()) return false;
+    for (size_t i = 0; i < prefix.size(); ++i) {
+      char c = table[i];
+      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+      if (c != prefix[i]) return false;
+    }
+    return true;
+  };
+  return starts("migration_") || starts("graft_") || starts("sqlite_");
+}
+
+Status checkTableName(std::string_view table) {
+  bool ok = !table.empty() && table.size() <= 64 && !(table[0] >= '0' && table[0] <= '9');
+  for (char c : table) {
+    ok = ok && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                c == '_');
+  }
+  if (!ok)
+    return Status(Code::kBadInput, "table \"" + std::string(table) +
+                                       "\" is not a valid name (letters, digits and '_', not "
+                                       "starting with a digit, at most 64)");
+  if (isReservedTable(table))
+    return Status(Code::kBadInput, "table \"" + std::string(table) +
+                                       "\" is reserved for graft (names starting with "
+                                       "migration_, graft_ or sqlite_)");
+  return Status::Ok();
+}
+
+}  // namespace graft

@@ -1,0 +1,125 @@
+// store.h -- the document store the runner works against.
+//
+// The runner and the command line only see this interface, so that another
+// backend (PostgreSQL) can stand beside SQLite without touching them.
+//
+// Documents: JSON objects in named tables. Each has an _id (int64, assigned
+// by the store, increasing, never reused) and a _creationTime (float64, ms
+// since the Unix epoch). `body` is the document's JSON text without those two.
+//
+// Transactions: begin()/commit()/rollback() bracket one write transaction;
+// every write made in between (documents and migration state) commits or
+// rolls back together. That is the whole exactly-once mechanism of the runner.
+//
+// Thread-safety: a Store is used by one thread at a time.
+#ifndef GRAFT_HOST_STORE_H_
+#define GRAFT_HOST_STORE_H_
+
+#include <boost/json/value.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "status.h"
+
+namespace graft {
+
+struct Document {
+  int64_t id = 0;
+  double creation_time = 0;
+  std::string body;  // JSON object text, without _id and _creationTime
+};
+
+// The document as a plugin and `graft export` see it:
+// {"_id":..,"_creationTime":..,<body's fields>}.
+std::string documentJson(const Document& doc);
+
+struct QuerySpec {
+  // Top-level field equals a JSON value: same JSON type and value
+  // (1 and 1.0 differ, as int64 and float64 do in a schema).
+  std::vector<std::pair<std::string, boost::json::value>> equals;
+  std::optional<int64_t> after_id;  // only _id > after_id
+  int64_t limit = -1;               // < 0: no limit
+};
+
+// One row of migration_state.
+struct MigrationState {
+  std::string id;
+  std::string checksum;   // SHA-256 of the plugin file it last ran with
+  std::string status;     // pending, running, completed, failed, canceled
+  std::string direction;  // up or down
+  int64_t cursor = 0;     // last _id processed; 0 before the first batch
+  int64_t processed = 0;  // documents visited
+  int64_t changed = 0;    // documents patched
+  std::string started_at, updated_at, completed_at;  // ISO 8601 UTC, "" if none
+  std::string error;
+  std::optional<int64_t> error_doc_id;
+  std::string run_id;
+};
+
+// One row of migration_run.
+struct RunRecord {
+  std::string run_id;
+  std::string status;  // running, completed, failed, noop
+  std::string command;
+  std::string started_at, ended_at;
+  int64_t migrations = 0;  // migrations finished in this run
+  int64_t processed = 0;
+  int64_t changed = 0;
+  std::string error;
+  std::string host;
+  int64_t pid = 0;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // Write transactions. REQUIRES: no transaction open for begin(); one open
+  // for commit() and rollback().
+  virtual Status begin() = 0;
+  virtual Status commit() = 0;
+  virtual Status rollback() = 0;
+
+  // Document tables.
+  virtual Result<std::vector<std::string>> tables() = 0;
+  virtual Result<bool> hasTable(std::string_view table) = 0;
+  virtual Status createTable(std::string_view table) = 0;  // no-op if it exists
+  virtual Result<int64_t> count(std::string_view table, int64_t after_id) = 0;
+
+  // Up to `limit` documents with _id > after_id, in _id order.
+  virtual Status scan(std::string_view table, int64_t after_id, int64_t limit,
+                      std::vector<Document>* out) = 0;
+  // Calls `fn` for each document in _id order until it returns false.
+  virtual Status forEach(std::string_view table,
+                         const std::function<bool(const Document&)>& fn) = 0;
+  virtual Result<std::optional<Document>> get(std::string_view table, int64_t id) = 0;
+  virtual Status query(std::string_view table, const QuerySpec& spec,
+                       std::vector<Document>* out) = 0;
+  virtual Result<int64_t> insert(std::string_view table, std::string_view body) = 0;
+  // Sets the body of an existing document; false if there is none.
+  virtual Result<bool> update(std::string_view table, int64_t id, std::string_view body) = 0;
+  virtual Result<bool> remove(std::string_view table, int64_t id) = 0;
+
+  // Migration state and history.
+  virtual Result<std::optional<MigrationState>> loadState(std::string_view id) = 0;
+  virtual Result<std::vector<MigrationState>> loadStates() = 0;
+  virtual Status saveState(const MigrationState& state) = 0;
+  virtual Status saveRun(const RunRecord& run) = 0;  // insert or replace
+  virtual Result<std::vector<RunRecord>> loadRuns(int64_t limit) = 0;
+};
+
+// True for names graft keeps for itself: migration_*, graft_*, sqlite_*.
+bool isReservedTable(std::string_view table);
+// Reserved names fail, and so does anything but [A-Za-z_][A-Za-z0-9_]{0,63};
+// the message names the table and says why.
+Status checkTableName(std::string_view table);
+
+}  // namespace graft
+
+#endif  // GRAFT_HOST_STORE_H_

@@ -1,0 +1,161 @@
+/*
+ * graft.h -- the binary boundary between the graft host and a migration plugin.
+ *
+ * This header is the whole contract. A plugin is a shared library that
+ * exports one C function, graft_plugin_entry(), returning a pointer to a
+ * static graft_plugin. Everything else crosses through the function pointers
+ * declared here.
+ *
+ * Rules of the boundary (they let a plugin built with one compiler and
+ * standard library run inside a host built with another):
+ *   - only fixed-width integers, const char* (UTF-8), opaque pointers and
+ *     function pointers cross it; no C++ type, no exception;
+ *   - documents and patches cross as UTF-8 JSON text; each side parses with
+ *     its own JSON library;
+ *   - error text is written by the callee into a buffer owned by the caller
+ *     (always NUL-terminated, truncated to the buffer's capacity).
+ *
+ * Plugin authors normally do not use this header directly: graft/migration.hpp
+ * is a header-only C++ layer on top of it (defineMigration).
+ *
+ * Compatibility: the host refuses a plugin whose GRAFT_ABI_MAJOR differs from
+ * its own, before reading anything but the first two fields of graft_plugin.
+ * Within one major version, structs only grow at the end (struct_size says
+ * how much the other side knows) and function tables are appended to only.
+ */
+#ifndef GRAFT_GRAFT_H_
+#define GRAFT_GRAFT_H_
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define GRAFT_ABI_MAJOR 1
+#define GRAFT_ABI_MINOR 0
+/* abi_version packs major and minor: (major << 16) | minor. */
+#define GRAFT_ABI_VERSION ((uint32_t)((GRAFT_ABI_MAJOR << 16) | GRAFT_ABI_MINOR))
+
+/* The one symbol every plugin exports. */
+#define GRAFT_ENTRY_SYMBOL "graft_plugin_entry"
+
+#if defined(_WIN32)
+#define GRAFT_PLUGIN_EXPORT __declspec(dllexport)
+#else
+#define GRAFT_PLUGIN_EXPORT __attribute__((visibility("default")))
+#endif
+
+/* Return codes of migrate_one. */
+#define GRAFT_SKIP 0   /* nothing to change for this document */
+#define GRAFT_PATCH 1  /* *patch holds a patch to apply to this document */
+#define GRAFT_ERROR -1 /* err holds the reason; the host rolls the batch back */
+
+/* Return codes of the graft_db_api functions. */
+#define GRAFT_DB_OK 0
+#define GRAFT_DB_NOT_FOUND 1
+#define GRAFT_DB_ERROR -1
+
+#define GRAFT_UP 0
+#define GRAFT_DOWN 1
+
+/*
+ * Document operations the host offers to migrate_one, inside the batch's
+ * transaction: what they write commits or rolls back with the batch.
+ *
+ * `db` is the opaque handle from graft_context. Tables named migration_*,
+ * graft_* or sqlite_* are reserved: writes to them fail. Documents are JSON
+ * objects; _id (int64) and _creationTime (float64, ms since the epoch) are
+ * assigned by the store and can not be written.
+ *
+ * Strings returned through `out` pointers are owned by the host and stay
+ * valid until the next call through this table with the same `db`.
+ * On GRAFT_DB_ERROR, `err` (capacity `err_cap`) holds the reason.
+ */
+typedef struct graft_db graft_db;
+
+typedef struct graft_db_api {
+  uint32_t struct_size; /* sizeof(graft_db_api) as the host knows it */
+
+  /* Fetches one document as a JSON object. GRAFT_DB_NOT_FOUND if absent. */
+  int32_t (*get)(graft_db* db, const char* table, int64_t id, const char** doc, size_t* doc_len,
+                 char* err, size_t err_cap);
+
+  /* Runs a query and returns a JSON array of documents in _id order.
+   * spec_json is a JSON object: {"eq": {"field": value, ...}, "after": id,
+   * "limit": n}; every key is optional. */
+  int32_t (*query)(graft_db* db, const char* table, const char* spec_json, const char** docs,
+                   size_t* docs_len, char* err, size_t err_cap);
+
+  /* Inserts a JSON object into `table` (created if it does not exist) and
+   * returns its new _id. */
+  int32_t (*insert)(graft_db* db, const char* table, const char* doc_json, int64_t* new_id,
+                    char* err, size_t err_cap);
+
+  /* Applies a patch (see migrate_one) to a document. */
+  int32_t (*patch)(graft_db* db, const char* table, int64_t id, const char* patch_json,
+                   char* err, size_t err_cap);
+
+  /* Replaces a document's fields, keeping its _id and _creationTime. */
+  int32_t (*replace)(graft_db* db, const char* table, int64_t id, const char* doc_json,
+                     char* err, size_t err_cap);
+
+  /* Deletes a document. GRAFT_DB_NOT_FOUND if it did not exist. */
+  int32_t (*remove)(graft_db* db, const char* table, int64_t id, char* err, size_t err_cap);
+} graft_db_api;
+
+/* What migrate_one knows about the call. Owned by the host; valid for the
+ * duration of the call only. */
+typedef struct graft_context {
+  uint32_t struct_size;
+  const char* migration_id;
+  const char* run_id;
+  int32_t direction; /* GRAFT_UP or GRAFT_DOWN */
+  int32_t dry_run;   /* nonzero: every write will be rolled back */
+  graft_db* db;
+  const graft_db_api* db_api;
+} graft_context;
+
+/*
+ * Called once per document, in _id order, inside the batch's transaction.
+ *
+ * doc/doc_len: the document as a JSON object, with _id and _creationTime.
+ * On GRAFT_PATCH, *patch and *patch_len give a JSON object
+ *   {"$set": {field: value, ...}, "$unset": [field, ...]}
+ * (both keys optional; top-level fields only; null is a value, not a removal).
+ * The patch text is owned by the plugin and must stay valid until the next
+ * call to migrate_one on the same thread.
+ * On GRAFT_ERROR, err holds a one-line reason. The function must not throw.
+ * REQUIRES: reentrant across threads if the step sets parallel.
+ */
+typedef int32_t (*graft_migrate_one_fn)(const graft_context* ctx, const char* doc, size_t doc_len,
+                                        const char** patch, size_t* patch_len, char* err,
+                                        size_t err_cap);
+
+/* One direction of a migration: the table it walks and what it does. */
+typedef struct graft_step {
+  uint32_t struct_size;
+  const char* table;
+  uint32_t batch_size; /* 0: the host's default */
+  graft_migrate_one_fn migrate_one;
+} graft_step;
+
+typedef struct graft_plugin {
+  uint32_t abi_version; /* GRAFT_ABI_VERSION the plugin was built with */
+  uint32_t struct_size; /* sizeof(graft_plugin) as the plugin knows it */
+  const char* id;          /* unique migration id, e.g. "20260101_120000_add_role" */
+  const char* description; /* one line for humans; may be empty, never NULL */
+  const graft_step* up;    /* never NULL */
+  const graft_step* down;  /* NULL when the migration is irreversible */
+} graft_plugin;
+
+/* The entry point. Returns a pointer to static storage that lives as long as
+ * the library is loaded. Must not fail, allocate per call or throw. */
+typedef const graft_plugin* (*graft_plugin_entry_fn)(void);
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* GRAFT_GRAFT_H_ */

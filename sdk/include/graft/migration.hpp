@@ -1,0 +1,335 @@
+// migration.hpp -- the C++ layer plugin authors write against.
+//
+// One plugin is one migration:
+//
+//   #include <graft/migration.hpp>
+//   namespace json = boost::json;
+//
+//   static const auto migration = graft::defineMigration({
+//       .id = "20260101_120000_default_role",
+//       .description = "give every user a role",
+//       .up = {.table = "users",
+//              .migrateOne = [](graft::Ctx&, const json::object& doc) -> graft::Result {
+//                if (doc.contains("role")) return graft::skip;
+//                return graft::Patch().set("role", "member");
+//              }},
+//   });
+//   GRAFT_EXPORT_MIGRATION(migration)
+//
+// migrateOne returns a Patch (fields to set, fields to remove) or graft::skip.
+// It may read and write any non-reserved table through ctx.db; those writes
+// are part of the batch's transaction. Throwing from migrateOne (or a failing
+// ctx.db call, which throws graft::Error) fails the batch: the host rolls it
+// back and records the message.
+//
+// Everything here is header-only and stays on the plugin's side of the
+// boundary: only the C structs of graft.h reach the host.
+#ifndef GRAFT_MIGRATION_HPP_
+#define GRAFT_MIGRATION_HPP_
+
+#include <graft/graft.h>
+
+#include <boost/json.hpp>
+
+#include <cstdint>
+#include <cstring>
+#include <exception>
+#include <functional>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace graft {
+
+// Thrown by ctx.db calls that fail; also fine for authors to throw.
+class Error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Changes to one document's top-level fields. set() with a null value stores
+// null; unset() removes the field. _id and _creationTime can not be changed.
+class Patch {
+ public:
+  Patch() = default;
+  // All fields of `fields` are set. Implicit so that a migrateOne can
+  // `return boost::json::object{{"role", "member"}};`.
+  Patch(boost::json::object fields) : set_(std::move(fields)) {}  // NOLINT(google-explicit-constructor)
+
+  Patch& set(std::string_view field, boost::json::value value) {
+    set_[field] = std::move(value);
+    return *this;
+  }
+  Patch& unset(std::string_view field) {
+    unset_.emplace_back(field);
+    return *this;
+  }
+  bool empty() const { return set_.empty() && unset_.empty(); }
+
+  // The wire form of graft.h: {"$set": {...}, "$unset": [...]}.
+  std::string toJson() const {
+    boost::json::object out;
+    if (!set_.empty()) out["$set"] = set_;
+    if (!unset_.empty()) {
+      boost::json::array names;
+      for (const auto& name : unset_) names.emplace_back(name);
+      out["$unset"] = std::move(names);
+    }
+    return boost::json::serialize(out);
+  }
+
+ private:
+  boost::json::object set_;
+  std::vector<std::string> unset_;
+};
+
+// What migrateOne returns: a patch, or graft::skip for "leave it as it is".
+using Result = std::optional<Patch>;
+inline constexpr std::nullopt_t skip = std::nullopt;
+
+// The _id of a document passed to migrateOne or returned by ctx.db.
+inline std::int64_t idOf(const boost::json::object& doc) { return doc.at("_id").as_int64(); }
+
+class Db;
+
+// A query over one table, in _id order. Built by Db::query().
+class Query {
+ public:
+  // Keeps only documents whose top-level `field` equals `value`.
+  Query& eq(std::string_view field, boost::json::value value) {
+    eq_[field] = std::move(value);
+    return *this;
+  }
+  // Keeps only documents with _id greater than `id` (for paging).
+  Query& after(std::int64_t id) {
+    after_ = id;
+    return *this;
+  }
+  std::vector<boost::json::object> take(std::int64_t n);
+  std::vector<boost::json::object> collect() { return run(-1); }
+  std::optional<boost::json::object> first() {
+    auto docs = take(1);
+    if (docs.empty()) return std::nullopt;
+    return std::move(docs.front());
+  }
+
+ private:
+  friend class Db;
+  Query(const Db* db, std::string table) : db_(db), table_(std::move(table)) {}
+  std::vector<boost::json::object> run(std::int64_t limit);
+
+  const Db* db_;
+  std::string table_;
+  boost::json::object eq_;
+  std::optional<std::int64_t> after_;
+};
+
+// Reads and writes documents inside the current batch's transaction.
+class Db {
+ public:
+  Db(graft_db* db, const graft_db_api* api) : db_(db), api_(api) {}
+
+  std::optional<boost::json::object> get(std::string_view table, std::int64_t id) const {
+    const std::string t(table);
+    const char* text = nullptr;
+    size_t len = 0;
+    char err[1024] = {0};
+    int32_t rc = api_->get(db_, t.c_str(), id, &text, &len, err, sizeof err);
+    if (rc == GRAFT_DB_NOT_FOUND) return std::nullopt;
+    check(rc, err);
+    return parseObject(std::string_view(text, len));
+  }
+
+  Query query(std::string_view table) const { return Query(this, std::string(table)); }
+
+  std::int64_t insert(std::string_view table, const boost::json::object& doc) const {
+    const std::string t(table), body = boost::json::serialize(doc);
+    std::int64_t id = 0;
+    char err[1024] = {0};
+    check(api_->insert(db_, t.c_str(), body.c_str(), &id, err, sizeof err), err);
+    return id;
+  }
+
+  void patch(std::string_view table, std::int64_t id, const Patch& patch) const {
+    const std::string t(table), body = patch.toJson();
+    char err[1024] = {0};
+    check(api_->patch(db_, t.c_str(), id, body.c_str(), err, sizeof err), err);
+  }
+
+  void replace(std::string_view table, std::int64_t id, const boost::json::object& doc) const {
+    const std::string t(table), body = boost::json::serialize(doc);
+    char err[1024] = {0};
+    check(api_->replace(db_, t.c_str(), id, body.c_str(), err, sizeof err), err);
+  }
+
+  // Convex's ctx.db.delete. Returns false if the document did not exist.
+  bool remove(std::string_view table, std::int64_t id) const {
+    const std::string t(table);
+    char err[1024] = {0};
+    int32_t rc = api_->remove(db_, t.c_str(), id, err, sizeof err);
+    if (rc == GRAFT_DB_NOT_FOUND) return false;
+    check(rc, err);
+    return true;
+  }
+
+ private:
+  friend class Query;
+  static void check(int32_t rc, const char* err) {
+    if (rc != GRAFT_DB_OK) throw Error(err[0] ? err : "ctx.db call failed");
+  }
+  static boost::json::object parseObject(std::string_view text) {
+    return boost::json::parse(text).as_object();
+  }
+
+  graft_db* db_;
+  const graft_db_api* api_;
+};
+
+inline std::vector<boost::json::object> Query::take(std::int64_t n) {
+  if (n < 0) throw Error("query: take() needs a count of zero or more");
+  return run(n);
+}
+
+inline std::vector<boost::json::object> Query::run(std::int64_t limit) {
+  boost::json::object spec;
+  if (!eq_.empty()) spec["eq"] = eq_;
+  if (after_) spec["after"] = *after_;
+  if (limit >= 0) spec["limit"] = limit;
+  const std::string text = boost::json::serialize(spec);
+  const char* out = nullptr;
+  size_t len = 0;
+  char err[1024] = {0};
+  Db::check(db_->api_->query(db_->db_, table_.c_str(), text.c_str(), &out, &len, err, sizeof err),
+            err);
+  std::vector<boost::json::object> docs;
+  for (auto& doc : boost::json::parse(std::string_view(out, len)).as_array())
+    docs.push_back(std::move(doc.as_object()));
+  return docs;
+}
+
+enum class Direction { kUp, kDown };
+
+// What migrateOne is told about the call it is in.
+struct Ctx {
+  std::string_view migrationId;
+  std::string_view runId;
+  Direction direction;
+  bool dryRun;  // true: every write of this run will be rolled back
+  Db db;
+};
+
+using MigrateOne = std::function<Result(Ctx&, const boost::json::object&)>;
+
+struct Step {
+  std::string table;
+  MigrateOne migrateOne;
+  std::uint32_t batchSize = 0;  // 0: the host's default (256)
+};
+
+struct MigrationSpec {
+  std::string id;
+  std::string description;
+  Step up;
+  std::optional<Step> down;
+};
+
+// A defined migration. Keep it in a static and export it with
+// GRAFT_EXPORT_MIGRATION.
+class Migration {
+ public:
+  explicit Migration(MigrationSpec spec) : spec_(std::move(spec)) {}
+  const MigrationSpec& spec() const { return spec_; }
+
+ private:
+  MigrationSpec spec_;
+};
+
+inline Migration defineMigration(MigrationSpec spec) { return Migration(std::move(spec)); }
+
+namespace detail {
+
+inline void copyError(char* err, size_t cap, std::string_view message) {
+  if (cap == 0) return;
+  const size_t n = message.size() < cap - 1 ? message.size() : cap - 1;
+  std::memcpy(err, message.data(), n);
+  err[n] = '\0';
+}
+
+// The migration this library exports; set once by graft_plugin_entry.
+inline const Migration* exported = nullptr;
+
+// Turns a C++ migrateOne into the C function of graft.h: parses the document,
+// calls the author's code, serializes the patch, turns exceptions into text.
+inline int32_t callStep(const Step& step, const graft_context* c, const char* doc, size_t doc_len,
+                        const char** patch, size_t* patch_len, char* err, size_t err_cap) noexcept {
+  // Patch text must outlive this call (graft.h): one buffer per thread.
+  thread_local std::string patch_text;
+  try {
+    boost::json::object object = boost::json::parse(std::string_view(doc, doc_len)).as_object();
+    Ctx ctx{c->migration_id, c->run_id, c->direction == GRAFT_DOWN ? Direction::kDown : Direction::kUp,
+            c->dry_run != 0, Db(c->db, c->db_api)};
+    Result result = step.migrateOne(ctx, object);
+    if (!result || result->empty()) return GRAFT_SKIP;
+    patch_text = result->toJson();
+    *patch = patch_text.data();
+    *patch_len = patch_text.size();
+    return GRAFT_PATCH;
+  } catch (const std::exception& e) {
+    copyError(err, err_cap, e.what());
+  } catch (...) {
+    copyError(err, err_cap, "migrateOne threw an exception that is not a std::exception");
+  }
+  return GRAFT_ERROR;
+}
+
+inline int32_t upTrampoline(const graft_context* c, const char* doc, size_t n, const char** patch,
+                            size_t* patch_len, char* err, size_t cap) noexcept {
+  return callStep(exported->spec().up, c, doc, n, patch, patch_len, err, cap);
+}
+
+inline int32_t downTrampoline(const graft_context* c, const char* doc, size_t n,
+                              const char** patch, size_t* patch_len, char* err,
+                              size_t cap) noexcept {
+  return callStep(*exported->spec().down, c, doc, n, patch, patch_len, err, cap);
+}
+
+inline const graft_plugin* exportPlugin(const Migration& migration) {
+  struct Exported {
+    graft_step up;
+    graft_step down;
+    graft_plugin plugin;
+  };
+  static const Exported table = [&] {
+    exported = &migration;
+    const MigrationSpec& s = migration.spec();
+    Exported t{};
+    t.up = {sizeof(graft_step), s.up.table.c_str(), s.up.batchSize, &upTrampoline};
+    if (s.down)
+      t.down = {sizeof(graft_step), s.down->table.c_str(), s.down->batchSize, &downTrampoline};
+    t.plugin = {GRAFT_ABI_VERSION, sizeof(graft_plugin), s.id.c_str(), s.description.c_str(),
+                nullptr, nullptr};
+    return t;
+  }();
+  // The pointers into `table` are taken here, after it has its final address.
+  static const graft_plugin plugin = [] {
+    graft_plugin p = table.plugin;
+    p.up = &table.up;
+    p.down = exported->spec().down ? &table.down : nullptr;
+    return p;
+  }();
+  return &plugin;
+}
+
+}  // namespace detail
+}  // namespace graft
+
+// Exports `migration` (a static graft::Migration) as this plugin's entry point.
+#define GRAFT_EXPORT_MIGRATION(migration)                                     \
+  extern "C" GRAFT_PLUGIN_EXPORT const graft_plugin* graft_plugin_entry(void) { \
+    return ::graft::detail::exportPlugin(migration);                          \
+  }
+
+#endif  // GRAFT_MIGRATION_HPP_
