@@ -15,9 +15,10 @@ namespace graft {
 Result<std::string> readFile(const std::string& path);
 
 // Parses one JSON text. On error (kBadInput) the message is
-// "<where>:<line>:<column>: <reason>", `where` being a file name or
-// "file:line" for a line of a JSON lines file.
-Result<boost::json::value> parseJson(std::string_view text, const std::string& where);
+// "<source>:<line>:<column>: <reason>"; `first_line` is the line number of
+// the text's first line in `source` (not 1 for a line of a JSON lines file).
+Result<boost::json::value> parseJson(std::string_view text, const std::string& source,
+                                     int64_t first_line = 1);
 
 }  // namespace graft
 

@@ -23,7 +23,7 @@ Status importJsonLines(Store& store, const std::string& table, std::istream& in,
     ++number;
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
     const std::string where = source + ":" + std::to_string(number);
-    auto parsed = parseJson(line, where);
+    auto parsed = parseJson(line, source, number);
     if (!parsed.ok()) return fail(parsed.status());
     if (!parsed->is_object())
       return fail(Status(Code::kBadInput, where + ": not a JSON object (each line is one document)"));
@@ -47,7 +47,7 @@ Status exportJsonLines(Store& store, const std::string& table, std::ostream& out
     return static_cast<bool>(out);
   });
   if (!s.ok()) return s.prefixed("export");
-  if (!out) return Status(Code::kBadInput, "export: could not write to standard output");
+  if (!out) return Status(Code::kBadInput, "export: could not write the output");
   return Status::Ok();
 }
 

@@ -47,7 +47,7 @@ Result<Patched> applyPatch(std::string_view body, std::string_view patch_json) {
                                            ": _id and _creationTime belong to the store");
       if (set && set->contains(name))
         return Status(Code::kBadInput, "patch both sets and removes \"" + std::string(name) + "\"");
-      changed |= doc->erase(name) > 0;
+      changed |= doc->stable_erase(name) > 0;  // keeps the other fields in order
     }
   }
   if (set) {
@@ -83,7 +83,7 @@ Result<std::string> newBody(std::string_view doc_json, int64_t current_id,
     if (!same)
       return Status(Code::kBadInput, std::string("document sets ") + field +
                                          ": _id and _creationTime are assigned by the store");
-    doc->erase(it);
+    doc->stable_erase(it);
   }
   return boost::json::serialize(*doc);
 }

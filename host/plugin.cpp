@@ -6,6 +6,7 @@
 
 #include <filesystem>
 
+#include "elf_check.h"
 #include "json_text.h"
 #include "manifest.h"
 #include "sha256.h"
@@ -57,6 +58,7 @@ Result<std::unique_ptr<Plugin>> Plugin::load(const std::string& given_path) {
   auto bytes = readFile(path);
   if (!bytes.ok()) return fail("open", bytes.status().message());
   plugin->sha256_ = sha256Hex(*bytes);
+  if (std::string why = checkSharedLibrary(*bytes); !why.empty()) return fail("check", why);
 
   boost::dll::fs::error_code ec;
   plugin->library_.load(path, boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local,

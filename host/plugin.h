@@ -1,7 +1,7 @@
 // plugin.h -- loads one migration plugin and checks it before use.
 //
 // Stages, in order, each named in error messages: open (read the file),
-// load (dlopen with RTLD_NOW, so an unresolved symbol fails here and not in
+// check (a whole shared library for this machine, see elf_check.h), load (dlopen with RTLD_NOW, so an unresolved symbol fails here and not in
 // the middle of a migration), entry point (graft_plugin_entry), ABI (major
 // version equal to this host's, checked before any other field is read),
 // metadata (id, tables and functions present and well formed).

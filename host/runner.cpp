@@ -64,7 +64,7 @@ Status Runner::up(const RunOptions& options, RunReport* report) {
     auto state = store_.loadState(plugin->id());
     if (!state.ok()) return state.status();
     if (*state && (*state)->status == "completed") {
-      report->migrations.push_back({plugin->id(), "skipped", 0, 0});
+      report->migrations.push_back({plugin->id(), "skipped", 0, 0, {}});
       continue;
     }
     todo.push_back(plugin.get());
@@ -83,7 +83,7 @@ Status Runner::up(const RunOptions& options, RunReport* report) {
   Status result;
   bool canceled = false;
   for (const Plugin* plugin : todo) {
-    MigrationReport m{plugin->id(), "", 0, 0};
+    MigrationReport m{plugin->id(), "", 0, 0, {}};
     result = runMigration(*plugin, options, report->run_id, &m, &canceled);
     report->migrations.push_back(m);
     run.processed += m.processed;
@@ -138,6 +138,7 @@ Status Runner::runMigration(const Plugin& plugin, const RunOptions& options,
                           api.handle(), DocApi::table()};
 
   std::vector<Document> docs;
+  WriteCounts committed_writes;  // api.counts() as of the last commit
   char err[1024];
   bool more = *exists;
   while (more) {
@@ -207,6 +208,7 @@ Status Runner::runMigration(const Plugin& plugin, const RunOptions& options,
       if (failure.ok()) {
         report->processed += static_cast<int64_t>(docs.size());
         report->changed += changed;
+        committed_writes = api.counts();
       } else {
         // The batch did not commit: the state in memory must not claim it.
         auto reread = store_.loadState(id);
@@ -218,6 +220,7 @@ Status Runner::runMigration(const Plugin& plugin, const RunOptions& options,
     if (!failure.ok()) {
       (void)store_.rollback();
       report->outcome = "failed";
+      report->db_writes = committed_writes;
       state.status = "failed";
       state.error = failure.message();
       if (failed_at) state.error_doc_id = failed_at;
@@ -239,6 +242,7 @@ Status Runner::runMigration(const Plugin& plugin, const RunOptions& options,
     if (options.on_progress) options.on_progress(progress);
   }
 
+  report->db_writes = committed_writes;
   state.updated_at = utcNow();
   if (*canceled) {
     state.status = "canceled";

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "catalog.h"
+#include "db_api.h"
 #include "status.h"
 #include "store.h"
 
@@ -47,7 +48,8 @@ struct MigrationReport {
   std::string id;
   std::string outcome;  // completed, skipped (already completed), failed, canceled
   int64_t processed = 0;  // in this run
-  int64_t changed = 0;    // in this run
+  int64_t changed = 0;    // patched by migrateOne's return value, in this run
+  WriteCounts db_writes;  // made through ctx.db and committed, in this run
 };
 
 struct RunReport {

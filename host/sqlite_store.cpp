@@ -4,6 +4,7 @@
 
 #include <boost/json/serialize.hpp>
 
+#include <algorithm>
 #include <filesystem>
 
 namespace graft {
@@ -79,6 +80,12 @@ struct ResetOnExit {
 };
 
 }  // namespace
+
+bool SqliteStore::NoCaseLess::operator()(std::string_view a, std::string_view b) const {
+  return sqlite3_strnicmp(a.data(), b.data(), static_cast<int>(std::min(a.size(), b.size()))) < 0 ||
+         (sqlite3_strnicmp(a.data(), b.data(), static_cast<int>(std::min(a.size(), b.size()))) == 0 &&
+          a.size() < b.size());
+}
 
 Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path,
                                                        const SqliteOptions& options) {
@@ -203,6 +210,8 @@ Result<sqlite3_stmt*> SqliteStore::prepare(const std::string& sql, const char* w
 Status SqliteStore::begin() { return exec("BEGIN IMMEDIATE", "begin transaction"); }
 Status SqliteStore::commit() { return exec("COMMIT", "commit"); }
 Status SqliteStore::rollback() {
+  // A table created inside the transaction is gone again.
+  known_tables_.clear();
   // After some errors (SQLITE_FULL among them) SQLite has already rolled the
   // transaction back; a second rollback would only fail.
   if (sqlite3_get_autocommit(db_)) return Status::Ok();
@@ -211,8 +220,8 @@ Status SqliteStore::rollback() {
 
 Result<std::vector<std::string>> SqliteStore::tables() {
   auto stmt = prepare(
-      "SELECT name FROM sqlite_master WHERE type = 'table' AND EXISTS "
-      "(SELECT 1 FROM pragma_table_info(name) WHERE name = 'body') ORDER BY name",
+      "SELECT m.name FROM sqlite_master AS m WHERE m.type = 'table' AND EXISTS "
+      "(SELECT 1 FROM pragma_table_info(m.name) AS c WHERE c.name = 'body') ORDER BY m.name",
       "list tables");
   if (!stmt.ok()) return stmt.status();
   std::vector<std::string> names;
@@ -227,7 +236,9 @@ Result<std::vector<std::string>> SqliteStore::tables() {
 
 Result<bool> SqliteStore::hasTable(std::string_view table) {
   if (known_tables_.count(table)) return true;
-  auto stmt = prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", "read schema");
+  // SQLite's table names ignore case, so must the lookup.
+  auto stmt = prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ? COLLATE NOCASE",
+                      "read schema");
   if (!stmt.ok()) return stmt.status();
   ResetOnExit reset{*stmt};
   bindText(*stmt, 1, table);
@@ -257,7 +268,7 @@ Status SqliteStore::createTable(std::string_view table) {
   const std::string sql =
       "CREATE TABLE " + quoted(table) +
       " (_id INTEGER PRIMARY KEY AUTOINCREMENT,"
-      " _creationTime REAL NOT NULL DEFAULT ((julianday('now') - 2440587.5) * 86400000.0),"
+      " _creationTime REAL NOT NULL DEFAULT (round((julianday('now') - 2440587.5) * 86400000.0)),"
       " body TEXT NOT NULL CHECK (json_valid(body) AND json_type(body) = 'object'"
       " AND json_type(body, '$._id') IS NULL AND json_type(body, '$._creationTime') IS NULL))";
   return exec(sql.c_str(), ("create table " + std::string(table)).c_str());

@@ -3,7 +3,7 @@
 // On-disk format (documented for other SQLite clients in README.md):
 //   one table per document table:
 //     CREATE TABLE "<name>" (_id INTEGER PRIMARY KEY AUTOINCREMENT,
-//                            _creationTime REAL NOT NULL DEFAULT <now, ms>,
+//                            _creationTime REAL NOT NULL DEFAULT <now, whole ms>,
 //                            body TEXT NOT NULL CHECK (<a JSON object
 //                                 without _id or _creationTime>))
 //   AUTOINCREMENT is what keeps an _id from ever being reused.
@@ -82,7 +82,12 @@ class SqliteStore final : public Store {
   std::string path_;
   sqlite3* db_;
   std::unordered_map<std::string, sqlite3_stmt*> statements_;
-  std::set<std::string, std::less<>> known_tables_;
+  // Tables known to exist; names compared without case, as SQLite does.
+  struct NoCaseLess {
+    using is_transparent = void;
+    bool operator()(std::string_view a, std::string_view b) const;
+  };
+  std::set<std::string, NoCaseLess> known_tables_;
   bool has_state_tables_ = false;
 };
 

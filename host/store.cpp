@@ -11,6 +11,11 @@ std::string documentJson(const Document& doc) {
   out += ",\"_creationTime\":";
   auto end = std::to_chars(number, number + sizeof number, doc.creation_time).ptr;
   out.append(number, end);
+  // _creationTime is a float64 (as in Convex): a whole number is written
+  // "123.0", or a JSON parser would hand the plugin an int64.
+  if (std::string_view(number, static_cast<size_t>(end - number)).find_first_of(".eEn") ==
+      std::string_view::npos)
+    out += ".0";
   // The body is a JSON object ('{' first, after any white space); splice its
   // members in after the system fields instead of parsing it.
   size_t open = doc.body.find('{');

@@ -7,6 +7,7 @@
 #include <CLI/CLI.hpp>
 #include <boost/json.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <csignal>
 #include <cstdio>
@@ -62,8 +63,15 @@ int runUp(const graft::HostOptions& host_options, uint32_t batch_size, bool quie
   graft::Status status = (*host)->up(options, &report);
   for (const auto& m : report.migrations) {
     if (m.outcome == "skipped") continue;
-    std::printf("%s: %s, %lld documents visited, %lld changed\n", m.id.c_str(), m.outcome.c_str(),
+    std::printf("%s: %s, %lld documents visited, %lld patched", m.id.c_str(), m.outcome.c_str(),
                 static_cast<long long>(m.processed), static_cast<long long>(m.changed));
+    const graft::WriteCounts& w = m.db_writes;
+    if (w.total() > 0) {
+      std::printf("; through ctx.db: %lld inserted, %lld patched, %lld replaced, %lld deleted",
+                  static_cast<long long>(w.inserts), static_cast<long long>(w.patches),
+                  static_cast<long long>(w.replaces), static_cast<long long>(w.deletes));
+    }
+    std::printf("\n");
   }
   if (!status.ok()) return fail(status);
   if (report.status == "noop") std::printf("nothing to do: every migration is completed\n");
@@ -97,9 +105,11 @@ int runStatus(graft::HostOptions host_options, bool json) {
     std::printf("%s\n", boost::json::serialize(out).c_str());
     return 0;
   }
-  std::printf("%-40s %-10s %10s %10s  %s\n", "ID", "STATE", "PROCESSED", "CHANGED", "CHECKSUM");
+  int width = 2;
+  for (const auto& r : *rows) width = std::max(width, static_cast<int>(r.id.size()));
+  std::printf("%-*s  %-10s %10s %10s  %s\n", width, "ID", "STATE", "PROCESSED", "CHANGED", "CHECKSUM");
   for (const auto& r : *rows) {
-    std::printf("%-40s %-10s %10lld %10lld  %s\n", r.id.c_str(), r.state.c_str(),
+    std::printf("%-*s  %-10s %10lld %10lld  %s\n", width, r.id.c_str(), r.state.c_str(),
                 static_cast<long long>(r.processed), static_cast<long long>(r.changed),
                 shortSum(r.checksum.empty() ? r.file_checksum : r.checksum).c_str());
     if (!r.error.empty()) std::printf("    error: %s\n", r.error.c_str());
@@ -141,7 +151,7 @@ int runExport(const std::string& db, const std::string& table) {
 
 int main(int argc, char** argv) {
   CLI::App app{"graft: online data migrations shipped as plugins", "graft"};
-  app.require_subcommand(1, 1);
+  app.require_subcommand(0, 1);
   graft::HostOptions host;
   app.add_option("--db", host.db_path, "SQLite store file")->envname("GRAFT_DB")->capture_default_str();
   app.add_option("--plugins", host.plugin_dir, "directory of migration plugins")
@@ -180,6 +190,10 @@ int main(int argc, char** argv) {
     return graft::exitCode(graft::Code::kUsage);
   }
 
+  if (app.get_subcommands().empty()) {
+    std::fprintf(stderr, "graft: usage: a command is required: up, status, import or export (see graft --help)\n");
+    return graft::exitCode(graft::Code::kUsage);
+  }
   if (up->parsed()) return runUp(host, batch_size, quiet);
   if (status->parsed()) return runStatus(host, json);
   if (import->parsed()) return runImport(host.db_path, table, file);

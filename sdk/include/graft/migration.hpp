@@ -204,9 +204,11 @@ inline std::vector<boost::json::object> Query::run(std::int64_t limit) {
   char err[1024] = {0};
   Db::check(db_->api_->query(db_->db_, table_.c_str(), text.c_str(), &out, &len, err, sizeof err),
             err);
+  // The parsed array must outlive the loop: a range-for over
+  // parse(...).as_array() would walk a destroyed temporary.
+  boost::json::value parsed = boost::json::parse(std::string_view(out, len));
   std::vector<boost::json::object> docs;
-  for (auto& doc : boost::json::parse(std::string_view(out, len)).as_array())
-    docs.push_back(std::move(doc.as_object()));
+  for (auto& doc : parsed.as_array()) docs.push_back(std::move(doc.as_object()));
   return docs;
 }
 
@@ -223,6 +225,8 @@ struct Ctx {
 
 using MigrateOne = std::function<Result(Ctx&, const boost::json::object&)>;
 
+// Default member initializers mark what a designated initializer may leave
+// out: table and migrateOne are required, the rest is optional.
 struct Step {
   std::string table;
   MigrateOne migrateOne;
@@ -231,9 +235,9 @@ struct Step {
 
 struct MigrationSpec {
   std::string id;
-  std::string description;
+  std::string description = "";
   Step up;
-  std::optional<Step> down;
+  std::optional<Step> down = std::nullopt;  // none: the migration is irreversible
 };
 
 // A defined migration. Keep it in a static and export it with

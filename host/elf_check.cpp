@@ -1,0 +1,82 @@
+#include "elf_check.h"
+
+#if defined(__linux__)
+#include <elf.h>
+#include <link.h>
+
+#include <cstring>
+#endif
+
+namespace graft {
+
+#if defined(__linux__)
+namespace {
+
+constexpr unsigned char kHostClass = sizeof(void*) == 8 ? ELFCLASS64 : ELFCLASS32;
+
+#if defined(__x86_64__)
+constexpr int kHostMachine = EM_X86_64;
+#elif defined(__aarch64__)
+constexpr int kHostMachine = EM_AARCH64;
+#elif defined(__i386__)
+constexpr int kHostMachine = EM_386;
+#elif defined(__arm__)
+constexpr int kHostMachine = EM_ARM;
+#elif defined(__riscv)
+constexpr int kHostMachine = EM_RISCV;
+#else
+constexpr int kHostMachine = -1;  // unknown: leave it to the loader
+#endif
+
+template <class T>
+bool readAt(std::string_view bytes, size_t offset, T* out) {
+  if (offset > bytes.size() || bytes.size() - offset < sizeof(T)) return false;
+  std::memcpy(out, bytes.data() + offset, sizeof(T));
+  return true;
+}
+
+std::string truncated(unsigned long long needed, size_t size) {
+  return "truncated: the file has " + std::to_string(size) + " bytes, its headers need " +
+         std::to_string(needed) + " (copy or build the plugin again)";
+}
+
+}  // namespace
+
+std::string checkSharedLibrary(std::string_view bytes) {
+  if (bytes.size() < EI_NIDENT || std::memcmp(bytes.data(), ELFMAG, SELFMAG) != 0)
+    return "not a shared library: no ELF header (build it with graft_add_migration)";
+  if (static_cast<unsigned char>(bytes[EI_CLASS]) != kHostClass)
+    return std::string("built for ") + (bytes[EI_CLASS] == ELFCLASS32 ? "32" : "64") +
+           "-bit, this host is " + (kHostClass == ELFCLASS32 ? "32" : "64") +
+           "-bit (build the plugin for this machine)";
+  ElfW(Ehdr) header;
+  if (!readAt(bytes, 0, &header)) return truncated(sizeof header, bytes.size());
+  if (kHostMachine >= 0 && header.e_machine != kHostMachine)
+    return "built for another architecture (ELF machine " + std::to_string(header.e_machine) +
+           ", this host is " + std::to_string(kHostMachine) + "; build the plugin for this machine)";
+  if (header.e_type != ET_DYN)
+    return "not a shared library: ELF type " + std::to_string(header.e_type) +
+           " (build it with graft_add_migration)";
+  const unsigned long long ph_end =
+      static_cast<unsigned long long>(header.e_phoff) + 1ULL * header.e_phnum * header.e_phentsize;
+  if (header.e_phentsize != sizeof(ElfW(Phdr)) || ph_end > bytes.size())
+    return truncated(ph_end, bytes.size());
+  const unsigned long long sh_end =
+      static_cast<unsigned long long>(header.e_shoff) + 1ULL * header.e_shnum * header.e_shentsize;
+  if (sh_end > bytes.size()) return truncated(sh_end, bytes.size());
+  for (unsigned i = 0; i < header.e_phnum; ++i) {
+    ElfW(Phdr) segment;
+    readAt(bytes, header.e_phoff + i * sizeof segment, &segment);
+    const unsigned long long end = static_cast<unsigned long long>(segment.p_offset) + segment.p_filesz;
+    if (segment.p_type == PT_LOAD && end > bytes.size()) return truncated(end, bytes.size());
+  }
+  return "";
+}
+
+#else
+
+std::string checkSharedLibrary(std::string_view) { return ""; }
+
+#endif
+
+}  // namespace graft

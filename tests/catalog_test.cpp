@@ -1,0 +1,88 @@
+#include "catalog.h"
+
+#include <boost/test/unit_test.hpp>
+
+#include "harness.h"
+#include "test_util.h"
+
+namespace graft {
+namespace {
+
+using test::makePluginDir;
+using test::ScratchDir;
+using test::testPlugin;
+
+BOOST_AUTO_TEST_SUITE(catalog)
+
+BOOST_AUTO_TEST_CASE(orders_plugins_as_the_manifest_does) {
+  ScratchDir dir;
+  auto plugins = makePluginDir(dir, {testPlugin("counter"), testPlugin("probe"), testPlugin("fail_at")},
+                               {"test_probe", "test_fail_at", "test_counter"});
+  auto catalog = loadCatalog(plugins, plugins + "/manifest.json");
+  BOOST_REQUIRE_MESSAGE(catalog.ok(), catalog.status().message());
+  BOOST_REQUIRE(catalog->plugins.size() == 3u);
+  BOOST_TEST(catalog->plugins[0]->id() == "test_probe");
+  BOOST_TEST(catalog->plugins[1]->id() == "test_fail_at");
+  BOOST_TEST(catalog->plugins[2]->id() == "test_counter");
+  BOOST_TEST(catalog->find("test_fail_at") == catalog->plugins[1].get());
+  BOOST_TEST(catalog->find("nope") == nullptr);
+}
+
+BOOST_AUTO_TEST_CASE(only_files_with_the_platform_suffix_are_plugins) {
+  ScratchDir dir;
+  auto plugins = makePluginDir(dir, {testPlugin("counter")}, {"test_counter"});
+  test::writeFile(plugins + "/README.txt", "notes");
+  auto catalog = loadCatalog(plugins, plugins + "/manifest.json");
+  BOOST_REQUIRE_MESSAGE(catalog.ok(), catalog.status().message());
+  BOOST_TEST(catalog->plugins.size() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(reports_every_mismatch_at_once_one_line_each) {
+  ScratchDir dir;
+  auto plugins = makePluginDir(
+      dir, {testPlugin("counter"), testPlugin("counter_copy"), testPlugin("probe"), testPlugin("bad_abi")},
+      {"test_counter", "test_missing"});
+  const std::string manifest = plugins + "/manifest.json";
+  auto catalog = loadCatalog(plugins, manifest);
+  BOOST_REQUIRE(!catalog.ok());
+  BOOST_TEST(catalog.status().code() == Code::kPlugin);
+  BOOST_TEST(catalog.status().message() ==
+             "plugin " + plugins + "/test_bad_abi.so: ABI: built for graft ABI 2.0, this host speaks "
+             "1.0 (rebuild the plugin against this host's SDK)\n"
+             "plugins " + plugins + "/test_counter.so and " + plugins +
+             "/test_counter_copy.so both have id \"test_counter\" (remove one of them)\n"
+             "migration \"test_missing\" is in " + manifest + " but no plugin in " + plugins +
+             " has that id (build it, or remove it from the manifest)\n"
+             "plugin " + plugins + "/test_probe.so has id \"test_probe\", which is not in " +
+             manifest + " (add it to the manifest, or remove the file)");
+}
+
+BOOST_AUTO_TEST_CASE(a_missing_directory_or_manifest_is_named) {
+  ScratchDir dir;
+  auto no_dir = loadCatalog(dir / "nope", dir / "manifest.json");
+  BOOST_REQUIRE(!no_dir.ok());
+  auto plugins = makePluginDir(dir, {}, {});
+  auto no_manifest = loadCatalog(plugins, dir / "absent.json");
+  BOOST_REQUIRE(!no_manifest.ok());
+  BOOST_TEST(no_manifest.status().code() == Code::kBadInput);
+  BOOST_TEST(no_manifest.status().message() ==
+             "read manifest: " + dir / "absent.json" + ": can not open: No such file or directory");
+  test::writeFile(dir / "manifest.json", "{}");
+  auto missing_dir = loadCatalog(dir / "nope", dir / "manifest.json");
+  BOOST_REQUIRE(!missing_dir.ok());
+  BOOST_TEST(missing_dir.status().message() ==
+             "read manifest: " + dir / "manifest.json" +
+             ": missing \"graft_manifest\": 1 (the manifest format version)");
+  test::writeFile(dir / "manifest.json", R"({"graft_manifest": 1, "migrations": []})");
+  auto not_dir = loadCatalog(dir / "nope", dir / "manifest.json");
+  BOOST_REQUIRE(!not_dir.ok());
+  BOOST_TEST(not_dir.status().code() == Code::kPlugin);
+  BOOST_TEST(not_dir.status().message() ==
+             "plugin directory " + dir / "nope" +
+             ": not a directory (pass --plugins DIR, the directory of the built plugins)");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+}  // namespace
+}  // namespace graft

@@ -1,0 +1,189 @@
+// The graft command as an operator meets it: exit codes and the exact text
+// of its messages.
+#include <boost/test/unit_test.hpp>
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <thread>
+
+#include "harness.h"
+
+namespace graft {
+namespace {
+
+using test::Outcome;
+using test::runGraft;
+using test::ScratchDir;
+using test::testPlugin;
+
+// graft with --db and --plugins pointing into `dir`.
+std::vector<std::string> args(const ScratchDir& dir, std::vector<std::string> rest) {
+  std::vector<std::string> all{"--db", dir / "store.db", "--plugins", dir / "plugins"};
+  all.insert(all.end(), rest.begin(), rest.end());
+  return all;
+}
+
+BOOST_AUTO_TEST_SUITE(cli)
+
+BOOST_AUTO_TEST_CASE(usage_errors_exit_2) {
+  Outcome o = runGraft({"frobnicate"});
+  BOOST_TEST(o.exit_code == 2);
+  BOOST_TEST(o.err == "graft: usage: The following argument was not expected: frobnicate (see graft --help)\n");
+  o = runGraft({});
+  BOOST_TEST(o.exit_code == 2);
+  BOOST_TEST(o.err == "graft: usage: a command is required: up, status, import or export (see graft --help)\n");
+  o = runGraft({"up", "--batch-size", "0"});
+  BOOST_TEST(o.exit_code == 2);
+  o = runGraft({"--help"});
+  BOOST_TEST(o.exit_code == 0);
+  BOOST_TEST(o.out.find("status") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(store_errors_exit_5_and_name_the_file) {
+  ScratchDir dir;
+  test::makePluginDir(dir, {testPlugin("counter")}, {"test_counter"});
+  Outcome o = runGraft(args(dir, {"status"}));
+  BOOST_TEST(o.exit_code == 5);
+  BOOST_TEST(o.err == "graft: database " + dir / "store.db" +
+                          ": does not exist (check --db, or create it with graft import)\n");
+  test::writeFile(dir / "store.db", std::string(4096, 'x'));
+  o = runGraft(args(dir, {"up"}));
+  BOOST_TEST(o.exit_code == 5);
+  BOOST_TEST(o.err == "graft: database " + dir / "store.db" +
+                          ": read schema: file is not a database (the file is not a SQLite "
+                          "database: check --db)\n");
+}
+
+BOOST_AUTO_TEST_CASE(bad_manifest_exits_3_with_line_and_column) {
+  ScratchDir dir;
+  auto plugins = test::makePluginDir(dir, {testPlugin("counter")}, {"test_counter"});
+  test::writeFile(plugins + "/manifest.json", "{\n  \"graft_manifest\": 1,\n  \"migrations\": [\"a\",, ]\n}\n");
+  test::seedItems(dir / "store.db", 1);
+  Outcome o = runGraft(args(dir, {"up"}));
+  BOOST_TEST(o.exit_code == 3);
+  BOOST_TEST(o.err == "graft: read manifest: " + plugins + "/manifest.json:3:22: syntax error\n");
+}
+
+BOOST_AUTO_TEST_CASE(bad_plugins_exit_4_all_reported_before_anything_runs) {
+  ScratchDir dir;
+  auto plugins = test::makePluginDir(dir, {testPlugin("counter"), testPlugin("bad_abi"), testPlugin("no_entry")},
+                                     {"test_counter"});
+  test::seedItems(dir / "store.db", 5);
+  Outcome o = runGraft(args(dir, {"up"}));
+  BOOST_TEST(o.exit_code == 4);
+  BOOST_TEST(o.err ==
+             "graft: plugin " + plugins + "/test_bad_abi.so: ABI: built for graft ABI 2.0, this host "
+             "speaks 1.0 (rebuild the plugin against this host's SDK)\n"
+             "graft: plugin " + plugins + "/test_no_entry.so: entry point: no symbol "
+             "graft_plugin_entry (export the migration with GRAFT_EXPORT_MIGRATION)\n");
+  for (const auto& doc : test::readTable(dir / "store.db", "items")) BOOST_TEST(doc.at("n") == 0);
+}
+
+BOOST_AUTO_TEST_CASE(import_and_export_round_trip) {
+  ScratchDir dir;
+  test::writeFile(dir / "in.jsonl", "{\"a\":1}\n\n{\"b\":[true,null],\"c\":{\"d\":\"x\"}}\n");
+  Outcome o = runGraft({"--db", dir / "store.db", "import", "things", dir / "in.jsonl"});
+  BOOST_TEST(o.exit_code == 0);
+  BOOST_TEST(o.out == "imported 2 documents into things\n");
+  o = runGraft({"--db", dir / "store.db", "export", "things"});
+  BOOST_TEST(o.exit_code == 0);
+  const std::string t1 = test::sqlValue(dir / "store.db", "SELECT CAST(_creationTime AS INTEGER) FROM things WHERE _id = 1");
+  const std::string t2 = test::sqlValue(dir / "store.db", "SELECT CAST(_creationTime AS INTEGER) FROM things WHERE _id = 2");
+  BOOST_TEST(o.out == "{\"_id\":1,\"_creationTime\":" + t1 + ".0,\"a\":1}\n" +
+                          "{\"_id\":2,\"_creationTime\":" + t2 + ".0" +
+                          ",\"b\":[true,null],\"c\":{\"d\":\"x\"}}\n");
+  // Whole milliseconds since the epoch: after 2025, and not in the future.
+  BOOST_TEST(std::stoll(t1) > 1735689600000LL);
+  BOOST_TEST(std::stoll(t2) >= std::stoll(t1));
+}
+
+BOOST_AUTO_TEST_CASE(a_bad_import_line_imports_nothing_and_exits_3) {
+  ScratchDir dir;
+  test::writeFile(dir / "in.jsonl", "{\"a\":1}\n{\"a\":2}\n{\"a\":\n");
+  Outcome o = runGraft({"--db", dir / "store.db", "import", "things", dir / "in.jsonl"});
+  BOOST_TEST(o.exit_code == 3);
+  BOOST_TEST(o.err == "graft: import: " + dir / "in.jsonl" + ":3:6: incomplete JSON\n");
+  test::writeFile(dir / "in.jsonl", "{\"a\":1}\n{\"_id\":5}\n");
+  o = runGraft({"--db", dir / "store.db", "import", "things", dir / "in.jsonl"});
+  BOOST_TEST(o.exit_code == 3);
+  BOOST_TEST(o.err == "graft: import: " + dir / "in.jsonl" +
+                          ":2: document sets _id: _id and _creationTime are assigned by the store "
+                          "(remove _id and _creationTime from the input)\n");
+  // Nothing imported: not even the table was created.
+  BOOST_TEST(test::sqlValue(dir / "store.db", "SELECT count(*) FROM sqlite_master WHERE name = 'things'") == "0");
+  o = runGraft({"--db", dir / "store.db", "import", "migration_state", dir / "in.jsonl"});
+  BOOST_TEST(o.exit_code == 3);
+  BOOST_TEST(o.err == "graft: import: table \"migration_state\" is reserved for graft (names "
+                      "starting with migration_, graft_ or sqlite_)\n");
+}
+
+BOOST_AUTO_TEST_CASE(a_failing_migration_exits_1_then_resumes) {
+  ScratchDir dir;
+  test::makePluginDir(dir, {testPlugin("fail_at"), testPlugin("counter")}, {"test_fail_at", "test_counter"});
+  test::seedItems(dir / "store.db", 50);
+  Outcome o = runGraft(args(dir, {"up", "--quiet"}), {"GRAFT_TEST_FAIL_AT=33"});
+  BOOST_TEST(o.exit_code == 1);
+  BOOST_TEST(o.err ==
+             "graft: migration test_fail_at failed: migrateOne failed on items/33: cannot migrate "
+             "k=33; the batch was rolled back, the cursor stays at _id 30 (fix the cause, then run "
+             "graft up again to resume)\n");
+  BOOST_TEST(o.out == "test_fail_at: failed, 30 documents visited, 30 patched\n");
+  // The run stopped: the next migration did not start.
+  for (const auto& doc : test::readTable(dir / "store.db", "items")) BOOST_TEST(doc.at("n") == 0);
+
+  o = runGraft(args(dir, {"status"}));
+  BOOST_TEST(o.exit_code == 0);
+  BOOST_TEST(o.out.find("test_fail_at  failed") != std::string::npos, o.out);
+  BOOST_TEST(o.out.find("    error: migrateOne failed on items/33: cannot migrate k=33\n") !=
+             std::string::npos);
+
+  o = runGraft(args(dir, {"up", "--quiet"}));
+  BOOST_TEST(o.exit_code == 0, o.err);
+  BOOST_TEST(o.out == "test_fail_at: completed, 20 documents visited, 20 patched\n"
+                      "test_counter: completed, 50 documents visited, 50 patched\n");
+  o = runGraft(args(dir, {"status", "--json"}));
+  auto rows = boost::json::parse(o.out).as_array();
+  BOOST_REQUIRE(rows.size() == 2u);
+  BOOST_TEST(rows[0].at("id") == "test_fail_at");
+  BOOST_TEST(rows[0].at("state") == "completed");
+  BOOST_TEST(rows[0].at("processed") == 50);
+  BOOST_TEST(rows[1].at("state") == "completed");
+  o = runGraft(args(dir, {"up"}));
+  BOOST_TEST(o.out == "nothing to do: every migration is completed\n");
+}
+
+BOOST_AUTO_TEST_CASE(sigterm_finishes_the_batch_exits_6_and_resumes) {
+  ScratchDir dir;
+  test::makePluginDir(dir, {testPlugin("counter")}, {"test_counter"});
+  const int n = 200000;
+  test::seedItems(dir / "store.db", n);
+  pid_t pid = test::startGraft(args(dir, {"up", "--batch-size", "100"}), dir / "out", dir / "err");
+  // Wait until the first batches are committed, then ask it to stop.
+  for (int i = 0; i < 500; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    std::string processed = test::sqlValue(dir / "store.db",
+                                           "SELECT processed FROM migration_state WHERE id = 'test_counter'");
+    if (!processed.empty() && std::stoll(processed) > 0) break;
+  }
+  kill(pid, SIGTERM);
+  Outcome o = test::waitGraft(pid, dir / "out", dir / "err");
+  BOOST_TEST(o.exit_code == 6, o.err);
+  BOOST_TEST(o.err.find("graft: stopped by signal after a committed batch; run graft up to resume\n") !=
+             std::string::npos);
+  BOOST_TEST(test::sqlValue(dir / "store.db", "SELECT status FROM migration_state") == "canceled");
+  const std::string cursor = test::sqlValue(dir / "store.db", "SELECT cursor FROM migration_state");
+  BOOST_TEST(std::stoll(cursor) % 100 == 0);
+  BOOST_TEST(std::stoll(cursor) < n);
+  o = runGraft(args(dir, {"up", "--quiet"}));
+  BOOST_TEST(o.exit_code == 0, o.err);
+  BOOST_TEST(test::sqlValue(dir / "store.db",
+                            "SELECT count(*) FROM items WHERE json_extract(body, '$.n') != 1") == "0");
+  BOOST_TEST(test::sqlValue(dir / "store.db", "SELECT processed FROM migration_state") == std::to_string(n));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+}  // namespace
+}  // namespace graft

@@ -1,0 +1,164 @@
+#include "harness.h"
+
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+#include <sqlite3.h>
+
+#include "sqlite_store.h"
+
+extern char** environ;
+
+namespace graft::test {
+namespace fs = std::filesystem;
+
+ScratchDir::ScratchDir() {
+  const char* tmp = std::getenv("TMPDIR");
+  std::string pattern = std::string(tmp && *tmp ? tmp : "/tmp") + "/graft-test-XXXXXX";
+  if (!mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
+  path_ = pattern;
+}
+
+ScratchDir::~ScratchDir() {
+  std::error_code ec;
+  fs::remove_all(path_, ec);
+}
+
+std::string testPlugin(const std::string& name) {
+  return std::string(GRAFT_TEST_PLUGIN_DIR) + "/test_" + name + ".so";
+}
+
+void writeFile(const std::string& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary);
+  out << text;
+  if (!out.flush()) throw std::runtime_error("cannot write " + path);
+}
+
+std::string readText(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+std::string makePluginDir(const ScratchDir& dir, const std::vector<std::string>& plugin_files,
+                          const std::vector<std::string>& ids) {
+  const std::string plugins = dir / "plugins";
+  fs::create_directories(plugins);
+  for (const auto& file : plugin_files)
+    fs::copy_file(file, plugins + "/" + fs::path(file).filename().string(),
+                  fs::copy_options::overwrite_existing);
+  boost::json::array list;
+  for (const auto& id : ids) list.emplace_back(id);
+  writeFile(plugins + "/manifest.json",
+            boost::json::serialize(boost::json::object{{"graft_manifest", 1}, {"migrations", list}}));
+  return plugins;
+}
+
+// Tests read the store the way an application would next to a running graft:
+// read-only, so that they never wait for graft's write lock.
+static std::unique_ptr<SqliteStore> openStore(const std::string& db, bool write = false) {
+  SqliteOptions options;
+  options.create = write;
+  options.read_only = !write;
+  auto store = SqliteStore::open(db, options);
+  if (!store.ok()) throw std::runtime_error(store.status().message());
+  return std::move(store).value();
+}
+
+static void check(const Status& s) {
+  if (!s.ok()) throw std::runtime_error(s.message());
+}
+
+void seedDocs(const std::string& db, const std::string& table,
+              const std::vector<boost::json::object>& docs) {
+  auto store = openStore(db, true);
+  check(store->begin());
+  check(store->createTable(table));
+  for (const auto& doc : docs) check(store->insert(table, boost::json::serialize(doc)).status());
+  check(store->commit());
+}
+
+void seedItems(const std::string& db, int count, const std::string& table) {
+  std::vector<boost::json::object> docs;
+  docs.reserve(static_cast<size_t>(count));
+  for (int k = 1; k <= count; ++k) docs.push_back({{"k", k}, {"n", 0}});
+  seedDocs(db, table, docs);
+}
+
+std::vector<boost::json::object> readTable(const std::string& db, const std::string& table) {
+  auto store = openStore(db);
+  std::vector<boost::json::object> docs;
+  check(store->forEach(table, [&](const Document& doc) {
+    docs.push_back(boost::json::parse(documentJson(doc)).as_object());
+    return true;
+  }));
+  return docs;
+}
+
+std::string sqlValue(const std::string& db, const std::string& sql) {
+  auto store = openStore(db);
+  sqlite3_stmt* stmt = nullptr;
+  if (sqlite3_prepare_v2(store->handle(), sql.c_str(), -1, &stmt, nullptr) != SQLITE_OK)
+    throw std::runtime_error(sqlite3_errmsg(store->handle()));
+  std::string value;
+  if (sqlite3_step(stmt) == SQLITE_ROW && sqlite3_column_type(stmt, 0) != SQLITE_NULL)
+    value = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
+  sqlite3_finalize(stmt);
+  return value;
+}
+
+pid_t startGraft(const std::vector<std::string>& args, const std::string& out_file,
+                 const std::string& err_file, const std::vector<std::string>& env) {
+  std::vector<std::string> argv_text{GRAFT_BINARY};
+  argv_text.insert(argv_text.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& a : argv_text) argv.push_back(a.data());
+  argv.push_back(nullptr);
+
+  std::vector<std::string> env_text;
+  for (char** e = environ; *e; ++e) env_text.emplace_back(*e);
+  env_text.insert(env_text.end(), env.begin(), env.end());
+  std::vector<char*> envp;
+  for (auto& e : env_text) envp.push_back(e.data());
+  envp.push_back(nullptr);
+
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, 1, out_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_addopen(&actions, 2, err_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  pid_t pid = 0;
+  int rc = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), envp.data());
+  posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0) throw std::runtime_error("posix_spawn failed");
+  return pid;
+}
+
+Outcome waitGraft(pid_t pid, const std::string& out_file, const std::string& err_file) {
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0) {
+  }
+  Outcome outcome;
+  if (WIFEXITED(status)) outcome.exit_code = WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) outcome.signal = WTERMSIG(status);
+  outcome.out = readText(out_file);
+  outcome.err = readText(err_file);
+  return outcome;
+}
+
+Outcome runGraft(const std::vector<std::string>& args, const std::vector<std::string>& env) {
+  ScratchDir io;
+  pid_t pid = startGraft(args, io / "out", io / "err", env);
+  return waitGraft(pid, io / "out", io / "err");
+}
+
+}  // namespace graft::test

@@ -1,0 +1,69 @@
+// harness.h -- what the plugin, runner and end-to-end tests share: scratch
+// directories, plugin directories assembled from real built plugins, seeded
+// SQLite stores, and the real graft binary run as a child process.
+#ifndef GRAFT_TESTS_HARNESS_H_
+#define GRAFT_TESTS_HARNESS_H_
+
+#include <boost/json.hpp>
+
+#include <string>
+#include <sys/types.h>
+#include <vector>
+
+namespace graft::test {
+
+// A fresh directory under $TMPDIR (or /tmp), removed with its contents.
+class ScratchDir {
+ public:
+  ScratchDir();
+  ~ScratchDir();
+  ScratchDir(const ScratchDir&) = delete;
+  ScratchDir& operator=(const ScratchDir&) = delete;
+  const std::string& path() const { return path_; }
+  std::string operator/(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+// Path of a test plugin built by tests/CMakeLists.txt ("counter" ->
+// <build>/tests/test_plugins/test_counter.so).
+std::string testPlugin(const std::string& name);
+
+// Makes <dir>/plugins holding copies of `plugin_files` and a manifest.json
+// listing `ids` in order. Returns the plugin directory.
+std::string makePluginDir(const ScratchDir& dir, const std::vector<std::string>& plugin_files,
+                          const std::vector<std::string>& ids);
+
+void writeFile(const std::string& path, const std::string& text);
+std::string readText(const std::string& path);
+
+// Creates (or extends) a store with `count` items {"k": i, "n": 0}, k from 1.
+void seedItems(const std::string& db, int count, const std::string& table = "items");
+// Inserts documents given as JSON objects into `table`.
+void seedDocs(const std::string& db, const std::string& table,
+              const std::vector<boost::json::object>& docs);
+// Every document of `table`, in _id order, with _id and _creationTime.
+std::vector<boost::json::object> readTable(const std::string& db, const std::string& table);
+// One value from a SQL query on the file, as text ("" for NULL).
+std::string sqlValue(const std::string& db, const std::string& sql);
+
+struct Outcome {
+  int exit_code = -1;  // -1 when killed by a signal
+  int signal = 0;
+  std::string out, err;
+};
+
+// Runs the graft binary with `args`, `env` ("NAME=value") added to the
+// environment, and waits for it.
+Outcome runGraft(const std::vector<std::string>& args, const std::vector<std::string>& env = {});
+
+// Starts the graft binary without waiting; stdout/stderr go to the files.
+pid_t startGraft(const std::vector<std::string>& args, const std::string& out_file,
+                 const std::string& err_file, const std::vector<std::string>& env = {});
+// Waits for a child started by startGraft.
+Outcome waitGraft(pid_t pid, const std::string& out_file, const std::string& err_file);
+
+}  // namespace graft::test
+
+#endif  // GRAFT_TESTS_HARNESS_H_

@@ -1,0 +1,154 @@
+// Tests for host/patch.cpp: applying {"$set", "$unset"} patches, and the
+// checks on whole documents given for insert or replace.
+#include "patch.h"
+
+#include <boost/json.hpp>
+#include <boost/test/unit_test.hpp>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "test_util.h"
+
+namespace graft {
+namespace {
+
+// Bodies are compared as JSON values: the order of an object's members is not
+// part of the contract.
+boost::json::value json(const std::string& text) { return boost::json::parse(text); }
+
+BOOST_AUTO_TEST_SUITE(patch)
+
+struct GoodPatch {
+  const char* name;
+  const char* body;
+  const char* patch;
+  const char* expected;
+  bool changed;
+};
+
+BOOST_AUTO_TEST_CASE(apply_patch) {
+  const std::vector<GoodPatch> cases = {
+      {"set a new field", R"({"a":1})", R"({"$set":{"b":"x"}})", R"({"a":1,"b":"x"})", true},
+      {"set another value", R"({"a":1})", R"({"$set":{"a":2}})", R"({"a":2})", true},
+      {"set the same value", R"({"a":1,"b":[1,{"c":2}]})", R"({"$set":{"a":1,"b":[1,{"c":2}]}})",
+       R"({"a":1,"b":[1,{"c":2}]})", false},
+      {"1.0 is not 1", R"({"a":1})", R"({"$set":{"a":1.0}})", R"({"a":1.0})", true},
+      {"null is a value", R"({"a":1})", R"({"$set":{"a":null}})", R"({"a":null})", true},
+      {"null over null", R"({"a":null})", R"({"$set":{"a":null}})", R"({"a":null})", false},
+      {"set null on a new field", R"({})", R"({"$set":{"a":null}})", R"({"a":null})", true},
+      {"unset", R"({"a":1,"b":2,"c":3})", R"({"$unset":["a"]})", R"({"b":2,"c":3})", true},
+      {"unset a missing field", R"({"a":1})", R"({"$unset":["z"]})", R"({"a":1})", false},
+      {"set and unset other fields", R"({"a":1,"b":2})", R"({"$set":{"c":3},"$unset":["a"]})",
+       R"({"b":2,"c":3})", true},
+      {"empty patch", R"({"a":1})", R"({})", R"({"a":1})", false},
+      {"empty $set and $unset", R"({"a":1})", R"({"$set":{},"$unset":[]})", R"({"a":1})", false},
+  };
+  for (const auto& c : cases) {
+    BOOST_TEST_CONTEXT(c.name) {
+      auto patched = applyPatch(c.body, c.patch);
+      BOOST_TEST_REQUIRE(patched.ok(), patched.status().message());
+      BOOST_TEST(json(patched->body) == json(c.expected));
+      BOOST_TEST(patched->changed == c.changed);
+    }
+  }
+}
+
+struct BadPatch {
+  const char* name;
+  const char* body;
+  const char* patch;
+  const char* message;
+};
+
+BOOST_AUTO_TEST_CASE(apply_patch_refuses) {
+  const std::vector<BadPatch> cases = {
+      {"set and unset one field", R"({"a":1})", R"({"$set":{"a":2},"$unset":["a"]})",
+       "patch both sets and removes \"a\""},
+      {"set _id", R"({"a":1})", R"({"$set":{"_id":5}})",
+       "patch sets _id: _id and _creationTime belong to the store"},
+      {"set _creationTime", R"({"a":1})", R"({"$set":{"_creationTime":1}})",
+       "patch sets _creationTime: _id and _creationTime belong to the store"},
+      {"unset _id", R"({"a":1})", R"({"$unset":["_id"]})",
+       "patch removes _id: _id and _creationTime belong to the store"},
+      {"unset _creationTime", R"({"a":1})", R"({"$unset":["_creationTime"]})",
+       "patch removes _creationTime: _id and _creationTime belong to the store"},
+      {"unknown key", R"({"a":1})", R"({"$inc":{"a":1}})",
+       "patch has \"$inc\"; a patch is {\"$set\": {...}, \"$unset\": [...]}"},
+      {"plain field at the top", R"({"a":1})", R"({"a":2})",
+       "patch has \"a\"; a patch is {\"$set\": {...}, \"$unset\": [...]}"},
+      {"$set not an object", R"({"a":1})", R"({"$set":["a"]})",
+       "patch has \"$set\"; a patch is {\"$set\": {...}, \"$unset\": [...]}"},
+      {"$unset not an array", R"({"a":1})", R"({"$unset":"a"})",
+       "patch has \"$unset\"; a patch is {\"$set\": {...}, \"$unset\": [...]}"},
+      {"$unset of a non-string", R"({"a":1})", R"({"$unset":[{"a":1}]})",
+       "patch $unset holds a non-string: {\"a\":1}"},
+      {"patch not an object", R"({"a":1})", R"([{"$set":{"a":2}}])", "patch is not a JSON object"},
+      {"patch not JSON", R"({"a":1})", R"({"$set":)", "patch is not valid JSON: incomplete JSON"},
+      {"stored body not an object", R"([1])", R"({"$set":{"a":2}})",
+       "stored document is not a JSON object"},
+  };
+  for (const auto& c : cases) {
+    BOOST_TEST_CONTEXT(c.name) {
+      auto patched = applyPatch(c.body, c.patch);
+      BOOST_TEST_REQUIRE(!patched.ok());
+      BOOST_TEST(patched.status().code() == Code::kBadInput);
+      BOOST_TEST(patched.status().message() == c.message);
+    }
+  }
+}
+
+struct NewBodyCase {
+  const char* name;
+  const char* doc;
+  int64_t current_id;  // 0: insert
+  double current_creation_time;
+  const char* expected;  // the body, or the error message when `ok` is false
+  bool ok;
+};
+
+BOOST_AUTO_TEST_CASE(new_body) {
+  constexpr double kCreated = 1732300000123.5;
+  const std::vector<NewBodyCase> cases = {
+      {"insert", R"({"a":1,"b":{"_id":2}})", 0, 0, R"({"a":1,"b":{"_id":2}})", true},
+      {"insert an empty document", R"({})", 0, 0, R"({})", true},
+      {"insert with _id", R"({"_id":1,"a":1})", 0, 0,
+       "document sets _id: _id and _creationTime are assigned by the store", false},
+      {"insert with _creationTime", R"({"a":1,"_creationTime":1732300000123.5})", 0, 0,
+       "document sets _creationTime: _id and _creationTime are assigned by the store", false},
+      {"insert a non-object", R"([1])", 0, 0, "document is not a JSON object", false},
+      {"insert invalid JSON", R"({"a":)", 0, 0, "document is not valid JSON: incomplete JSON",
+       false},
+      {"replace without system fields", R"({"a":2})", 7, kCreated, R"({"a":2})", true},
+      {"replace with equal system fields dropped",
+       R"({"_id":7,"_creationTime":1732300000123.5,"a":2,"b":3})", 7, kCreated, R"({"a":2,"b":3})",
+       true},
+      {"replace with an integer _creationTime equal to the stored one",
+       R"({"_creationTime":1700000000000,"a":2})", 7, 1.7e12, R"({"a":2})", true},
+      {"replace with another _id", R"({"_id":8,"a":2})", 7, kCreated,
+       "document sets _id: _id and _creationTime are assigned by the store", false},
+      {"replace with _id as a double", R"({"_id":7.0,"a":2})", 7, kCreated,
+       "document sets _id: _id and _creationTime are assigned by the store", false},
+      {"replace with _id as a string", R"({"_id":"7","a":2})", 7, kCreated,
+       "document sets _id: _id and _creationTime are assigned by the store", false},
+      {"replace with another _creationTime", R"({"_id":7,"_creationTime":5,"a":2})", 7, kCreated,
+       "document sets _creationTime: _id and _creationTime are assigned by the store", false},
+  };
+  for (const auto& c : cases) {
+    BOOST_TEST_CONTEXT(c.name) {
+      auto body = newBody(c.doc, c.current_id, c.current_creation_time);
+      BOOST_TEST_REQUIRE(body.ok() == c.ok, body.status().message());
+      if (c.ok) {
+        BOOST_TEST(json(*body) == json(c.expected));
+      } else {
+        BOOST_TEST(body.status().code() == Code::kBadInput);
+        BOOST_TEST(body.status().message() == c.expected);
+      }
+    }
+  }
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+}  // namespace
+}  // namespace graft

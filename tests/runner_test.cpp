@@ -1,0 +1,234 @@
+#include "runner.h"
+
+#include <boost/test/unit_test.hpp>
+
+#include <cstdlib>
+
+#include "harness.h"
+#include "test_util.h"
+#include "sqlite_store.h"
+
+namespace graft {
+namespace {
+
+using test::ScratchDir;
+using test::testPlugin;
+
+// A store and a catalog of real plugins in a scratch directory.
+struct Fixture {
+  ScratchDir dir;
+  std::string db = dir / "store.db";
+  Catalog catalog;
+  std::unique_ptr<SqliteStore> store;
+
+  void load(const std::vector<std::string>& names, const std::vector<std::string>& ids) {
+    std::vector<std::string> files;
+    for (const auto& n : names) files.push_back(testPlugin(n));
+    auto plugins = test::makePluginDir(dir, files, ids);
+    auto loaded = loadCatalog(plugins, plugins + "/manifest.json");
+    BOOST_REQUIRE_MESSAGE(loaded.ok(), loaded.status().message());
+    catalog = std::move(loaded).value();
+    openStore();
+  }
+  void openStore() {
+    store.reset();
+    SqliteOptions options;
+    options.create = true;
+    auto opened = SqliteStore::open(db, options);
+    BOOST_REQUIRE_MESSAGE(opened.ok(), opened.status().message());
+    store = std::move(opened).value();
+  }
+  Status up(RunOptions options = {}) {
+    Runner runner(*store, catalog);
+    return runner.up(options, &report);
+  }
+  MigrationState state(const std::string& id) {
+    auto s = store->loadState(id);
+    BOOST_REQUIRE(s.ok() && s->has_value());
+    return **s;
+  }
+  RunReport report;
+};
+
+BOOST_AUTO_TEST_SUITE(runner)
+
+BOOST_AUTO_TEST_CASE(migrates_every_document_once_and_records_it) {
+  Fixture f;
+  test::seedItems(f.db, 1000);
+  f.load({"counter"}, {"test_counter"});
+  RunOptions options;
+  options.batch_size = 64;
+  std::vector<int64_t> seen;
+  options.on_progress = [&](const Progress& p) { seen.push_back(p.processed); };
+  Status s = f.up(options);
+  BOOST_REQUIRE_MESSAGE(s.ok(), s.message());
+  for (const auto& doc : test::readTable(f.db, "items")) BOOST_TEST(doc.at("n").as_int64() == 1);
+  MigrationState st = f.state("test_counter");
+  BOOST_TEST(st.status == "completed");
+  BOOST_TEST(st.processed == 1000);
+  BOOST_TEST(st.changed == 1000);
+  BOOST_TEST(st.cursor == 1000);
+  BOOST_TEST(st.checksum == f.catalog.plugins[0]->sha256());
+  BOOST_TEST(!st.completed_at.empty());
+  BOOST_TEST(f.report.status == "completed");
+  // 16 batches (15 full, one of 40), then the final "done" report.
+  BOOST_TEST(seen.size() == 17u);
+  BOOST_TEST(seen.front() == 64);
+
+  // A completed migration is never run again.
+  s = f.up();
+  BOOST_REQUIRE(s.ok());
+  BOOST_TEST(f.report.status == "noop");
+  BOOST_TEST(f.report.migrations.at(0).outcome == "skipped");
+  for (const auto& doc : test::readTable(f.db, "items")) BOOST_TEST(doc.at("n").as_int64() == 1);
+  auto runs = f.store->loadRuns(10);
+  BOOST_REQUIRE(runs.ok());
+  BOOST_REQUIRE(runs->size() == 2u);
+  BOOST_TEST((*runs)[0].status == "noop");
+  BOOST_TEST((*runs)[1].status == "completed");
+  BOOST_TEST((*runs)[1].processed == 1000);
+  BOOST_TEST((*runs)[1].migrations == 1);
+}
+
+BOOST_AUTO_TEST_CASE(a_failing_document_rolls_back_its_batch_and_resume_finishes) {
+  Fixture f;
+  test::seedItems(f.db, 95);
+  f.load({"fail_at"}, {"test_fail_at"});
+  setenv("GRAFT_TEST_FAIL_AT", "25", 1);
+  Status s = f.up();
+  unsetenv("GRAFT_TEST_FAIL_AT");
+  BOOST_TEST(s.code() == Code::kMigrationFailed);
+  BOOST_TEST(s.message() ==
+             "migration test_fail_at failed: migrateOne failed on items/25: cannot migrate k=25; "
+             "the batch was rolled back, the cursor stays at _id 20 (fix the cause, then run "
+             "graft up again to resume)");
+  auto docs = test::readTable(f.db, "items");
+  for (const auto& doc : docs)
+    BOOST_TEST(doc.contains("done") == (doc.at("k").as_int64() <= 20), "k=" << doc.at("k"));
+  MigrationState st = f.state("test_fail_at");
+  BOOST_TEST(st.status == "failed");
+  BOOST_TEST(st.cursor == 20);
+  BOOST_TEST(st.processed == 20);
+  BOOST_TEST(st.error == "migrateOne failed on items/25: cannot migrate k=25");
+  BOOST_TEST(st.error_doc_id.value_or(0) == 25);
+  BOOST_TEST(f.report.status == "failed");
+
+  s = f.up();
+  BOOST_REQUIRE_MESSAGE(s.ok(), s.message());
+  for (const auto& doc : test::readTable(f.db, "items")) BOOST_TEST(doc.at("done").as_bool());
+  st = f.state("test_fail_at");
+  BOOST_TEST(st.status == "completed");
+  BOOST_TEST(st.processed == 95);
+  BOOST_TEST(st.error.empty());
+  BOOST_TEST(!st.error_doc_id.has_value());
+}
+
+BOOST_AUTO_TEST_CASE(stops_after_the_batch_in_flight_when_asked_and_resumes) {
+  Fixture f;
+  test::seedItems(f.db, 100);
+  f.load({"counter"}, {"test_counter"});
+  std::atomic<bool> stop{false};
+  RunOptions options;
+  options.batch_size = 30;
+  options.stop_requested = &stop;
+  options.on_progress = [&](const Progress&) { stop = true; };
+  Status s = f.up(options);
+  BOOST_REQUIRE(s.ok());
+  BOOST_TEST(f.report.status == "canceled");
+  MigrationState st = f.state("test_counter");
+  BOOST_TEST(st.status == "canceled");
+  BOOST_TEST(st.cursor == 30);
+  options.on_progress = nullptr;
+  stop = false;
+  s = f.up(options);
+  BOOST_REQUIRE(s.ok());
+  for (const auto& doc : test::readTable(f.db, "items")) BOOST_TEST(doc.at("n").as_int64() == 1);
+  BOOST_TEST(f.state("test_counter").processed == 100);
+}
+
+BOOST_AUTO_TEST_CASE(a_missing_table_is_an_empty_table) {
+  Fixture f;
+  f.load({"counter"}, {"test_counter"});
+  Status s = f.up();
+  BOOST_REQUIRE_MESSAGE(s.ok(), s.message());
+  BOOST_TEST(f.state("test_counter").status == "completed");
+  BOOST_TEST(f.state("test_counter").processed == 0);
+}
+
+BOOST_AUTO_TEST_CASE(only_runs_the_named_migration) {
+  Fixture f;
+  test::seedItems(f.db, 10);
+  f.load({"counter", "fail_at"}, {"test_counter", "test_fail_at"});
+  RunOptions options;
+  options.only = "test_fail_at";
+  BOOST_REQUIRE(f.up(options).ok());
+  BOOST_TEST(f.state("test_fail_at").status == "completed");
+  BOOST_TEST(!f.store->loadState("test_counter")->has_value());
+  options.only = "nope";
+  Status s = f.up(options);
+  BOOST_TEST(s.code() == Code::kUsage);
+  BOOST_TEST(s.message() == "no migration \"nope\" in " + f.dir / "plugins/manifest.json");
+}
+
+// ctx.db, driven by the probe plugin: each case seeds one probe document.
+BOOST_AUTO_TEST_CASE(ctx_db_reads_and_writes_inside_the_batch) {
+  Fixture f;
+  test::seedDocs(f.db, "probes",
+                 {{{"action", "insert_other"}}, {{"action", "query"}}, {{"action", "query"}},
+                  {{"action", "replace"}}, {{"action", "delete_self"}}, {{"action", "ctx"}},
+                  {{"action", "none"}}});
+  f.load({"probe"}, {"test_probe"});
+  Status s = f.up();
+  BOOST_REQUIRE_MESSAGE(s.ok(), s.message());
+  auto probes = test::readTable(f.db, "probes");
+  BOOST_REQUIRE(probes.size() == 6u);  // delete_self is gone
+  BOOST_TEST(probes[0].at("seen").as_bool());
+  BOOST_TEST(probes[1].at("found").as_int64() == 2);
+  BOOST_TEST(probes[2].at("found").as_int64() == 2);
+  BOOST_TEST(probes[3] == (boost::json::object{{"_id", 4}, {"_creationTime", probes[3].at("_creationTime")},
+                                              {"replaced", true}, {"action", "none"}}));
+  BOOST_TEST(probes[4].at("_id").as_int64() == 6);
+  BOOST_TEST(probes[4].at("migration") == "test_probe");
+  BOOST_TEST(probes[4].at("run").as_string() == f.report.run_id);
+  BOOST_TEST(probes[4].at("direction") == "up");
+  BOOST_TEST(probes[4].at("dryRun") == false);
+  BOOST_TEST(!probes[5].contains("seen"));
+  auto others = test::readTable(f.db, "others");
+  BOOST_REQUIRE(others.size() == 1u);
+  BOOST_TEST(others[0].at("from").as_int64() == 1);
+  const MigrationReport& m = f.report.migrations.at(0);
+  BOOST_TEST(m.db_writes.inserts == 1);
+  BOOST_TEST(m.db_writes.replaces == 1);
+  BOOST_TEST(m.db_writes.deletes == 1);
+}
+
+BOOST_AUTO_TEST_CASE(plugins_can_not_break_the_store_rules) {
+  struct Case {
+    const char* action;
+    std::string error;
+  };
+  const std::vector<Case> cases = {
+      {"write_reserved",
+       "migrateOne failed on probes/1: ctx.db.insert migration_state: table \"migration_state\" is "
+       "reserved for graft (names starting with migration_, graft_ or sqlite_)"},
+      {"patch_id",
+       "patch returned for probes/1: patch sets _id: _id and _creationTime belong to the store"},
+  };
+  for (const auto& c : cases) {
+    BOOST_TEST_CONTEXT(c.action) {
+      Fixture f;
+      test::seedDocs(f.db, "probes", {{{"action", c.action}}});
+      f.load({"probe"}, {"test_probe"});
+      Status s = f.up();
+      BOOST_TEST(s.code() == Code::kMigrationFailed);
+      BOOST_TEST(f.state("test_probe").error == c.error);
+      BOOST_TEST(test::sqlValue(f.db, "SELECT count(*) FROM migration_state") == "1");
+      BOOST_TEST(test::readTable(f.db, "probes").at(0).size() == 3u);  // unchanged
+    }
+  }
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+}  // namespace
+}  // namespace graft
