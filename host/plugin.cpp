@@ -4,6 +4,7 @@
 #include <dlfcn.h>
 #endif
 
+#include <cstddef>
 #include <filesystem>
 
 #include "elf_check.h"
@@ -45,6 +46,12 @@ bool checkStep(const graft_step* step, const char* name, std::string* why) {
 
 }  // namespace
 
+std::string Plugin::logicDigest() const {
+  const size_t needed = offsetof(graft_plugin, logic_digest) + sizeof(plugin_->logic_digest);
+  if (plugin_->struct_size < needed || !plugin_->logic_digest) return "";
+  return plugin_->logic_digest;
+}
+
 Result<std::unique_ptr<Plugin>> Plugin::load(const std::string& given_path) {
   std::error_code fs_ec;
   std::filesystem::path absolute = std::filesystem::absolute(given_path, fs_ec);
@@ -80,9 +87,11 @@ Result<std::unique_ptr<Plugin>> Plugin::load(const std::string& given_path) {
                            " (rebuild the plugin against this host's SDK)");
   }
   std::string why;
-  if (p->struct_size < sizeof(graft_plugin)) {
+  // ABI 1.0's graft_plugin ended before logic_digest.
+  const size_t v1_0_size = offsetof(graft_plugin, logic_digest);
+  if (p->struct_size < v1_0_size) {
     why = "graft_plugin is " + std::to_string(p->struct_size) + " bytes, expected at least " +
-          std::to_string(sizeof(graft_plugin));
+          std::to_string(v1_0_size);
   } else if (!p->id || !isValidMigrationId(p->id)) {
     why = std::string("id \"") + (p->id ? p->id : "(null)") +
           "\" is not valid (letters, digits, '_', '-', '.'; at most 128)";

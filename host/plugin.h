@@ -33,6 +33,9 @@ class Plugin {
   const graft_step& up() const { return *plugin_->up; }
   // nullptr when the migration has no down step.
   const graft_step* down() const { return plugin_->down; }
+  // "v1:sha256:<hex>" as embedded by graft_add_migration, "" if none
+  // (a plugin built otherwise, or for ABI 1.0).
+  std::string logicDigest() const;
 
  private:
   Plugin() = default;

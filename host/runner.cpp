@@ -114,6 +114,7 @@ Status Runner::runMigration(const Plugin& plugin, const RunOptions& options,
   if (*loaded) state = **loaded;
   state.id = id;
   state.checksum = plugin.sha256();
+  state.logic_digest = plugin.logicDigest();
   state.status = "running";
   state.direction = "up";
   state.run_id = run_id;

@@ -178,7 +178,7 @@ Status SqliteStore::initialize(const SqliteOptions& options) {
       "CREATE TABLE IF NOT EXISTS graft_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
       "INSERT OR IGNORE INTO graft_meta (key, value) VALUES ('format', '1');"
       "CREATE TABLE IF NOT EXISTS migration_state ("
-      "  id TEXT PRIMARY KEY, checksum TEXT NOT NULL, status TEXT NOT NULL,"
+      "  id TEXT PRIMARY KEY, checksum TEXT NOT NULL, logic_digest TEXT, status TEXT NOT NULL,"
       "  direction TEXT NOT NULL DEFAULT 'up', cursor INTEGER NOT NULL DEFAULT 0,"
       "  processed INTEGER NOT NULL DEFAULT 0, changed INTEGER NOT NULL DEFAULT 0,"
       "  started_at TEXT, updated_at TEXT, completed_at TEXT, error TEXT,"
@@ -409,7 +409,7 @@ namespace {
 
 constexpr const char* kStateColumns =
     "id, checksum, status, direction, cursor, processed, changed, started_at, updated_at,"
-    " completed_at, error, error_doc_id, run_id";
+    " completed_at, error, error_doc_id, run_id, logic_digest";
 
 MigrationState readState(sqlite3_stmt* stmt) {
   MigrationState s;
@@ -426,6 +426,7 @@ MigrationState readState(sqlite3_stmt* stmt) {
   s.error = columnText(stmt, 10);
   if (sqlite3_column_type(stmt, 11) != SQLITE_NULL) s.error_doc_id = sqlite3_column_int64(stmt, 11);
   s.run_id = columnText(stmt, 12);
+  s.logic_digest = columnText(stmt, 13);
   return s;
 }
 
@@ -458,7 +459,7 @@ Result<std::vector<MigrationState>> SqliteStore::loadStates() {
 
 Status SqliteStore::saveState(const MigrationState& s) {
   auto stmt = prepare(std::string("INSERT OR REPLACE INTO migration_state (") + kStateColumns +
-                          ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                          ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                       "write migration_state");
   if (!stmt.ok()) return stmt.status();
   bindText(*stmt, 1, s.id);
@@ -474,6 +475,7 @@ Status SqliteStore::saveState(const MigrationState& s) {
   bindOptionalText(*stmt, 11, s.error);
   if (s.error_doc_id) sqlite3_bind_int64(*stmt, 12, *s.error_doc_id);
   bindOptionalText(*stmt, 13, s.run_id);
+  bindOptionalText(*stmt, 14, s.logic_digest);
   int rc = sqlite3_step(*stmt);
   return rc == SQLITE_DONE ? Status::Ok() : error(rc, "write migration_state for " + s.id);
 }

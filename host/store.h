@@ -51,6 +51,7 @@ struct QuerySpec {
 struct MigrationState {
   std::string id;
   std::string checksum;   // SHA-256 of the plugin file it last ran with
+  std::string logic_digest;  // the plugin's logic digest when it last ran, "" if none
   std::string status;     // pending, running, completed, failed, canceled
   std::string direction;  // up or down
   int64_t cursor = 0;     // last _id processed; 0 before the first batch

@@ -20,33 +20,8 @@ extern char** environ;
 namespace graft::test {
 namespace fs = std::filesystem;
 
-ScratchDir::ScratchDir() {
-  const char* tmp = std::getenv("TMPDIR");
-  std::string pattern = std::string(tmp && *tmp ? tmp : "/tmp") + "/graft-test-XXXXXX";
-  if (!mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
-  path_ = pattern;
-}
-
-ScratchDir::~ScratchDir() {
-  std::error_code ec;
-  fs::remove_all(path_, ec);
-}
-
 std::string testPlugin(const std::string& name) {
   return std::string(GRAFT_TEST_PLUGIN_DIR) + "/test_" + name + ".so";
-}
-
-void writeFile(const std::string& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary);
-  out << text;
-  if (!out.flush()) throw std::runtime_error("cannot write " + path);
-}
-
-std::string readText(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
 }
 
 std::string makePluginDir(const ScratchDir& dir, const std::vector<std::string>& plugin_files,
@@ -150,8 +125,8 @@ Outcome waitGraft(pid_t pid, const std::string& out_file, const std::string& err
   Outcome outcome;
   if (WIFEXITED(status)) outcome.exit_code = WEXITSTATUS(status);
   if (WIFSIGNALED(status)) outcome.signal = WTERMSIG(status);
-  outcome.out = readText(out_file);
-  outcome.err = readText(err_file);
+  outcome.out = test_util::readBytes(out_file);
+  outcome.err = test_util::readBytes(err_file);
   return outcome;
 }
 

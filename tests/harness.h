@@ -10,21 +10,12 @@
 #include <sys/types.h>
 #include <vector>
 
+#include "test_util.h"
+
 namespace graft::test {
 
-// A fresh directory under $TMPDIR (or /tmp), removed with its contents.
-class ScratchDir {
- public:
-  ScratchDir();
-  ~ScratchDir();
-  ScratchDir(const ScratchDir&) = delete;
-  ScratchDir& operator=(const ScratchDir&) = delete;
-  const std::string& path() const { return path_; }
-  std::string operator/(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
+using ScratchDir = test_util::TempDir;
+using test_util::writeFile;
 
 // Path of a test plugin built by tests/CMakeLists.txt ("counter" ->
 // <build>/tests/test_plugins/test_counter.so).
@@ -34,9 +25,6 @@ std::string testPlugin(const std::string& name);
 // listing `ids` in order. Returns the plugin directory.
 std::string makePluginDir(const ScratchDir& dir, const std::vector<std::string>& plugin_files,
                           const std::vector<std::string>& ids);
-
-void writeFile(const std::string& path, const std::string& text);
-std::string readText(const std::string& path);
 
 // Creates (or extends) a store with `count` items {"k": i, "n": 0}, k from 1.
 void seedItems(const std::string& db, int count, const std::string& table = "items");

@@ -6,7 +6,6 @@
 #include <filesystem>
 
 #include "harness.h"
-#include "test_util.h"
 #include "sha256.h"
 
 namespace graft {
@@ -66,7 +65,7 @@ BOOST_AUTO_TEST_CASE(refuses_each_kind_of_bad_plugin_with_the_stage_and_a_hint) 
   std::string text;
   while (text.size() < 200) text += "this is not a shared library, just some text in a file\n";
   test::writeFile(dir / "text.so", text);
-  std::string lib = test::readText(testPlugin("counter"));
+  std::string lib = test_util::readBytes(testPlugin("counter"));
   // A copy cut short: dlopen would map its segments past the end of the file
   // and the host would die of SIGBUS on first use.
   test::writeFile(dir / "truncated.so", lib.substr(0, 1000));
@@ -98,7 +97,7 @@ BOOST_AUTO_TEST_CASE(refuses_each_kind_of_bad_plugin_with_the_stage_and_a_hint) 
                                    ": entry point: no symbol graft_plugin_entry (export the "
                                    "migration with GRAFT_EXPORT_MIGRATION)"},
       {testPlugin("bad_abi"), "plugin " + testPlugin("bad_abi") +
-                                  ": ABI: built for graft ABI 2.0, this host speaks 1.0 (rebuild "
+                                  ": ABI: built for graft ABI 2.0, this host speaks 1.1 (rebuild "
                                   "the plugin against this host's SDK)"},
       {testPlugin("unresolved"), "plugin " + testPlugin("unresolved") + ": load: " +
                                      testPlugin("unresolved") +

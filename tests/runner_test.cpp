@@ -5,7 +5,6 @@
 #include <cstdlib>
 
 #include "harness.h"
-#include "test_util.h"
 #include "sqlite_store.h"
 
 namespace graft {

@@ -65,6 +65,7 @@ class TempDir {
   const std::string& path() const { return path_; }
   // The path of `name` inside the directory.
   std::string file(const std::string& name) const { return path_ + "/" + name; }
+  std::string operator/(const std::string& name) const { return file(name); }
 
  private:
   std::string path_;

@@ -34,7 +34,7 @@ extern "C" {
 #endif
 
 #define GRAFT_ABI_MAJOR 1
-#define GRAFT_ABI_MINOR 0
+#define GRAFT_ABI_MINOR 1
 /* abi_version packs major and minor: (major << 16) | minor. */
 #define GRAFT_ABI_VERSION ((uint32_t)((GRAFT_ABI_MAJOR << 16) | GRAFT_ABI_MINOR))
 
@@ -148,6 +148,11 @@ typedef struct graft_plugin {
   const char* description; /* one line for humans; may be empty, never NULL */
   const graft_step* up;    /* never NULL */
   const graft_step* down;  /* NULL when the migration is irreversible */
+  /* Since ABI 1.1 (read only when struct_size covers it): the logic digest
+   * embedded at build time by graft_add_migration, "v1:sha256:<hex>" over the
+   * migration's normalised sources, id and ABI major; NULL when the plugin
+   * was built without it (the host then calls it "unverifiable"). */
+  const char* logic_digest;
 } graft_plugin;
 
 /* The entry point. Returns a pointer to static storage that lives as long as

@@ -42,6 +42,10 @@
 #include <utility>
 #include <vector>
 
+// Defined (hidden) in a source file that graft_add_migration generates; a
+// plugin built without it has no logic digest, and the weak reference is NULL.
+extern "C" __attribute__((weak, visibility("hidden"))) const char graft_logic_digest[];
+
 namespace graft {
 
 // Thrown by ctx.db calls that fail; also fine for authors to throw.
@@ -314,7 +318,7 @@ inline const graft_plugin* exportPlugin(const Migration& migration) {
     if (s.down)
       t.down = {sizeof(graft_step), s.down->table.c_str(), s.down->batchSize, &downTrampoline};
     t.plugin = {GRAFT_ABI_VERSION, sizeof(graft_plugin), s.id.c_str(), s.description.c_str(),
-                nullptr, nullptr};
+                nullptr, nullptr, graft_logic_digest};
     return t;
   }();
   // The pointers into `table` are taken here, after it has its final address.

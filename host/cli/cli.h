@@ -1,0 +1,40 @@
+// cli.h -- how the commands of `graft` are put together.
+//
+// Each command lives in its own file (cmd_<name>.cpp) and has one function
+// that adds its subcommand to the app and returns what to run when it is the
+// one parsed. main.cpp only lists them.
+#ifndef GRAFT_CLI_CLI_H_
+#define GRAFT_CLI_CLI_H_
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+#include <memory>
+
+#include "graft_host.h"
+#include "status.h"
+
+namespace graft::cli {
+
+// Options that come before the command, filled in by the parser.
+struct Globals {
+  HostOptions host;
+};
+
+struct Command {
+  CLI::App* sub = nullptr;
+  std::function<int()> run;
+};
+
+// Prints each line of the status's message as "graft: <line>" on stderr and
+// returns its exit code.
+int fail(const Status& status);
+
+Command addUpCommand(CLI::App& app, const Globals& globals);
+Command addStatusCommand(CLI::App& app, const Globals& globals);
+Command addImportCommand(CLI::App& app, const Globals& globals);
+Command addExportCommand(CLI::App& app, const Globals& globals);
+
+}  // namespace graft::cli
+
+#endif  // GRAFT_CLI_CLI_H_
