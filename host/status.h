@@ -22,7 +22,9 @@ enum class Code {
   kBadInput = 3,         // malformed manifest, JSON lines, document
   kPlugin = 4,           // plugin missing, unloadable, wrong ABI, manifest mismatch
   kStore = 5,            // database can not be opened, read or written
-  kCanceled = 6,         // stopped by a signal after a committed batch; resumable
+  kCanceled = 6,         // stopped (signal or graft cancel) after a committed batch; resumable
+  kBusy = 7,             // another run holds the store's lease
+  kDrift = 8,            // applied history and files disagree: drift, sum file, order
 };
 
 int exitCode(Code code);
