@@ -37,6 +37,10 @@ inline std::ostream& boost_test_print_type(std::ostream& out, Code code) {
       return out << "kStore";
     case Code::kCanceled:
       return out << "kCanceled";
+    case Code::kBusy:
+      return out << "kBusy";
+    case Code::kDrift:
+      return out << "kDrift";
   }
   return out << "Code(" << static_cast<int>(code) << ")";
 }
