@@ -30,7 +30,8 @@ Result<std::vector<std::string>> listPluginFiles(const std::string& dir) {
   return files;
 }
 
-Result<Catalog> loadCatalog(const std::string& plugin_dir, const std::string& manifest_path) {
+Result<Catalog> loadCatalog(const std::string& plugin_dir, const std::string& manifest_path,
+                            const Plugin::Options& options) {
   auto manifest = readManifest(manifest_path);
   if (!manifest.ok()) return manifest.status();
   auto files = listPluginFiles(plugin_dir);
@@ -38,10 +39,12 @@ Result<Catalog> loadCatalog(const std::string& plugin_dir, const std::string& ma
 
   std::vector<std::string> problems;
   std::map<std::string, std::unique_ptr<Plugin>> by_id;
+  bool some_failed = false;
   for (const auto& file : *files) {
-    auto plugin = Plugin::load(file);
+    auto plugin = Plugin::load(file, options);
     if (!plugin.ok()) {
       problems.push_back(plugin.status().message());
+      some_failed = true;
       continue;
     }
     const std::string id = (*plugin)->id();
@@ -58,10 +61,10 @@ Result<Catalog> loadCatalog(const std::string& plugin_dir, const std::string& ma
   for (const auto& id : catalog.manifest.ids) {
     auto it = by_id.find(id);
     if (it == by_id.end()) {
-      // A plugin that failed to load may be this one; its own line says why.
-      problems.push_back("migration \"" + id + "\" is in " + manifest_path +
-                         " but no plugin in " + plugin_dir +
-                         " has that id (build it, or remove it from the manifest)");
+      problems.push_back(
+          "migration \"" + id + "\" is in " + manifest_path + " but no plugin in " + plugin_dir +
+          (some_failed ? " that loaded has that id (it may be one that failed to load, above)"
+                       : " has that id (build it, or remove it from the manifest)"));
       continue;
     }
     catalog.plugins.push_back(std::move(it->second));

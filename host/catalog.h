@@ -28,7 +28,8 @@ struct Catalog {
 // Lists the plugin files in `dir`, sorted by name.
 Result<std::vector<std::string>> listPluginFiles(const std::string& dir);
 
-Result<Catalog> loadCatalog(const std::string& plugin_dir, const std::string& manifest_path);
+Result<Catalog> loadCatalog(const std::string& plugin_dir, const std::string& manifest_path,
+                            const Plugin::Options& options = {});
 
 }  // namespace graft
 

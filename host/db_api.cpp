@@ -26,7 +26,12 @@ std::string where(const char* table, int64_t id) {
 // Runs `body`, turning a Status or an exception into GRAFT_DB_ERROR and text:
 // nothing may unwind into plugin code.
 template <class F>
-int32_t guarded(char* err, size_t cap, const char* op, F&& body) noexcept {
+int32_t guarded(graft_db* db, char* err, size_t cap, const char* op, F&& body) noexcept {
+  DocApi* api = DocApi::from(db);
+  if (api->outsideTransaction()) {
+    api->noteCalledOutside();
+    return fail(err, cap, std::string("ctx.db.") + op + ": retried inside the transaction");
+  }
   try {
     return body();
   } catch (const std::exception& e) {
@@ -40,7 +45,7 @@ Status writable(const char* table) { return checkTableName(table ? table : ""); 
 
 int32_t dbGet(graft_db* db, const char* table, int64_t id, const char** doc, size_t* len,
               char* err, size_t cap) {
-  return guarded(err, cap, "get", [&]() -> int32_t {
+  return guarded(db, err, cap, "get", [&]() -> int32_t {
     DocApi* api = DocApi::from(db);
     auto found = api->store().get(table, id);
     if (!found.ok()) return fail(err, cap, "ctx.db.get " + where(table, id) + ": " + found.status().message());
@@ -54,7 +59,7 @@ int32_t dbGet(graft_db* db, const char* table, int64_t id, const char** doc, siz
 
 int32_t dbQuery(graft_db* db, const char* table, const char* spec_json, const char** docs,
                 size_t* len, char* err, size_t cap) {
-  return guarded(err, cap, "query", [&]() -> int32_t {
+  return guarded(db, err, cap, "query", [&]() -> int32_t {
     DocApi* api = DocApi::from(db);
     boost::system::error_code ec;
     boost::json::value spec_value = boost::json::parse(spec_json ? spec_json : "{}", ec);
@@ -91,7 +96,7 @@ int32_t dbQuery(graft_db* db, const char* table, const char* spec_json, const ch
 
 int32_t dbInsert(graft_db* db, const char* table, const char* doc_json, int64_t* new_id, char* err,
                  size_t cap) {
-  return guarded(err, cap, "insert", [&]() -> int32_t {
+  return guarded(db, err, cap, "insert", [&]() -> int32_t {
     DocApi* api = DocApi::from(db);
     std::string context = std::string("ctx.db.insert ") + (table ? table : "") + ": ";
     Status ok = writable(table);
@@ -102,13 +107,18 @@ int32_t dbInsert(graft_db* db, const char* table, const char* doc_json, int64_t*
     if (!id.ok()) return fail(err, cap, context + id.status().message());
     *new_id = *id;
     ++api->counts().inserts;
+    ++api->log().by_table[table].inserts;
+    if (api->log().wantsExample()) {
+      auto inserted = api->store().get(table, *id);
+      if (inserted.ok() && *inserted) api->log().example({table, *id, "", documentJson(**inserted)});
+    }
     return GRAFT_DB_OK;
   });
 }
 
 int32_t dbPatch(graft_db* db, const char* table, int64_t id, const char* patch_json, char* err,
                 size_t cap) {
-  return guarded(err, cap, "patch", [&]() -> int32_t {
+  return guarded(db, err, cap, "patch", [&]() -> int32_t {
     DocApi* api = DocApi::from(db);
     std::string context = "ctx.db.patch " + where(table ? table : "", id) + ": ";
     Status ok = writable(table);
@@ -122,6 +132,10 @@ int32_t dbPatch(graft_db* db, const char* table, int64_t id, const char* patch_j
       auto updated = api->store().update(table, id, patched->body);
       if (!updated.ok()) return fail(err, cap, context + updated.status().message());
       ++api->counts().patches;
+      ++api->log().by_table[table].patches;
+      if (api->log().wantsExample())
+        api->log().example({table, id, documentJson(**current),
+                            documentJson(Document{id, (*current)->creation_time, patched->body})});
     }
     return GRAFT_DB_OK;
   });
@@ -129,7 +143,7 @@ int32_t dbPatch(graft_db* db, const char* table, int64_t id, const char* patch_j
 
 int32_t dbReplace(graft_db* db, const char* table, int64_t id, const char* doc_json, char* err,
                   size_t cap) {
-  return guarded(err, cap, "replace", [&]() -> int32_t {
+  return guarded(db, err, cap, "replace", [&]() -> int32_t {
     DocApi* api = DocApi::from(db);
     std::string context = "ctx.db.replace " + where(table ? table : "", id) + ": ";
     Status ok = writable(table);
@@ -142,20 +156,31 @@ int32_t dbReplace(graft_db* db, const char* table, int64_t id, const char* doc_j
     auto updated = api->store().update(table, id, *body);
     if (!updated.ok()) return fail(err, cap, context + updated.status().message());
     ++api->counts().replaces;
+    ++api->log().by_table[table].replaces;
+    if (api->log().wantsExample())
+      api->log().example({table, id, documentJson(**current),
+                          documentJson(Document{id, (*current)->creation_time, *body})});
     return GRAFT_DB_OK;
   });
 }
 
 int32_t dbRemove(graft_db* db, const char* table, int64_t id, char* err, size_t cap) {
-  return guarded(err, cap, "delete", [&]() -> int32_t {
+  return guarded(db, err, cap, "delete", [&]() -> int32_t {
     DocApi* api = DocApi::from(db);
     std::string context = "ctx.db.delete " + where(table ? table : "", id) + ": ";
     Status ok = writable(table);
     if (!ok.ok()) return fail(err, cap, context + ok.message());
+    std::string before;
+    if (api->log().wantsExample()) {
+      auto current = api->store().get(table, id);
+      if (current.ok() && *current) before = documentJson(**current);
+    }
     auto removed = api->store().remove(table, id);
     if (!removed.ok()) return fail(err, cap, context + removed.status().message());
     if (!*removed) return GRAFT_DB_NOT_FOUND;
     ++api->counts().deletes;
+    ++api->log().by_table[table].deletes;
+    if (api->log().wantsExample()) api->log().example({table, id, before, ""});
     return GRAFT_DB_OK;
   });
 }

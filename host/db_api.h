@@ -9,7 +9,9 @@
 #include <graft/graft.h>
 
 #include <cstdint>
+#include <map>
 #include <string>
+#include <vector>
 
 #include "store.h"
 
@@ -18,6 +20,27 @@ namespace graft {
 struct WriteCounts {
   int64_t inserts = 0, patches = 0, replaces = 0, deletes = 0;
   int64_t total() const { return inserts + patches + replaces + deletes; }
+};
+
+// One write, as a dry run shows it: before/after are JSON documents, ""
+// for none (an insert has no before, a delete no after).
+struct Change {
+  std::string table;
+  int64_t id = 0;
+  std::string before, after;
+};
+
+// Where a DocApi (and the runner) note what was written: totals by table,
+// and the first `limit` changes in full when `examples` is set.
+struct WriteLog {
+  std::map<std::string, WriteCounts> by_table;
+  std::vector<Change>* examples = nullptr;
+  size_t limit = 0;
+
+  bool wantsExample() const { return examples && examples->size() < limit; }
+  void example(Change change) {
+    if (wantsExample()) examples->push_back(std::move(change));
+  }
 };
 
 class DocApi {
@@ -32,11 +55,23 @@ class DocApi {
   // Host-owned text handed to the plugin; valid until the next call.
   std::string& out() { return out_; }
   WriteCounts& counts() { return counts_; }
+  WriteLog& log() { return log_; }
+
+  // While set, every call fails at once and is noted: migrateOne is running
+  // outside the batch's transaction, where ctx.db may not be used. The
+  // runner then redoes the batch inside the transaction.
+  void setOutsideTransaction(bool outside) { outside_ = outside; }
+  bool outsideTransaction() const { return outside_; }
+  bool calledOutside() const { return called_outside_; }
+  void noteCalledOutside() { called_outside_ = true; }
 
  private:
   Store& store_;
   std::string out_;
   WriteCounts counts_;
+  WriteLog log_;
+  bool outside_ = false;
+  bool called_outside_ = false;
 };
 
 }  // namespace graft

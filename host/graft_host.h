@@ -26,6 +26,9 @@ struct HostOptions {
   std::string plugin_dir = "plugins";
   std::string manifest_path;  // "": <plugin_dir>/manifest.json
   bool read_only = false;     // status only: open the store without writing
+  // Load plugins that fail the trust checks (trust.h); every run made with
+  // it says so in its history.
+  bool allow_untrusted_plugins = false;
 };
 
 struct MigrationStatus {
@@ -39,7 +42,15 @@ struct MigrationStatus {
   std::string file_checksum;  // SHA-256 of the plugin file now, "" if missing
   std::string updated_at;
   std::string error;
+  // "" when the migration matches what was applied, else what drift.h found:
+  // drifted, rebuilt, missing, unverifiable or out of order; and that
+  // finding's one-line message.
+  std::string drift;
+  std::string drift_detail;
 };
+
+// options.manifest_path, or <plugin_dir>/manifest.json when it is empty.
+std::string manifestPathOf(const HostOptions& options);
 
 class Host {
  public:
@@ -47,8 +58,20 @@ class Host {
   // file and the stage (see Plugin::load, loadCatalog, SqliteStore::open).
   static Result<std::unique_ptr<Host>> open(const HostOptions& options);
 
-  // Runs pending migrations (all, or options.only). See Runner::up.
+  // Runs pending migrations (all, or options.only). See Runner::up. First,
+  // when a graft.sum sits beside the manifest, checks that it matches the
+  // manifest and the plugins: kDrift (or the error reading it) if not, and
+  // nothing runs. See checkSumFile. Then checks the applied migrations
+  // against the plugins (options.strict, allow_drift, allow_out_of_order,
+  // restart): kDrift, and nothing runs, when a finding blocks; the other
+  // findings end up in report->notes. See gateRun in drift.h.
   Status up(const RunOptions& options, RunReport* report);
+
+  // Rolls back applied migrations. See Runner::down.
+  Status down(const DownOptions& options, RunReport* report);
+
+  // The run holding the store now, if any.
+  Result<std::optional<Lease>> activeRun() { return store_->loadLease(); }
 
   // One row per manifest entry, in manifest order, then one per migration
   // recorded in the store but gone from the manifest ("missing").
@@ -63,6 +86,7 @@ class Host {
 
   std::unique_ptr<Store> store_;
   Catalog catalog_;
+  std::string command_suffix_;  // flags every run's history must show
 };
 
 }  // namespace graft

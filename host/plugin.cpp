@@ -2,15 +2,19 @@
 
 #if !defined(_WIN32)
 #include <dlfcn.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #endif
 
 #include <cstddef>
+#include <cstdlib>
 #include <filesystem>
 
 #include "elf_check.h"
 #include "json_text.h"
 #include "manifest.h"
 #include "sha256.h"
+#include "trust.h"
 
 namespace graft {
 namespace {
@@ -27,6 +31,71 @@ std::string loaderReason(const boost::dll::fs::error_code& ec) {
 #endif
   return ec.message();
 }
+
+// The bytes that were hashed and checked, as a file only this user can
+// write: a copy with a unique name in a private (0700) directory, loaded and
+// then unlinked. The plugin file can be swapped after it was hashed without
+// changing what runs. (A sealed memfd loaded through /proc/self/fd/N would
+// not do: dlopen() matches loaded libraries by path first, so a reused
+// descriptor number would hand back an earlier plugin.) If no private copy
+// can be made (say, a noexec temporary directory), ok() is false and the
+// plugin is loaded from its own path.
+class PrivateCopy {
+ public:
+  explicit PrivateCopy(const std::string& bytes) {
+#if !defined(_WIN32)
+    const std::string& dir = privateDir();
+    if (dir.empty()) return;
+    std::string path = dir + "/plugin-XXXXXX";
+    int fd = mkstemp(path.data());
+    if (fd < 0) return;
+    size_t done = 0;
+    while (done < bytes.size()) {
+      ssize_t n = write(fd, bytes.data() + done, bytes.size() - done);
+      if (n <= 0) break;
+      done += static_cast<size_t>(n);
+    }
+    const bool written = done == bytes.size() && fchmod(fd, 0500) == 0;
+    ::close(fd);
+    if (!written) {
+      unlink(path.c_str());
+      return;
+    }
+    path_ = path;
+#else
+    (void)bytes;
+#endif
+  }
+  // The loader's mapping keeps the bytes; the name can go at once.
+  ~PrivateCopy() {
+    if (!path_.empty()) unlink(path_.c_str());
+  }
+  PrivateCopy(const PrivateCopy&) = delete;
+  PrivateCopy& operator=(const PrivateCopy&) = delete;
+
+  bool ok() const { return !path_.empty(); }
+  const std::string& path() const { return path_; }
+
+ private:
+  // One directory per process, 0700, removed at exit.
+  static const std::string& privateDir() {
+    struct Dir {
+      std::string path;
+      Dir() {
+        const char* tmp = std::getenv("TMPDIR");
+        std::string pattern = std::string(tmp && *tmp ? tmp : "/tmp") + "/graft-XXXXXX";
+        if (mkdtemp(pattern.data())) path = pattern;
+      }
+      ~Dir() {
+        if (!path.empty()) rmdir(path.c_str());
+      }
+    };
+    static const Dir dir;
+    return dir.path;
+  }
+
+  std::string path_;
+};
 
 bool checkStep(const graft_step* step, const char* name, std::string* why) {
   if (step->struct_size < sizeof(graft_step)) {
@@ -52,7 +121,8 @@ std::string Plugin::logicDigest() const {
   return plugin_->logic_digest;
 }
 
-Result<std::unique_ptr<Plugin>> Plugin::load(const std::string& given_path) {
+Result<std::unique_ptr<Plugin>> Plugin::load(const std::string& given_path,
+                                             const Options& options) {
   std::error_code fs_ec;
   std::filesystem::path absolute = std::filesystem::absolute(given_path, fs_ec);
   const std::string path = fs_ec ? given_path : absolute.lexically_normal().string();
@@ -62,16 +132,26 @@ Result<std::unique_ptr<Plugin>> Plugin::load(const std::string& given_path) {
 
   std::unique_ptr<Plugin> plugin(new Plugin);
   plugin->path_ = path;
+  if (!options.allow_untrusted) {
+    if (std::string why = untrustedReason(path); !why.empty())
+      return fail("trust", why + "; or pass --allow-untrusted-plugins");
+  }
   auto bytes = readFile(path);
   if (!bytes.ok()) return fail("open", bytes.status().message());
   plugin->sha256_ = sha256Hex(*bytes);
   if (std::string why = checkSharedLibrary(*bytes); !why.empty()) return fail("check", why);
 
+  PrivateCopy copy(*bytes);
+  const std::string load_path = copy.ok() ? copy.path() : path;
   boost::dll::fs::error_code ec;
-  plugin->library_.load(path, boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local,
-                        ec);
+  plugin->library_.load(load_path,
+                        boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local, ec);
   if (ec) {
-    return fail("load", loaderReason(ec) +
+    std::string reason = loaderReason(ec);
+    // The loader names the private copy; the user knows the file.
+    for (size_t at; (at = reason.find(load_path)) != std::string::npos && load_path != path;)
+      reason.replace(at, load_path.size(), path);
+    return fail("load", reason +
                             " (is it a shared library built for this machine with graft_add_migration?)");
   }
   if (!plugin->library_.has(GRAFT_ENTRY_SYMBOL)) {

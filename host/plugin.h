@@ -1,7 +1,10 @@
 // plugin.h -- loads one migration plugin and checks it before use.
 //
-// Stages, in order, each named in error messages: open (read the file),
-// check (a whole shared library for this machine, see elf_check.h), load (dlopen with RTLD_NOW, so an unresolved symbol fails here and not in
+// Stages, in order, each named in error messages: trust (who could have
+// written the file, see trust.h), open (read the file once: those bytes are
+// hashed, checked and loaded, from a private copy, so swapping the file
+// afterwards changes nothing), check (a whole shared
+// library for this machine, see elf_check.h), load (dlopen with RTLD_NOW, so an unresolved symbol fails here and not in
 // the middle of a migration), entry point (graft_plugin_entry), ABI (major
 // version equal to this host's, checked before any other field is read),
 // metadata (id, tables and functions present and well formed).
@@ -21,9 +24,14 @@ namespace graft {
 
 class Plugin {
  public:
+  struct Options {
+    bool allow_untrusted = false;  // skip the trust stage
+  };
+
   // Loads the plugin at `path` (made absolute). Errors are kPlugin and read
   // "plugin <path>: <stage>: <reason> (<hint>)".
-  static Result<std::unique_ptr<Plugin>> load(const std::string& path);
+  static Result<std::unique_ptr<Plugin>> load(const std::string& path, const Options& options);
+  static Result<std::unique_ptr<Plugin>> load(const std::string& path) { return load(path, {}); }
 
   const std::string& path() const { return path_; }
   // SHA-256 of the file's bytes, lowercase hex.

@@ -2,40 +2,59 @@
 
 #include <unistd.h>
 
-#include <climits>
+#include <algorithm>
 
 #include "clock.h"
 #include "db_api.h"
+#include "lease.h"
 #include "patch.h"
 
 namespace graft {
+
+// One migration run in one direction.
+struct Runner::Pass {
+  const Plugin* plugin;
+  bool down;
+};
+
+// What up() and down() have in common.
+struct Runner::Settings {
+  uint32_t batch_size;
+  bool dry_run;
+  std::function<void(const Progress&)> on_progress;
+  const std::atomic<bool>* stop_requested;
+};
+
 namespace {
 
-std::string hostName() {
-  char name[HOST_NAME_MAX + 1] = {0};
-  if (gethostname(name, sizeof name - 1) != 0) return "unknown";
-  return name;
-}
-
-// Writes `state` in a transaction of its own.
-Status saveStateNow(Store& store, const MigrationState& state) {
+// Runs `body` (which writes through `store`) in a transaction of its own.
+template <class F>
+Status inTransaction(Store& store, F&& body) {
   GRAFT_RETURN_IF_ERROR(store.begin());
-  Status s = store.saveState(state);
+  Status s = body();
   if (!s.ok()) {
     (void)store.rollback();
     return s;
   }
   return store.commit();
+}
+
+Status saveStateNow(Store& store, const MigrationState& state) {
+  return inTransaction(store, [&] { return store.saveState(state); });
 }
 
 Status saveRunNow(Store& store, const RunRecord& run) {
-  GRAFT_RETURN_IF_ERROR(store.begin());
-  Status s = store.saveRun(run);
-  if (!s.ok()) {
-    (void)store.rollback();
-    return s;
-  }
-  return store.commit();
+  return inTransaction(store, [&] { return store.saveRun(run); });
+}
+
+// A state that an `up` resumes: it was started upwards and not finished.
+bool isApplied(const std::optional<MigrationState>& s) {
+  return s && s->direction != "down" && s->status == "completed";
+}
+
+// A down step that started and did not finish.
+bool isPartlyRolledBack(const std::optional<MigrationState>& s) {
+  return s && s->direction == "down" && s->status != "rolled_back";
 }
 
 }  // namespace
@@ -49,80 +68,329 @@ std::string newRunId() {
 }
 
 Status Runner::up(const RunOptions& options, RunReport* report) {
-  *report = RunReport{newRunId(), "running", {}};
+  *report = RunReport{newRunId(), "running", "", {}, {}};
+  if (!options.only.empty() && !catalog_.find(options.only))
+    return Status(Code::kUsage, "no migration \"" + options.only + "\" in " + catalog_.manifest.path);
+  if (!options.to.empty() && !catalog_.find(options.to))
+    return Status(Code::kUsage, "graft up --to " + options.to + ": no such migration in " +
+                                    catalog_.manifest.path);
+
+  std::vector<Pass> passes;
+  for (const auto& plugin : catalog_.plugins) {
+    const std::string id = plugin->id();
+    const bool selected = options.only.empty() || id == options.only;
+    auto state = store_.loadState(id);
+    if (!state.ok()) return state.status();
+    if (selected && isPartlyRolledBack(*state)) {
+      return Status(Code::kUsage, "migration " + id + " is partly rolled back (down " +
+                                      (*state)->status + " at _id " +
+                                      std::to_string((*state)->cursor) +
+                                      "); run graft down again to finish it, then graft up");
+    }
+    if (selected && isApplied(*state)) {
+      report->migrations.push_back({id, "skipped", 0, 0, {}, {}, {}});
+    } else if (selected) {
+      passes.push_back({plugin.get(), false});
+    }
+    if (id == options.to) break;
+  }
+
   RunRecord run;
   run.run_id = report->run_id;
-  run.status = "running";
   run.command = options.command;
   run.started_at = utcNow();
   run.host = hostName();
   run.pid = getpid();
-
-  std::vector<const Plugin*> todo;
-  for (const auto& plugin : catalog_.plugins) {
-    if (!options.only.empty() && plugin->id() != options.only) continue;
-    auto state = store_.loadState(plugin->id());
-    if (!state.ok()) return state.status();
-    if (*state && (*state)->status == "completed") {
-      report->migrations.push_back({plugin->id(), "skipped", 0, 0, {}});
-      continue;
-    }
-    todo.push_back(plugin.get());
-  }
-  if (!options.only.empty() && !catalog_.find(options.only)) {
-    return Status(Code::kUsage, "no migration \"" + options.only + "\" in " +
-                                    catalog_.manifest.path);
-  }
-  if (todo.empty()) {
+  if (passes.empty()) {
     report->status = run.status = "noop";
     run.ended_at = utcNow();
     return saveRunNow(store_, run);
   }
-  GRAFT_RETURN_IF_ERROR(saveRunNow(store_, run));
+  return execute(passes, {options.batch_size, options.dry_run, options.on_progress,
+                          options.stop_requested},
+                 std::move(run), report);
+}
 
-  Status result;
-  bool canceled = false;
-  for (const Plugin* plugin : todo) {
-    MigrationReport m{plugin->id(), "", 0, 0, {}};
-    result = runMigration(*plugin, options, report->run_id, &m, &canceled);
-    report->migrations.push_back(m);
-    run.processed += m.processed;
-    run.changed += m.changed;
-    if (!result.ok() || canceled) break;
-    ++run.migrations;
+Status Runner::down(const DownOptions& options, RunReport* report) {
+  *report = RunReport{newRunId(), "running", "", {}, {}};
+  if ((options.steps > 0) == !options.to.empty())
+    return Status(Code::kUsage, "graft down needs exactly one of --steps N or --to ID");
+  if (!options.to.empty() && !catalog_.find(options.to))
+    return Status(Code::kUsage, "graft down --to " + options.to + ": no such migration in " +
+                                    catalog_.manifest.path);
+
+  // Applied (or partly rolled back) migrations, newest first.
+  std::vector<Pass> passes;
+  for (auto it = catalog_.plugins.rbegin(); it != catalog_.plugins.rend(); ++it) {
+    const Plugin* plugin = it->get();
+    if (plugin->id() == options.to) break;
+    auto state = store_.loadState(plugin->id());
+    if (!state.ok()) return state.status();
+    if (isApplied(*state) || isPartlyRolledBack(*state)) passes.push_back({plugin, true});
+    if (options.steps > 0 && static_cast<int>(passes.size()) == options.steps) break;
   }
-  run.status = !result.ok() ? "failed" : canceled ? "canceled" : "completed";
+  // All or nothing: a migration without a down step stops the command
+  // before any document is touched.
+  for (const Pass& pass : passes) {
+    if (!pass.plugin->down())
+      return Status(Code::kUsage, "migration " + pass.plugin->id() +
+                                      " has no down step and can not be rolled back; nothing "
+                                      "was changed (undo it with a new migration instead)");
+  }
+
+  RunRecord run;
+  run.run_id = report->run_id;
+  run.command = options.command;
+  run.started_at = utcNow();
+  run.host = hostName();
+  run.pid = getpid();
+  if (passes.empty()) {
+    report->status = run.status = "noop";
+    run.ended_at = utcNow();
+    return saveRunNow(store_, run);
+  }
+  return execute(passes, {options.batch_size, options.dry_run, options.on_progress,
+                          options.stop_requested},
+                 std::move(run), report);
+}
+
+Status Runner::execute(const std::vector<Pass>& passes, const Settings& settings, RunRecord run,
+                       RunReport* report) {
+  std::string note;
+  GRAFT_RETURN_IF_ERROR(acquireLease(store_, run.run_id, &note));
+  if (!note.empty()) report->notes.push_back(note);
+  run.status = "running";
+  Status result = saveRunNow(store_, run);
+
+  Stop stop = Stop::kNone;
+  for (size_t i = 0; result.ok() && stop == Stop::kNone && i < passes.size(); ++i) {
+    MigrationReport m{passes[i].plugin->id(), "", 0, 0, {}, {}, {}};
+    result = runPass(passes[i], settings, run.run_id, &m, &stop);
+    report->migrations.push_back(std::move(m));
+    run.processed += report->migrations.back().processed;
+    run.changed += report->migrations.back().changed;
+    if (result.ok() && stop == Stop::kNone) ++run.migrations;
+  }
+  run.status = !result.ok()           ? "failed"
+               : stop != Stop::kNone  ? "canceled"
+               : settings.dry_run     ? "dry_run"
+                                      : "completed";
+  if (stop != Stop::kNone) report->stop_reason = stop == Stop::kSignal ? "signal" : "graft cancel";
   run.error = result.message();
   run.ended_at = utcNow();
   report->status = run.status;
   Status saved = saveRunNow(store_, run);
+  Status released = releaseLease(store_, run.run_id);
   if (!result.ok()) return result;
-  return saved;
+  return saved.ok() ? released : saved;
 }
 
-Status Runner::runMigration(const Plugin& plugin, const RunOptions& options,
-                            const std::string& run_id, MigrationReport* report, bool* canceled) {
-  const graft_step& step = plugin.up();
+namespace {
+
+// Runs one migration step over its table, batch by batch. A batch either
+//  - computes lock-free: documents are read and migrateOne runs outside any
+//    transaction; then, under the write lock, the batch is read again and
+//    only documents changed in between are recomputed before the patches,
+//    the cursor and the heartbeat commit together. The application's
+//    writers wait for the apply, never for migrateOne.
+//  - or computes locked: read, migrateOne and apply in one transaction, for
+//    steps that use ctx.db (whose writes belong in the batch's transaction).
+// A step starts lock-free and switches for good at its first ctx.db call.
+class PassRunner {
+ public:
+  PassRunner(Store& store, const graft_step& step, const graft_context& ctx, DocApi& api,
+             bool dry_run, MigrationReport* report)
+      : store_(store), step_(step), ctx_(ctx), api_(api), table_(step.table), dry_run_(dry_run),
+        report_(report) {}
+
+  bool lockFree() const { return lock_free_; }
+  int64_t failedAt() const { return failed_at_; }
+
+  // Reads and migrates the batch after `cursor` without a transaction.
+  // Leaves in `docs` what was read and in `patches` what migrateOne said.
+  // Sets lockFree() false (and returns ok) when the step needs ctx.db.
+  Status computeOutside(int64_t cursor, uint32_t batch_size, std::vector<Document>* docs,
+                        std::vector<std::optional<std::string>>* patches) {
+    docs->clear();
+    patches->clear();
+    GRAFT_RETURN_IF_ERROR(store_.scan(table_, cursor, batch_size, docs));
+    api_.setOutsideTransaction(true);
+    Status s;
+    for (const Document& doc : *docs) {
+      patches->emplace_back();
+      s = call(doc, &patches->back());
+      if (!s.ok() || api_.calledOutside()) break;
+    }
+    api_.setOutsideTransaction(false);
+    if (api_.calledOutside()) {
+      lock_free_ = false;
+      return Status::Ok();
+    }
+    return s;
+  }
+
+  // Inside the transaction: applies what computeOutside found to the
+  // documents as they are now, recomputing the ones changed meanwhile.
+  // Documents deleted meanwhile are skipped.
+  Status applyComputed(int64_t cursor, const std::vector<Document>& docs,
+                       const std::vector<std::optional<std::string>>& patches, int64_t* changed) {
+    if (docs.empty()) return Status::Ok();
+    std::vector<Document> now;
+    GRAFT_RETURN_IF_ERROR(
+        store_.scan(table_, cursor, static_cast<int64_t>(docs.size()), &now, docs.back().id));
+    size_t j = 0;
+    for (const Document& current : now) {
+      while (j < docs.size() && docs[j].id < current.id) ++j;
+      if (j < docs.size() && docs[j].id == current.id && docs[j].body == current.body) {
+        if (patches[j]) GRAFT_RETURN_IF_ERROR(apply(current, *patches[j], false, changed));
+        continue;
+      }
+      GRAFT_RETURN_IF_ERROR(migrate(current, changed));
+    }
+    return Status::Ok();
+  }
+
+  // Dry run of a lock-free batch: applies the patches in memory only, to
+  // count and show them. Nothing is read again and nothing is written.
+  Status previewComputed(const std::vector<Document>& docs,
+                         const std::vector<std::optional<std::string>>& patches, int64_t* changed) {
+    for (size_t i = 0; i < docs.size(); ++i) {
+      if (patches[i]) GRAFT_RETURN_IF_ERROR(apply(docs[i], *patches[i], false, changed));
+    }
+    return Status::Ok();
+  }
+
+  // Inside the transaction: reads the batch and migrates every document.
+  Status migrateLocked(int64_t cursor, uint32_t batch_size, std::vector<Document>* docs,
+                       int64_t* changed) {
+    docs->clear();
+    GRAFT_RETURN_IF_ERROR(store_.scan(table_, cursor, batch_size, docs));
+    for (const Document& doc : *docs) GRAFT_RETURN_IF_ERROR(migrate(doc, changed));
+    return Status::Ok();
+  }
+
+ private:
+  // migrateOne on one document, then its patch, all inside the transaction.
+  Status migrate(const Document& doc, int64_t* changed) {
+    std::optional<std::string> patch;
+    const int64_t writes_before = api_.counts().total();
+    GRAFT_RETURN_IF_ERROR(call(doc, &patch));
+    if (!patch) return Status::Ok();
+    return apply(doc, *patch, api_.counts().total() != writes_before, changed);
+  }
+
+  // Calls migrateOne; `*patch` is the patch text, or empty for "skip".
+  Status call(const Document& doc, std::optional<std::string>* patch) {
+    const std::string text = documentJson(doc);
+    const char* out = nullptr;
+    size_t out_len = 0;
+    char err[1024];
+    err[0] = '\0';
+    const int32_t rc = step_.migrate_one(&ctx_, text.data(), text.size(), &out, &out_len, err,
+                                         sizeof err);
+    if (rc == GRAFT_SKIP) return Status::Ok();
+    if (rc == GRAFT_PATCH) {
+      patch->emplace(out, out_len);
+      return Status::Ok();
+    }
+    // A ctx.db call refused outside the transaction surfaces as an error;
+    // the batch is redone inside one, so it is not this document's fault.
+    if (rc == GRAFT_ERROR && api_.outsideTransaction() && api_.calledOutside()) return Status::Ok();
+    failed_at_ = doc.id;
+    if (rc == GRAFT_ERROR) {
+      return Status(Code::kMigrationFailed, "migrateOne failed on " + where(doc) + ": " +
+                                                (err[0] ? err : "no reason given"));
+    }
+    return Status(Code::kMigrationFailed, "migrateOne returned " + std::to_string(rc) + " on " +
+                                              where(doc) +
+                                              " (expected GRAFT_SKIP, GRAFT_PATCH or GRAFT_ERROR)");
+  }
+
+  // Applies a patch to `doc`. When migrateOne wrote through ctx.db, this
+  // very document may have changed, so it is read again first.
+  Status apply(const Document& doc, const std::string& patch, bool reread, int64_t* changed) {
+    Document current = doc;
+    if (reread) {
+      auto again = store_.get(table_, doc.id);
+      if (!again.ok()) return again.status();
+      if (!*again) {
+        failed_at_ = doc.id;
+        return Status(Code::kMigrationFailed, "patch returned for " + where(doc) +
+                                                  ": the document was deleted by migrateOne itself");
+      }
+      current = **again;
+    }
+    auto patched = applyPatch(current.body, patch);
+    if (!patched.ok()) {
+      failed_at_ = doc.id;
+      return Status(Code::kMigrationFailed,
+                    "patch returned for " + where(doc) + ": " + patched.status().message());
+    }
+    if (!patched->changed) return Status::Ok();
+    ++*changed;
+    if (dry_run_) {
+      ++report_->writes_by_table[table_].patches;
+      if (api_.log().wantsExample())
+        api_.log().example({table_, doc.id, documentJson(current),
+                            documentJson({doc.id, doc.creation_time, patched->body})});
+      // A lock-free dry run has no transaction to write into.
+      if (lock_free_) return Status::Ok();
+    }
+    auto updated = store_.update(table_, doc.id, patched->body);
+    return updated.ok() ? Status::Ok() : updated.status();
+  }
+
+  std::string where(const Document& doc) const { return table_ + "/" + std::to_string(doc.id); }
+
+  Store& store_;
+  const graft_step& step_;
+  const graft_context& ctx_;
+  DocApi& api_;
+  const std::string table_;
+  const bool dry_run_;
+  MigrationReport* report_;
+  bool lock_free_ = true;
+  int64_t failed_at_ = 0;
+};
+
+}  // namespace
+
+Status Runner::runPass(const Pass& pass, const Settings& settings, const std::string& run_id,
+                       MigrationReport* report, Stop* stop) {
+  const Plugin& plugin = *pass.plugin;
+  const graft_step& step = pass.down ? *plugin.down() : plugin.up();
   const std::string id = plugin.id();
   const std::string table = step.table;
-  const uint32_t batch_size =
-      options.batch_size ? options.batch_size : step.batch_size ? step.batch_size : kDefaultBatchSize;
+  const std::string direction = pass.down ? "down" : "up";
+  const uint32_t batch_size = settings.batch_size ? settings.batch_size
+                              : step.batch_size   ? step.batch_size
+                                                  : kDefaultBatchSize;
 
   auto loaded = store_.loadState(id);
   if (!loaded.ok()) return loaded.status();
   MigrationState state;
   if (*loaded) state = **loaded;
+  // A pass resumes from the cursor of an unfinished pass in the same
+  // direction; otherwise (first up, up after a rollback, first down) it
+  // walks the table from the start.
+  const bool resumes = *loaded && state.direction == direction &&
+                       state.status != "completed" && state.status != "rolled_back";
+  if (!resumes) {
+    state.cursor = state.processed = state.changed = 0;
+    state.started_at.clear();
+    state.completed_at.clear();
+  }
   state.id = id;
   state.checksum = plugin.sha256();
   state.logic_digest = plugin.logicDigest();
   state.status = "running";
-  state.direction = "up";
+  state.direction = direction;
   state.run_id = run_id;
   state.error.clear();
   state.error_doc_id.reset();
   if (state.started_at.empty()) state.started_at = utcNow();
   state.updated_at = utcNow();
-  GRAFT_RETURN_IF_ERROR(saveStateNow(store_, state));
+  if (!settings.dry_run) GRAFT_RETURN_IF_ERROR(saveStateNow(store_, state));
 
   auto exists = store_.hasTable(table);
   if (!exists.ok()) return exists.status();
@@ -132,130 +400,152 @@ Status Runner::runMigration(const Plugin& plugin, const RunOptions& options,
     if (!n.ok()) return n.status();
     left = *n;
   }
-  Progress progress{id, state.processed, state.processed + left, state.changed, false};
+  Progress progress{id, state.processed, state.processed + left, state.changed, 0, false};
 
   DocApi api(store_);
-  const graft_context ctx{sizeof(graft_context), id.c_str(), run_id.c_str(), GRAFT_UP, 0,
+  if (settings.dry_run) {
+    api.log().examples = &report->examples;
+    api.log().limit = kDryRunExamples;
+  }
+  const graft_context ctx{sizeof(graft_context), id.c_str(), run_id.c_str(),
+                          pass.down ? GRAFT_DOWN : GRAFT_UP, settings.dry_run ? 1 : 0,
                           api.handle(), DocApi::table()};
+  PassRunner batch(store_, step, ctx, api, settings.dry_run, report);
 
   std::vector<Document> docs;
+  std::vector<std::optional<std::string>> patches;
   WriteCounts committed_writes;  // api.counts() as of the last commit
-  char err[1024];
   bool more = *exists;
   while (more) {
-    if (options.stop_requested && options.stop_requested->load()) {
-      *canceled = true;
+    if (settings.stop_requested && settings.stop_requested->load()) {
+      *stop = Stop::kSignal;
       break;
     }
-    GRAFT_RETURN_IF_ERROR(store_.begin());
-    docs.clear();
-    Status failure = store_.scan(table, state.cursor, batch_size, &docs);
-    int64_t failed_at = 0;
     int64_t changed = 0;
-    for (size_t i = 0; failure.ok() && i < docs.size(); ++i) {
-      const Document& doc = docs[i];
-      const std::string text = documentJson(doc);
-      const char* patch = nullptr;
-      size_t patch_len = 0;
-      err[0] = '\0';
-      const int64_t writes_before = api.counts().total();
-      int32_t rc = step.migrate_one(&ctx, text.data(), text.size(), &patch, &patch_len, err,
-                                    sizeof err);
-      const std::string at = table + "/" + std::to_string(doc.id);
-      if (rc == GRAFT_SKIP) continue;
-      if (rc == GRAFT_ERROR) {
-        failure = Status(Code::kMigrationFailed, "migrateOne failed on " + at + ": " +
-                                                     (err[0] ? err : "no reason given"));
-      } else if (rc != GRAFT_PATCH) {
-        failure = Status(Code::kMigrationFailed,
-                         "migrateOne returned " + std::to_string(rc) + " on " + at +
-                             " (expected GRAFT_SKIP, GRAFT_PATCH or GRAFT_ERROR)");
-      } else {
-        // Usually the patch applies to the body just read; only when
-        // migrateOne wrote through ctx.db may this document have changed.
-        std::optional<Document> reread;
-        Status read_status;
-        if (api.counts().total() != writes_before) {
-          auto current = store_.get(table, doc.id);
-          if (current.ok()) reread = std::move(current).value();
-          else read_status = current.status();
-        }
-        const std::string_view patch_text(patch, patch_len);
-        Result<Patched> patched =
-            !read_status.ok() ? Result<Patched>(read_status)
-            : api.counts().total() == writes_before ? applyPatch(doc.body, patch_text)
-            : !reread ? Result<Patched>(Status(Code::kMigrationFailed,
-                                               "the document was deleted by migrateOne itself"))
-                      : applyPatch(reread->body, patch_text);
-        if (!patched.ok()) {
-          failure = Status(patched.status().code() == Code::kStore ? Code::kStore
-                                                                   : Code::kMigrationFailed,
-                           "patch returned for " + at + ": " + patched.status().message());
-        } else if (patched->changed) {
-          auto updated = store_.update(table, doc.id, patched->body);
-          if (!updated.ok()) failure = updated.status();
-          ++changed;
-        }
+    Status failure;
+    bool in_transaction = false;
+    if (batch.lockFree()) {
+      failure = batch.computeOutside(state.cursor, batch_size, &docs, &patches);
+      if (failure.ok() && !batch.lockFree()) continue;  // redo it inside a transaction
+      if (failure.ok() && settings.dry_run) {
+        // Nothing to write, so no transaction at all.
+        failure = batch.previewComputed(docs, patches, &changed);
+      } else if (failure.ok()) {
+        failure = store_.begin();
+        in_transaction = failure.ok();
+        if (failure.ok()) failure = batch.applyComputed(state.cursor, docs, patches, &changed);
       }
-      if (!failure.ok()) failed_at = doc.id;
+    } else {
+      failure = store_.begin();
+      in_transaction = failure.ok();
+      if (failure.ok()) failure = batch.migrateLocked(state.cursor, batch_size, &docs, &changed);
     }
-    if (failure.ok() && !docs.empty()) {
-      state.cursor = docs.back().id;
-      state.processed += static_cast<int64_t>(docs.size());
-      state.changed += changed;
-      state.updated_at = utcNow();
-      failure = store_.saveState(state);
-      if (failure.ok()) failure = store_.commit();
+
+    Store::Heartbeat beat;
+    if (failure.ok()) {
+      MigrationState next = state;
+      if (!docs.empty()) {
+        next.cursor = docs.back().id;
+        next.processed += static_cast<int64_t>(docs.size());
+        next.changed += changed;
+        next.updated_at = utcNow();
+      }
+      if (settings.dry_run) {
+        // Keep nothing: the cursor moves on in memory only.
+        if (in_transaction) failure = store_.rollback();
+      } else {
+        // The cursor, the counts and the heartbeat commit with the batch.
+        if (!docs.empty()) failure = store_.saveState(next);
+        if (failure.ok()) {
+          auto b = store_.heartbeat(run_id, nowMs());
+          if (b.ok()) beat = *b;
+          else failure = b.status();
+        }
+        if (failure.ok() && !beat.held) {
+          // Another process decided this one was dead and took over: its
+          // state is now the truth, so write nothing, not even a failure.
+          (void)store_.rollback();
+          report->outcome = "failed";
+          return Status(Code::kBusy, "migration " + id + ": another process took over the run "
+                                     "lease; stopped without committing this batch (see graft "
+                                     "status)");
+        }
+        if (failure.ok()) failure = store_.commit();
+      }
       if (failure.ok()) {
+        state = next;
         report->processed += static_cast<int64_t>(docs.size());
         report->changed += changed;
         committed_writes = api.counts();
-      } else {
-        // The batch did not commit: the state in memory must not claim it.
-        auto reread = store_.loadState(id);
-        if (reread.ok() && *reread) state = **reread;
       }
-    } else if (failure.ok()) {
-      failure = store_.commit();
     }
     if (!failure.ok()) {
-      (void)store_.rollback();
+      if (in_transaction) (void)store_.rollback();
       report->outcome = "failed";
       report->db_writes = committed_writes;
+      if (settings.dry_run) {
+        return Status(failure.code() == Code::kStore ? Code::kStore : Code::kMigrationFailed,
+                      "dry run of migration " + id + " failed: " + failure.message() +
+                          " (nothing was written)");
+      }
       state.status = "failed";
       state.error = failure.message();
-      if (failed_at) state.error_doc_id = failed_at;
+      if (batch.failedAt()) state.error_doc_id = batch.failedAt();
       state.updated_at = utcNow();
-      std::string message = "migration " + id + " failed: " + failure.message() +
+      std::string message = "migration " + id + (pass.down ? " (down)" : "") + " failed: " +
+                            failure.message() +
                             "; the batch was rolled back, the cursor stays at _id " +
-                            std::to_string(state.cursor) +
-                            " (fix the cause, then run graft up again to resume)";
+                            std::to_string(state.cursor) + " (fix the cause, then run graft " +
+                            (pass.down ? "down" : "up") + " again to resume)";
       Status saved = saveStateNow(store_, state);
       if (!saved.ok()) message += "; also could not record the failure: " + saved.message();
       return Status(failure.code() == Code::kStore ? Code::kStore : Code::kMigrationFailed,
                     message);
     }
-    more = docs.size() == batch_size;
+    if (settings.dry_run && !docs.empty()) {
+      // No batch transaction carried the heartbeat: give it one of its own,
+      // and learn whether someone asked this run to stop.
+      Status s = inTransaction(store_, [&] {
+        auto b = store_.heartbeat(run_id, nowMs());
+        if (!b.ok()) return b.status();
+        beat = *b;
+        return Status::Ok();
+      });
+      if (!s.ok()) return s;
+    }
+    if (beat.cancel_requested) *stop = Stop::kCancel;
+    more = docs.size() == batch_size && *stop == Stop::kNone;
     progress.processed = state.processed;
     progress.changed = state.changed;
     progress.run_processed = report->processed;
     if (progress.total < progress.processed) progress.total = progress.processed;
-    if (options.on_progress) options.on_progress(progress);
+    if (settings.on_progress) settings.on_progress(progress);
   }
 
   report->db_writes = committed_writes;
+  if (settings.dry_run) {
+    for (const auto& [t, counts] : api.log().by_table) {
+      WriteCounts& total = report->writes_by_table[t];
+      total.inserts += counts.inserts;
+      total.patches += counts.patches;
+      total.replaces += counts.replaces;
+      total.deletes += counts.deletes;
+    }
+    report->outcome = *stop != Stop::kNone ? "canceled" : "dry_run";
+    return Status::Ok();
+  }
   state.updated_at = utcNow();
-  if (*canceled) {
+  if (*stop != Stop::kNone) {
     state.status = "canceled";
     report->outcome = "canceled";
   } else {
-    state.status = "completed";
+    state.status = pass.down ? "rolled_back" : "completed";
     state.completed_at = state.updated_at;
-    report->outcome = "completed";
+    report->outcome = state.status;
   }
   GRAFT_RETURN_IF_ERROR(saveStateNow(store_, state));
-  progress.done = !*canceled;
-  if (options.on_progress && progress.done) options.on_progress(progress);
+  progress.done = *stop == Stop::kNone;
+  if (settings.on_progress && progress.done) settings.on_progress(progress);
   return Status::Ok();
 }
 

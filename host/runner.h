@@ -13,6 +13,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -37,6 +38,13 @@ struct Progress {
 struct RunOptions {
   uint32_t batch_size = 0;   // 0: the step's own, else kDefaultBatchSize
   std::string only;          // non-empty: run just this migration id
+  std::string to;            // up: stop after this migration id
+  bool dry_run = false;      // run everything, keep nothing (see Runner::up)
+  // The drift check Host::up makes before anything runs (see drift.h).
+  bool strict = false;              // rebuilt and digest-less plugins block too
+  bool allow_drift = false;         // drifted and missing migrations do not block
+  bool allow_out_of_order = false;  // pending migrations before applied ones do not block
+  std::string restart;  // a partly-run migration to run again from its first document
   std::string command = "up";
   std::function<void(const Progress&)> on_progress;  // after every batch
   // Checked between batches; when set, the run stops after the current
@@ -46,16 +54,34 @@ struct RunOptions {
 
 struct MigrationReport {
   std::string id;
-  std::string outcome;  // completed, skipped (already completed), failed, canceled
+  std::string outcome;  // completed, rolled_back, skipped (already done), failed, canceled, dry_run
   int64_t processed = 0;  // in this run
   int64_t changed = 0;    // patched by migrateOne's return value, in this run
   WriteCounts db_writes;  // made through ctx.db and committed, in this run
+  // Dry runs only: every write by table (migrateOne's patches included),
+  // and up to kDryRunExamples of them.
+  std::map<std::string, WriteCounts> writes_by_table;
+  std::vector<Change> examples;
 };
+
+constexpr size_t kDryRunExamples = 10;
 
 struct RunReport {
   std::string run_id;
-  std::string status;  // completed, noop, failed, canceled
+  std::string status;  // completed, noop, failed, canceled, dry_run
+  std::string stop_reason;  // when canceled: "signal" or "graft cancel"
+  std::vector<std::string> notes;  // e.g. a stale lease taken over
   std::vector<MigrationReport> migrations;
+};
+
+struct DownOptions {
+  int steps = 0;     // roll back the last N applied migrations...
+  std::string to;    // ...or every applied migration after this one
+  uint32_t batch_size = 0;
+  bool dry_run = false;
+  std::string command = "down";
+  std::function<void(const Progress&)> on_progress;
+  const std::atomic<bool>* stop_requested = nullptr;
 };
 
 class Runner {
@@ -67,11 +93,31 @@ class Runner {
   // failed ("migration <id> failed at <table>/<_id>: <reason> ..."), kStore
   // when the store itself failed, kCanceled-like stops return ok with
   // report->status == "canceled".
+  //
+  // One run at a time: the run takes the store's lease (lease.h) and gives it
+  // back at the end; kBusy when another live run holds it.
+  //
+  // Dry run: every migrateOne runs on every document, each batch in a
+  // transaction that is always rolled back; the report counts what would be
+  // written, by table, with examples. Only a `dry_run` row in migration_run
+  // is kept. Each migration sees the data as it is now, not as the
+  // migrations before it would have left it.
   Status up(const RunOptions& options, RunReport* report);
 
+  // Rolls back applied migrations, newest first, with their down steps,
+  // batch by batch with the same exactly-once cursor. A rolled-back
+  // migration is pending again. Fails before anything runs (kUsage) if one
+  // of them has no down step.
+  Status down(const DownOptions& options, RunReport* report);
+
  private:
-  Status runMigration(const Plugin& plugin, const RunOptions& options, const std::string& run_id,
-                      MigrationReport* report, bool* canceled);
+  struct Pass;
+  struct Settings;
+  enum class Stop { kNone, kSignal, kCancel };
+  Status execute(const std::vector<Pass>& passes, const Settings& settings, RunRecord run,
+                 RunReport* report);
+  Status runPass(const Pass& pass, const Settings& settings, const std::string& run_id,
+                 MigrationReport* report, Stop* stop);
 
   Store& store_;
   const Catalog& catalog_;

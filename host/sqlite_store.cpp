@@ -174,6 +174,19 @@ Status SqliteStore::initialize(const SqliteOptions& options) {
   // (documents plus cursor) survives power loss, not only a crash.
   GRAFT_RETURN_IF_ERROR(exec("PRAGMA journal_mode=WAL", "enable WAL"));
   GRAFT_RETURN_IF_ERROR(exec("PRAGMA synchronous=FULL", "set synchronous"));
+  // Opening a store that has graft's tables writes nothing: a second graft
+  // (status, cancel, a refused up) must not queue for the write lock that a
+  // running migration takes batch after batch.
+  bool complete = true;
+  for (const char* table : {"graft_meta", "migration_state", "migration_run", "graft_lease"}) {
+    auto exists = hasTable(table);
+    if (!exists.ok()) return exists.status();
+    complete = complete && *exists;
+  }
+  if (complete) {
+    has_state_tables_ = true;
+    return Status::Ok();
+  }
   GRAFT_RETURN_IF_ERROR(exec(
       "CREATE TABLE IF NOT EXISTS graft_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
       "INSERT OR IGNORE INTO graft_meta (key, value) VALUES ('format', '1');"
@@ -187,7 +200,11 @@ Status SqliteStore::initialize(const SqliteOptions& options) {
       "  run_id TEXT PRIMARY KEY, status TEXT NOT NULL, command TEXT NOT NULL,"
       "  started_at TEXT NOT NULL, ended_at TEXT, migrations INTEGER NOT NULL DEFAULT 0,"
       "  processed INTEGER NOT NULL DEFAULT 0, changed INTEGER NOT NULL DEFAULT 0,"
-      "  error TEXT, host TEXT, pid INTEGER);",
+      "  error TEXT, host TEXT, pid INTEGER);"
+      "CREATE TABLE IF NOT EXISTS graft_lease ("
+      "  name TEXT PRIMARY KEY CHECK (name = 'run'), run_id TEXT NOT NULL, host TEXT NOT NULL,"
+      "  pid INTEGER NOT NULL, started_at TEXT NOT NULL, heartbeat_ms INTEGER NOT NULL,"
+      "  cancel_requested INTEGER NOT NULL DEFAULT 0);",
       "create graft tables"));
   has_state_tables_ = true;
   return Status::Ok();
@@ -295,14 +312,15 @@ Status SqliteStore::readDocuments(sqlite3_stmt* stmt, std::vector<Document>* out
 }
 
 Status SqliteStore::scan(std::string_view table, int64_t after_id, int64_t limit,
-                         std::vector<Document>* out) {
+                         std::vector<Document>* out, int64_t upto_id) {
   GRAFT_RETURN_IF_ERROR(needTable(table));
   auto stmt = prepare("SELECT _id, _creationTime, body FROM " + quoted(table) +
-                          " WHERE _id > ? ORDER BY _id LIMIT ?",
+                          " WHERE _id > ? AND _id <= ? ORDER BY _id LIMIT ?",
                       "read documents");
   if (!stmt.ok()) return stmt.status();
   sqlite3_bind_int64(*stmt, 1, after_id);
-  sqlite3_bind_int64(*stmt, 2, limit);
+  sqlite3_bind_int64(*stmt, 2, upto_id);
+  sqlite3_bind_int64(*stmt, 3, limit);
   return readDocuments(*stmt, out, "read documents");
 }
 
@@ -528,6 +546,74 @@ Result<std::vector<RunRecord>> SqliteStore::loadRuns(int64_t limit) {
   }
   if (rc != SQLITE_DONE) return error(rc, "read migration_run");
   return runs;
+}
+
+Result<std::optional<Lease>> SqliteStore::loadLease() {
+  auto has = hasTable("graft_lease");
+  if (!has.ok()) return has.status();
+  if (!*has) return std::optional<Lease>();
+  auto stmt = prepare(
+      "SELECT run_id, host, pid, started_at, heartbeat_ms, cancel_requested FROM graft_lease",
+      "read graft_lease");
+  if (!stmt.ok()) return stmt.status();
+  ResetOnExit reset{*stmt};
+  int rc = sqlite3_step(*stmt);
+  if (rc == SQLITE_DONE) return std::optional<Lease>();
+  if (rc != SQLITE_ROW) return error(rc, "read graft_lease");
+  Lease lease;
+  lease.run_id = columnText(*stmt, 0);
+  lease.host = columnText(*stmt, 1);
+  lease.pid = sqlite3_column_int64(*stmt, 2);
+  lease.started_at = columnText(*stmt, 3);
+  lease.heartbeat_ms = sqlite3_column_int64(*stmt, 4);
+  lease.cancel_requested = sqlite3_column_int(*stmt, 5) != 0;
+  return std::optional<Lease>(std::move(lease));
+}
+
+Status SqliteStore::saveLease(const Lease& lease) {
+  auto stmt = prepare(
+      "INSERT OR REPLACE INTO graft_lease (name, run_id, host, pid, started_at, heartbeat_ms,"
+      " cancel_requested) VALUES ('run', ?, ?, ?, ?, ?, ?)",
+      "write graft_lease");
+  if (!stmt.ok()) return stmt.status();
+  bindText(*stmt, 1, lease.run_id);
+  bindText(*stmt, 2, lease.host);
+  sqlite3_bind_int64(*stmt, 3, lease.pid);
+  bindText(*stmt, 4, lease.started_at);
+  sqlite3_bind_int64(*stmt, 5, lease.heartbeat_ms);
+  sqlite3_bind_int(*stmt, 6, lease.cancel_requested ? 1 : 0);
+  int rc = sqlite3_step(*stmt);
+  return rc == SQLITE_DONE ? Status::Ok() : error(rc, "write graft_lease");
+}
+
+Status SqliteStore::deleteLease(const std::string& run_id) {
+  auto stmt = prepare("DELETE FROM graft_lease WHERE run_id = ?", "release graft_lease");
+  if (!stmt.ok()) return stmt.status();
+  bindText(*stmt, 1, run_id);
+  int rc = sqlite3_step(*stmt);
+  return rc == SQLITE_DONE ? Status::Ok() : error(rc, "release graft_lease");
+}
+
+Result<Store::Heartbeat> SqliteStore::heartbeat(const std::string& run_id, int64_t now_ms) {
+  auto stmt = prepare(
+      "UPDATE graft_lease SET heartbeat_ms = ? WHERE run_id = ? RETURNING cancel_requested",
+      "heartbeat");
+  if (!stmt.ok()) return stmt.status();
+  ResetOnExit reset{*stmt};
+  sqlite3_bind_int64(*stmt, 1, now_ms);
+  bindText(*stmt, 2, run_id);
+  int rc = sqlite3_step(*stmt);
+  if (rc == SQLITE_DONE) return Heartbeat{false, false};
+  if (rc != SQLITE_ROW) return error(rc, "heartbeat");
+  return Heartbeat{true, sqlite3_column_int(*stmt, 0) != 0};
+}
+
+Result<bool> SqliteStore::requestCancel() {
+  auto stmt = prepare("UPDATE graft_lease SET cancel_requested = 1", "request cancel");
+  if (!stmt.ok()) return stmt.status();
+  int rc = sqlite3_step(*stmt);
+  if (rc != SQLITE_DONE) return error(rc, "request cancel");
+  return sqlite3_changes(db_) > 0;
 }
 
 }  // namespace graft

@@ -8,7 +8,8 @@
 //                                 without _id or _creationTime>))
 //   AUTOINCREMENT is what keeps an _id from ever being reused.
 //   migration_state, migration_run: the runner's state and history;
-//   graft_meta: key/value, "format" = the on-disk format version.
+//   graft_meta: key/value, "format" = the on-disk format version;
+//   graft_lease: at most one row, the run that holds the store.
 // The connection runs in WAL mode with a busy timeout, so an application can
 // read and write the file while a migration runs.
 #ifndef GRAFT_HOST_SQLITE_STORE_H_
@@ -54,7 +55,7 @@ class SqliteStore final : public Store {
   Result<int64_t> count(std::string_view table, int64_t after_id) override;
 
   Status scan(std::string_view table, int64_t after_id, int64_t limit,
-              std::vector<Document>* out) override;
+              std::vector<Document>* out, int64_t upto_id = INT64_MAX) override;
   Status forEach(std::string_view table, const std::function<bool(const Document&)>& fn) override;
   Result<std::optional<Document>> get(std::string_view table, int64_t id) override;
   Status query(std::string_view table, const QuerySpec& spec, std::vector<Document>* out) override;
@@ -67,6 +68,12 @@ class SqliteStore final : public Store {
   Status saveState(const MigrationState& state) override;
   Status saveRun(const RunRecord& run) override;
   Result<std::vector<RunRecord>> loadRuns(int64_t limit) override;
+
+  Result<std::optional<Lease>> loadLease() override;
+  Status saveLease(const Lease& lease) override;
+  Status deleteLease(const std::string& run_id) override;
+  Result<Heartbeat> heartbeat(const std::string& run_id, int64_t now_ms) override;
+  Result<bool> requestCancel() override;
 
  private:
   SqliteStore(std::string path, sqlite3* db) : path_(std::move(path)), db_(db) {}

@@ -18,6 +18,7 @@
 #include <boost/json/value.hpp>
 
 #include <cstdint>
+#include <climits>
 #include <functional>
 #include <optional>
 #include <string>
@@ -77,6 +78,16 @@ struct RunRecord {
   int64_t pid = 0;
 };
 
+// The row that says who is running migrations on this store (at most one).
+struct Lease {
+  std::string run_id;
+  std::string host;
+  int64_t pid = 0;
+  std::string started_at;
+  int64_t heartbeat_ms = 0;  // Unix ms of the holder's last heartbeat
+  bool cancel_requested = false;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -93,9 +104,9 @@ class Store {
   virtual Status createTable(std::string_view table) = 0;  // no-op if it exists
   virtual Result<int64_t> count(std::string_view table, int64_t after_id) = 0;
 
-  // Up to `limit` documents with _id > after_id, in _id order.
+  // Up to `limit` documents with after_id < _id <= upto_id, in _id order.
   virtual Status scan(std::string_view table, int64_t after_id, int64_t limit,
-                      std::vector<Document>* out) = 0;
+                      std::vector<Document>* out, int64_t upto_id = INT64_MAX) = 0;
   // Calls `fn` for each document in _id order until it returns false.
   virtual Status forEach(std::string_view table,
                          const std::function<bool(const Document&)>& fn) = 0;
@@ -113,6 +124,21 @@ class Store {
   virtual Status saveState(const MigrationState& state) = 0;
   virtual Status saveRun(const RunRecord& run) = 0;  // insert or replace
   virtual Result<std::vector<RunRecord>> loadRuns(int64_t limit) = 0;
+
+  // The run lease (see lease.h for the policy). saveLease inserts or
+  // replaces; deleteLease removes it only if `run_id` still holds it.
+  virtual Result<std::optional<Lease>> loadLease() = 0;
+  virtual Status saveLease(const Lease& lease) = 0;
+  virtual Status deleteLease(const std::string& run_id) = 0;
+  // Sets heartbeat_ms if `run_id` holds the lease, and says whether it still
+  // does and whether someone asked it to cancel.
+  struct Heartbeat {
+    bool held = false;
+    bool cancel_requested = false;
+  };
+  virtual Result<Heartbeat> heartbeat(const std::string& run_id, int64_t now_ms) = 0;
+  // Marks the current lease canceled; false when no run holds it.
+  virtual Result<bool> requestCancel() = 0;
 };
 
 // True for names graft keeps for itself: migration_*, graft_*, sqlite_*.

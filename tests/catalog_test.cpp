@@ -51,7 +51,7 @@ BOOST_AUTO_TEST_CASE(reports_every_mismatch_at_once_one_line_each) {
              "plugins " + plugins + "/test_counter.so and " + plugins +
              "/test_counter_copy.so both have id \"test_counter\" (remove one of them)\n"
              "migration \"test_missing\" is in " + manifest + " but no plugin in " + plugins +
-             " has that id (build it, or remove it from the manifest)\n"
+             " that loaded has that id (it may be one that failed to load, above)\n"
              "plugin " + plugins + "/test_probe.so has id \"test_probe\", which is not in " +
              manifest + " (add it to the manifest, or remove the file)");
 }

@@ -3,6 +3,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -79,6 +80,25 @@ BOOST_AUTO_TEST_CASE(bad_plugins_exit_4_all_reported_before_anything_runs) {
              "graft: plugin " + plugins + "/test_no_entry.so: entry point: no symbol "
              "graft_plugin_entry (export the migration with GRAFT_EXPORT_MIGRATION)\n");
   for (const auto& doc : test::readTable(dir / "store.db", "items")) BOOST_TEST(doc.at("n") == 0);
+}
+
+BOOST_AUTO_TEST_CASE(untrusted_plugins_are_refused_unless_overridden_on_the_record) {
+  ScratchDir dir;
+  auto plugins = test::makePluginDir(dir, {testPlugin("counter")}, {"test_counter"});
+  chmod(plugins.c_str(), 0777);
+  test::seedItems(dir / "store.db", 3);
+  Outcome o = runGraft(args(dir, {"up", "-q"}));
+  BOOST_TEST(o.exit_code == 4);
+  BOOST_TEST(o.err == "graft: plugin " + plugins + "/test_counter.so: trust: directory " + plugins +
+                          " is writable by others (mode 0777; fix with chmod go-w " + plugins +
+                          "); or pass --allow-untrusted-plugins\n"
+                          "graft: migration \"test_counter\" is in " + plugins +
+                          "/manifest.json but no plugin in " + plugins +
+                          " that loaded has that id (it may be one that failed to load, above)\n");
+  o = runGraft({"--db", dir / "store.db", "--plugins", plugins, "--allow-untrusted-plugins", "up", "-q"});
+  BOOST_TEST(o.exit_code == 0, o.err);
+  BOOST_TEST(test::sqlValue(dir / "store.db", "SELECT command FROM migration_run") ==
+             "up --allow-untrusted-plugins");
 }
 
 BOOST_AUTO_TEST_CASE(import_and_export_round_trip) {

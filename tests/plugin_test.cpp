@@ -2,7 +2,11 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <sys/stat.h>
+
 #include <cstdio>
+#include <cstdlib>
+#include <sstream>
 #include <filesystem>
 
 #include "harness.h"
@@ -111,6 +115,81 @@ BOOST_AUTO_TEST_CASE(refuses_each_kind_of_bad_plugin_with_the_stage_and_a_hint) 
       BOOST_TEST(plugin.status().message() == c.message);
     }
   }
+}
+
+BOOST_AUTO_TEST_CASE(refuses_files_that_someone_else_could_have_written) {
+  ScratchDir dir;
+  std::filesystem::create_directories(dir / "ok");
+  std::filesystem::copy_file(testPlugin("counter"), dir / "ok/c.so");
+  BOOST_TEST_REQUIRE(Plugin::load(dir / "ok/c.so").ok());
+
+  std::filesystem::copy_file(testPlugin("counter"), dir / "group.so");
+  chmod((dir / "group.so").c_str(), 0664);
+  std::filesystem::create_directories(dir / "open");
+  std::filesystem::copy_file(testPlugin("counter"), dir / "open/c.so");
+  chmod((dir / "open").c_str(), 0777);
+  std::filesystem::create_symlink(testPlugin("counter"), dir / "link.so");
+  const std::string override_hint = "; or pass --allow-untrusted-plugins";
+  struct Case {
+    std::string path, message;
+  };
+  const std::vector<Case> cases = {
+      {dir / "group.so", "plugin " + dir / "group.so" + ": trust: file " + dir / "group.so" +
+                             " is writable by its group (mode 0664; fix with chmod go-w " +
+                             dir / "group.so" + ")" + override_hint},
+      {dir / "open/c.so", "plugin " + dir / "open/c.so" + ": trust: directory " + dir / "open" +
+                              " is writable by others (mode 0777; fix with chmod go-w " +
+                              dir / "open" + ")" + override_hint},
+      {dir / "link.so", "plugin " + dir / "link.so" + ": trust: file " + dir / "link.so" +
+                            " is a symlink (copy the plugin itself into the plugin directory)" +
+                            override_hint},
+  };
+  for (const auto& c : cases) {
+    BOOST_TEST_CONTEXT(c.path) {
+      auto plugin = Plugin::load(c.path);
+      BOOST_REQUIRE(!plugin.ok());
+      BOOST_TEST(plugin.status().code() == Code::kPlugin);
+      BOOST_TEST(plugin.status().message() == c.message);
+      BOOST_TEST(Plugin::load(c.path, {.allow_untrusted = true}).ok());
+    }
+  }
+}
+
+// What was hashed is what runs: the file is read once and loaded from a
+// private copy of those bytes, so replacing it afterwards changes nothing.
+BOOST_AUTO_TEST_CASE(the_bytes_hashed_are_the_bytes_that_run) {
+  ScratchDir dir;
+  std::filesystem::copy_file(testPlugin("counter"), dir / "p.so");
+  const std::string original = shellSha256(dir / "p.so");
+  auto plugin = Plugin::load(dir / "p.so");
+  BOOST_REQUIRE(plugin.ok());
+  // Swap in another plugin, in place (the same inode, as a careless copy
+  // would): a library mapped from this file would now run other code.
+  test::writeFile(dir / "p.so", test_util::readBytes(testPlugin("probe")));
+  BOOST_TEST((*plugin)->sha256() == original);
+  BOOST_TEST((*plugin)->id() == "test_counter");
+  BOOST_TEST(std::string((*plugin)->up().table) == "items");
+  // And it still runs: migrateOne of the counter, not of the probe.
+  const std::string doc = R"({"_id":1,"_creationTime":1.0,"n":41})";
+  const char* patch = nullptr;
+  size_t len = 0;
+  char err[256] = {0};
+  graft_context ctx{sizeof(graft_context), "test_counter", "r", GRAFT_UP, 0, nullptr, nullptr};
+  BOOST_TEST((*plugin)->up().migrate_one(&ctx, doc.data(), doc.size(), &patch, &len, err, sizeof err) == GRAFT_PATCH);
+  BOOST_TEST(std::string(patch, len) == R"({"$set":{"n":42}})");
+  // The code is mapped from the private copy, which is already unlinked,
+  // and not from the plugin file.
+  std::istringstream maps(test_util::readBytes("/proc/self/maps"));
+  int copies = 0;
+  for (std::string line; std::getline(maps, line);) {
+    BOOST_TEST(line.find(dir / "p.so") == std::string::npos, line);
+    if (line.find("/plugin-") != std::string::npos && line.find("/graft-") != std::string::npos) {
+      ++copies;
+      BOOST_TEST(line.size() >= 10u);
+      BOOST_TEST(line.substr(line.size() - 10) == " (deleted)", line);
+    }
+  }
+  BOOST_TEST(copies > 0);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

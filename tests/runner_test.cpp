@@ -145,6 +145,63 @@ BOOST_AUTO_TEST_CASE(stops_after_the_batch_in_flight_when_asked_and_resumes) {
   BOOST_TEST(f.state("test_counter").processed == 100);
 }
 
+// migrateOne runs with no lock held; a document the application changed
+// meanwhile is migrated again, as it is now, before the batch commits.
+BOOST_AUTO_TEST_CASE(application_writes_during_compute_go_through_and_are_migrated) {
+  Fixture f;
+  test::seedItems(f.db, 10);
+  f.load({"racer"}, {"test_racer"});
+  setenv("GRAFT_TEST_DB", f.db.c_str(), 1);
+  Status s = f.up();
+  unsetenv("GRAFT_TEST_DB");
+  BOOST_REQUIRE_MESSAGE(s.ok(), s.message());
+  auto items = test::readTable(f.db, "items");
+  BOOST_REQUIRE(items.size() == 10u);
+  for (const auto& item : items) {
+    BOOST_TEST_CONTEXT("k=" << item.at("k")) {
+      BOOST_TEST(item.at("n") == 1);  // migrated once, not twice
+      const bool app_wrote = item.at("k") == 6;
+      BOOST_TEST(item.contains("app") == app_wrote);
+      BOOST_TEST(item.at("saw") == (app_wrote ? boost::json::value(1) : boost::json::value(nullptr)));
+    }
+  }
+  BOOST_TEST(f.state("test_racer").processed == 10);
+}
+
+// A step that uses ctx.db runs inside the batch's transaction: its writes
+// and the batch commit or roll back together.
+BOOST_AUTO_TEST_CASE(a_dry_run_counts_and_shows_but_keeps_nothing) {
+  Fixture f;
+  test::seedItems(f.db, 40);
+  test::seedDocs(f.db, "probes", {{{"action", "insert_other"}}, {{"action", "none"}}});
+  f.load({"counter", "probe"}, {"test_counter", "test_probe"});
+  RunOptions options;
+  options.dry_run = true;
+  options.batch_size = 16;
+  Status s = f.up(options);
+  BOOST_REQUIRE_MESSAGE(s.ok(), s.message());
+  BOOST_TEST(f.report.status == "dry_run");
+  BOOST_REQUIRE(f.report.migrations.size() == 2u);
+  const MigrationReport& counter = f.report.migrations[0];
+  BOOST_TEST(counter.outcome == "dry_run");
+  BOOST_TEST(counter.processed == 40);
+  BOOST_TEST(counter.changed == 40);
+  BOOST_TEST(counter.writes_by_table.at("items").patches == 40);
+  BOOST_REQUIRE(counter.examples.size() == kDryRunExamples);
+  BOOST_TEST(counter.examples[0].table == "items");
+  BOOST_TEST(counter.examples[0].id == 1);
+  BOOST_TEST(boost::json::parse(counter.examples[0].before).at("n") == 0);
+  BOOST_TEST(boost::json::parse(counter.examples[0].after).at("n") == 1);
+  const MigrationReport& probe = f.report.migrations[1];
+  BOOST_TEST(probe.writes_by_table.at("others").inserts == 1);
+  BOOST_TEST(probe.writes_by_table.at("probes").patches == 1);
+  // Nothing kept: documents, tables, states.
+  for (const auto& doc : test::readTable(f.db, "items")) BOOST_TEST(doc.at("n") == 0);
+  BOOST_TEST(test::sqlValue(f.db, "SELECT count(*) FROM sqlite_master WHERE name = 'others'") == "0");
+  BOOST_TEST(test::sqlValue(f.db, "SELECT count(*) FROM migration_state") == "0");
+  BOOST_TEST(test::sqlValue(f.db, "SELECT count(*) FROM graft_lease") == "0");
+}
+
 BOOST_AUTO_TEST_CASE(a_missing_table_is_an_empty_table) {
   Fixture f;
   f.load({"counter"}, {"test_counter"});

@@ -31,9 +31,14 @@ struct Command {
 int fail(const Status& status);
 
 Command addUpCommand(CLI::App& app, const Globals& globals);
+Command addDownCommand(CLI::App& app, const Globals& globals);
+Command addCancelCommand(CLI::App& app, const Globals& globals);
 Command addStatusCommand(CLI::App& app, const Globals& globals);
 Command addImportCommand(CLI::App& app, const Globals& globals);
 Command addExportCommand(CLI::App& app, const Globals& globals);
+Command addSumCommand(CLI::App& app, const Globals& globals);
+Command addCreateCommand(CLI::App& app, const Globals& globals);
+Command addVerifyCommand(CLI::App& app, const Globals& globals);
 
 }  // namespace graft::cli
 

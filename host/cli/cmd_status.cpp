@@ -5,11 +5,40 @@
 #include <cstdio>
 
 #include "cli.h"
+#include "lease.h"
 
 namespace graft::cli {
 namespace {
 
 std::string shortSum(const std::string& sum) { return sum.empty() ? "-" : sum.substr(0, 12); }
+
+// The recorded state, and what drift checking found when it found something:
+// "rebuilt (completed)".
+std::string stateText(const MigrationStatus& r) {
+  return r.drift.empty() || r.drift == r.state ? r.state : r.drift + " (" + r.state + ")";
+}
+
+// "active run R: pid P on host H since T, heartbeat 2 s ago", and the
+// migration it is on with its progress; or nothing.
+int printActiveRun(Host& host) {
+  auto lease = host.activeRun();
+  if (!lease.ok()) return fail(lease.status());
+  if (!*lease) return 0;
+  const Lease& l = **lease;
+  std::printf("\nactive run %s: pid %lld on host %s since %s, heartbeat %lld s ago%s%s\n",
+              l.run_id.c_str(), static_cast<long long>(l.pid), l.host.c_str(), l.started_at.c_str(),
+              static_cast<long long>((nowMs() - l.heartbeat_ms) / 1000),
+              leaseIsStale(l, nowMs()) ? " (its process is gone: the next run takes over)" : "",
+              l.cancel_requested ? ", cancel requested" : "");
+  auto states = host.store().loadStates();
+  if (!states.ok()) return fail(states.status());
+  for (const auto& s : *states) {
+    if (s.run_id != l.run_id || s.status != "running") continue;
+    std::printf("  %s %s: %lld documents done, at _id %lld\n", s.id.c_str(), s.direction.c_str(),
+                static_cast<long long>(s.processed), static_cast<long long>(s.cursor));
+  }
+  return 0;
+}
 
 int runStatus(HostOptions host_options, bool json) {
   host_options.read_only = true;
@@ -29,21 +58,30 @@ int runStatus(HostOptions host_options, bool json) {
                                         {"checksum", r.checksum},
                                         {"file_checksum", r.file_checksum},
                                         {"updated_at", r.updated_at},
-                                        {"error", r.error}});
+                                        {"error", r.error},
+                                        {"drift", r.drift},
+                                        {"drift_detail", r.drift_detail}});
     }
     std::printf("%s\n", boost::json::serialize(out).c_str());
     return 0;
   }
   int width = 2;
-  for (const auto& r : *rows) width = std::max(width, static_cast<int>(r.id.size()));
-  std::printf("%-*s  %-10s %10s %10s  %s\n", width, "ID", "STATE", "PROCESSED", "CHANGED", "CHECKSUM");
+  int state_width = 10;
   for (const auto& r : *rows) {
-    std::printf("%-*s  %-10s %10lld %10lld  %s\n", width, r.id.c_str(), r.state.c_str(),
+    width = std::max(width, static_cast<int>(r.id.size()));
+    state_width = std::max(state_width, static_cast<int>(stateText(r).size()));
+  }
+  std::printf("%-*s  %-*s %10s %10s  %s\n", width, "ID", state_width, "STATE", "PROCESSED",
+              "CHANGED", "CHECKSUM");
+  for (const auto& r : *rows) {
+    std::printf("%-*s  %-*s %10lld %10lld  %s\n", width, r.id.c_str(), state_width,
+                stateText(r).c_str(),
                 static_cast<long long>(r.processed), static_cast<long long>(r.changed),
                 shortSum(r.checksum.empty() ? r.file_checksum : r.checksum).c_str());
     if (!r.error.empty()) std::printf("    error: %s\n", r.error.c_str());
+    if (!r.drift_detail.empty()) std::printf("    drift: %s\n", r.drift_detail.c_str());
   }
-  return 0;
+  return printActiveRun(**host);
 }
 
 }  // namespace

@@ -1,69 +1,60 @@
 // graft up: run the pending migrations.
 #include <unistd.h>
 
-#include <atomic>
-#include <csignal>
 #include <cstdio>
 
 #include "cli.h"
 #include "progress.h"
+#include "report.h"
+#include "watch.h"
 
 namespace graft::cli {
 namespace {
 
-std::atomic<bool> g_stop{false};
-
-void onStopSignal(int) { g_stop.store(true); }
-
-// SIGINT/SIGTERM: finish the batch in flight, commit, record, exit. The
-// handler is reset on first use, so a second Ctrl-C stops at once (which is
-// still safe: an uncommitted batch is simply rolled back by SQLite).
-void installStopHandlers() {
-  struct sigaction action {};
-  action.sa_handler = onStopSignal;
-  action.sa_flags = SA_RESETHAND;
-  sigemptyset(&action.sa_mask);
-  sigaction(SIGINT, &action, nullptr);
-  sigaction(SIGTERM, &action, nullptr);
-}
-
 struct UpFlags {
   uint32_t batch_size = 0;
   bool quiet = false;
+  bool dry_run = false;
+  std::string to;
+  bool strict = false;
+  bool allow_drift = false;
+  bool allow_out_of_order = false;
+  std::string restart;
+  bool watch = false;
 };
 
-int runUp(const Globals& globals, const UpFlags& flags) {
+ProgressPrinter::Mode progressMode(bool quiet) {
+  if (quiet) return ProgressPrinter::Mode::kQuiet;
+  return isatty(fileno(stderr)) ? ProgressPrinter::Mode::kTerminal : ProgressPrinter::Mode::kPlain;
+}
+
+int runUpOnce(const Globals& globals, const UpFlags& flags) {
   auto host = Host::open(globals.host);
   if (!host.ok()) return fail(host.status());
-  ProgressPrinter printer(stderr, flags.quiet                ? ProgressPrinter::Mode::kQuiet
-                                  : isatty(fileno(stderr)) ? ProgressPrinter::Mode::kTerminal
-                                                           : ProgressPrinter::Mode::kPlain);
+  ProgressPrinter printer(stderr, progressMode(flags.quiet));
   RunOptions options;
   options.batch_size = flags.batch_size;
+  options.dry_run = flags.dry_run;
+  options.to = flags.to;
+  options.strict = flags.strict;
+  options.allow_drift = flags.allow_drift;
+  options.allow_out_of_order = flags.allow_out_of_order;
+  options.restart = flags.restart;
+  options.command = flags.dry_run ? "up --dry-run" : "up";
   options.on_progress = [&](const Progress& p) { printer.update(p); };
-  options.stop_requested = &g_stop;
-  installStopHandlers();
+  options.stop_requested = installStopHandlers();
   RunReport report;
   Status status = (*host)->up(options, &report);
-  for (const auto& m : report.migrations) {
-    if (m.outcome == "skipped") continue;
-    std::printf("%s: %s, %lld documents visited, %lld patched", m.id.c_str(), m.outcome.c_str(),
-                static_cast<long long>(m.processed), static_cast<long long>(m.changed));
-    const WriteCounts& w = m.db_writes;
-    if (w.total() > 0) {
-      std::printf("; through ctx.db: %lld inserted, %lld patched, %lld replaced, %lld deleted",
-                  static_cast<long long>(w.inserts), static_cast<long long>(w.patches),
-                  static_cast<long long>(w.replaces), static_cast<long long>(w.deletes));
-    }
-    std::printf("\n");
-  }
-  if (!status.ok()) return fail(status);
-  if (report.status == "noop") std::printf("nothing to do: every migration is completed\n");
-  if (report.status == "canceled") {
-    return fail(Status(Code::kCanceled,
-                       "stopped by signal after a committed batch; run graft up to resume"));
-  }
-  return 0;
+  return finishRun(status, report, "up");
+}
+
+int runUp(const Globals& globals, const UpFlags& flags) {
+  if (!flags.watch) return runUpOnce(globals, flags);
+  const std::string manifest = globals.host.manifest_path.empty()
+                                   ? globals.host.plugin_dir + "/manifest.json"
+                                   : globals.host.manifest_path;
+  return watchAndRun([&] { return runUpOnce(globals, flags); }, globals.host.plugin_dir, manifest,
+                     installStopHandlers());
 }
 
 }  // namespace
@@ -75,7 +66,50 @@ Command addUpCommand(CLI::App& app, const Globals& globals) {
                   "documents per batch (default: the migration's, else 256)")
       ->check(CLI::Range(1u, 1000000u));
   sub->add_flag("-q,--quiet", flags->quiet, "no progress output");
+  sub->add_flag("--dry-run", flags->dry_run,
+                "run every migrateOne, keep nothing, report what would be written");
+  sub->add_option("--to", flags->to, "stop after this migration id");
+  sub->add_flag("--watch", flags->watch,
+                "keep running: apply new migrations as they appear in the plugin directory");
+  sub->add_flag("--strict", flags->strict,
+                "rebuilt plugins and plugins without a logic digest block the run too");
+  sub->add_flag("--allow-drift", flags->allow_drift,
+                "run although applied migrations changed or are gone (emergencies; recorded)");
+  sub->add_flag("--allow-out-of-order", flags->allow_out_of_order,
+                "run pending migrations placed in the manifest before applied ones");
+  sub->add_option("--restart", flags->restart,
+                  "run this partly-run migration again from its first document");
   return {sub, [&globals, flags] { return runUp(globals, *flags); }};
+}
+
+Command addDownCommand(CLI::App& app, const Globals& globals) {
+  auto flags = std::make_shared<UpFlags>();
+  auto steps = std::make_shared<int>(0);
+  CLI::App* sub = app.add_subcommand(
+      "down", "roll back applied migrations with their down steps, newest first");
+  sub->add_option("--steps", *steps, "roll back the last N applied migrations")
+      ->check(CLI::Range(1, 1000000));
+  sub->add_option("--to", flags->to, "roll back every applied migration after this id");
+  sub->add_option("--batch-size", flags->batch_size, "documents per batch")
+      ->check(CLI::Range(1u, 1000000u));
+  sub->add_flag("-q,--quiet", flags->quiet, "no progress output");
+  sub->add_flag("--dry-run", flags->dry_run, "run every down step, keep nothing");
+  return {sub, [&globals, flags, steps] {
+            auto host = Host::open(globals.host);
+            if (!host.ok()) return fail(host.status());
+            ProgressPrinter printer(stderr, progressMode(flags->quiet));
+            DownOptions options;
+            options.steps = *steps;
+            options.to = flags->to;
+            options.batch_size = flags->batch_size;
+            options.dry_run = flags->dry_run;
+            options.command = flags->dry_run ? "down --dry-run" : "down";
+            options.on_progress = [&](const Progress& p) { printer.update(p); };
+            options.stop_requested = installStopHandlers();
+            RunReport report;
+            Status status = (*host)->down(options, &report);
+            return finishRun(status, report, "down");
+          }};
 }
 
 }  // namespace graft::cli

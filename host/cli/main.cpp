@@ -33,12 +33,19 @@ int main(int argc, char** argv) {
   app.add_option("--manifest", globals.host.manifest_path,
                  "ordered list of migration ids (default: PLUGINS/manifest.json)")
       ->envname("GRAFT_MANIFEST");
+  app.add_flag("--allow-untrusted-plugins", globals.host.allow_untrusted_plugins,
+               "load plugins whose file or directories others could write (recorded in the run history)");
 
   const std::vector<Command> commands = {
       addUpCommand(app, globals),
+      addDownCommand(app, globals),
+      addCancelCommand(app, globals),
       addStatusCommand(app, globals),
       addImportCommand(app, globals),
       addExportCommand(app, globals),
+      addSumCommand(app, globals),
+      addCreateCommand(app, globals),
+      addVerifyCommand(app, globals),
   };
 
   try {

@@ -5,6 +5,15 @@
 # Symbols are hidden so that two plugins never clash, and every symbol must
 # resolve at link time, so a missing definition fails the build instead of
 # failing `graft up`.
+#
+# <name> is the migration id. The plugin also carries its logic digest,
+# "v1:sha256:<hex>" over the normalised SOURCES, the id and the SDK's ABI
+# major (GraftLogicDigest.cmake says exactly how). It is computed at build
+# time, so editing a source changes it on the next build without re-running
+# cmake; it holds no path, so the same sources built anywhere give the same
+# digest. graft compares it with the digest recorded when the migration ran
+# to tell a changed migration from a mere rebuild. List in SOURCES every file
+# whose edits change what the migration does (a shared header too).
 function(graft_add_migration name)
   cmake_parse_arguments(ARG "" "OUTPUT_DIRECTORY" "SOURCES" ${ARGN})
   if(NOT ARG_SOURCES)
@@ -30,4 +39,45 @@ function(graft_add_migration name)
   if(CMAKE_SYSTEM_NAME STREQUAL "Linux")
     target_link_options(${name} PRIVATE "LINKER:--no-undefined")
   endif()
+  _graft_add_logic_digest(${name} ${ARG_SOURCES})
+endfunction()
+
+# Adds to <target> a generated source defining graft_logic_digest (see
+# graft/migration.hpp, which refers to it weakly).
+function(_graft_add_logic_digest target)
+  set(script "${CMAKE_CURRENT_FUNCTION_LIST_DIR}/GraftLogicDigest.cmake")
+  # graft.h: next to this file in the source tree (sdk/cmake, sdk/include),
+  # or under <prefix>/include when installed in <prefix>/lib/cmake/graft.
+  set(abi_header "")
+  foreach(dir "${GRAFT_SDK_INCLUDE_DIR}" "${CMAKE_CURRENT_FUNCTION_LIST_DIR}/../include"
+              "${CMAKE_CURRENT_FUNCTION_LIST_DIR}/../../../include")
+    if(NOT abi_header AND NOT dir STREQUAL "" AND EXISTS "${dir}/graft/graft.h")
+      get_filename_component(abi_header "${dir}/graft/graft.h" ABSOLUTE)
+    endif()
+  endforeach()
+  if(NOT abi_header)
+    message(FATAL_ERROR "graft_add_migration(${target}): no graft/graft.h near "
+                        "${CMAKE_CURRENT_FUNCTION_LIST_DIR} (set GRAFT_SDK_INCLUDE_DIR to the "
+                        "SDK's include directory)")
+  endif()
+  set(sources "")
+  foreach(source IN LISTS ARGN)
+    get_filename_component(source "${source}" ABSOLUTE BASE_DIR "${CMAKE_CURRENT_SOURCE_DIR}")
+    list(APPEND sources "${source}")
+  endforeach()
+  set(output "${CMAKE_CURRENT_BINARY_DIR}/graft_logic_digest/${target}.c")
+  add_custom_command(
+    OUTPUT "${output}"
+    COMMAND "${CMAKE_COMMAND}" "-DID=${target}" "-DABI_HEADER=${abi_header}" "-DOUTPUT=${output}"
+            -P "${script}" -- ${sources}
+    DEPENDS ${sources} "${script}" "${abi_header}"
+    COMMENT "Logic digest of migration ${target}"
+    VERBATIM)
+  # The generated file is both C and C++; compile it as C++ in a project
+  # that did not enable C.
+  get_property(languages GLOBAL PROPERTY ENABLED_LANGUAGES)
+  if(NOT "C" IN_LIST languages)
+    set_source_files_properties("${output}" PROPERTIES LANGUAGE CXX)
+  endif()
+  target_sources(${target} PRIVATE "${output}")
 endfunction()

@@ -1,0 +1,153 @@
+// graft verify: what was applied against what is on disk now, and why they
+// differ (see drift.h). Exits 0 when nothing blocks `graft up`, 8 otherwise.
+#include <boost/json.hpp>
+#include <cstdio>
+#include <map>
+
+#include "cli.h"
+#include "drift.h"
+
+namespace graft::cli {
+namespace {
+
+struct VerifyFlags {
+  bool json = false;
+  bool strict = false;
+  bool allow_out_of_order = false;
+};
+
+// One migration as verify shows it: in the manifest, recorded, or both.
+struct Row {
+  std::string id;
+  const Fingerprint* now = nullptr;
+  const MigrationState* recorded = nullptr;
+  std::vector<const DriftFinding*> findings;
+
+  std::string state() const {
+    if (recorded) return recorded->status;
+    return now ? "pending" : "missing";
+  }
+  bool blocks() const {
+    for (const auto* f : findings)
+      if (f->blocks) return true;
+    return false;
+  }
+  // "ok", "pending", "failed", or the kinds found: "unverifiable, out of order".
+  std::string verdict() const {
+    if (findings.empty()) return recorded && isApplied(*recorded) ? "ok" : state();
+    std::string text;
+    for (const auto* f : findings)
+      text += (text.empty() ? "" : ", ") + std::string(driftKindName(f->kind));
+    return text;
+  }
+};
+
+std::string orNone(const std::string& value) { return value.empty() ? "none" : value; }
+
+void printText(const std::vector<Row>& rows, size_t blocking) {
+  for (const Row& r : rows) {
+    std::printf("%s: %s%s (%s)\n", r.id.c_str(), r.verdict().c_str(), r.blocks() ? ", blocks" : "",
+                r.state().c_str());
+    const std::string recorded_digest = r.recorded ? orNone(r.recorded->logic_digest) : "-";
+    const std::string recorded_sum = r.recorded ? orNone(r.recorded->checksum) : "-";
+    std::printf("  logic digest: recorded %s, now %s\n", recorded_digest.c_str(),
+                r.now ? orNone(r.now->logic_digest).c_str() : "-");
+    std::printf("  file sha256:  recorded %s, now %s\n", recorded_sum.c_str(),
+                r.now ? r.now->sha256.c_str() : "-");
+    if (r.now) std::printf("  plugin: %s\n", r.now->path.c_str());
+    for (const auto* f : r.findings) std::printf("  why: %s\n", f->message.c_str());
+  }
+  const char* plural = rows.size() == 1 ? "" : "s";
+  if (blocking == 0) {
+    std::printf("verify: %zu migration%s, nothing blocks graft up\n", rows.size(), plural);
+  } else {
+    std::printf("verify: %zu migration%s, %zu blocking finding%s\n", rows.size(), plural, blocking,
+                blocking == 1 ? "" : "s");
+  }
+}
+
+void printJson(const std::vector<Row>& rows, size_t blocking) {
+  boost::json::array migrations;
+  for (const Row& r : rows) {
+    boost::json::array findings;
+    for (const auto* f : r.findings)
+      findings.push_back(boost::json::object{
+          {"kind", driftKindName(f->kind)}, {"blocks", f->blocks}, {"message", f->message}});
+    boost::json::value recorded = nullptr;
+    if (r.recorded) {
+      recorded = boost::json::object{{"logic_digest", r.recorded->logic_digest},
+                                     {"sha256", r.recorded->checksum}};
+    }
+    boost::json::value now = nullptr;
+    if (r.now) {
+      now = boost::json::object{
+          {"logic_digest", r.now->logic_digest}, {"sha256", r.now->sha256}, {"path", r.now->path}};
+    }
+    migrations.push_back(boost::json::object{{"id", r.id},
+                                             {"state", r.state()},
+                                             {"verdict", r.verdict()},
+                                             {"blocks", r.blocks()},
+                                             {"recorded", recorded},
+                                             {"now", now},
+                                             {"findings", findings}});
+  }
+  boost::json::object out{{"blocked", blocking > 0}, {"migrations", migrations}};
+  std::printf("%s\n", boost::json::serialize(out).c_str());
+}
+
+int runVerify(HostOptions host_options, const VerifyFlags& flags) {
+  host_options.read_only = true;
+  auto host = Host::open(host_options);
+  if (!host.ok()) return fail(host.status());
+  auto states = (*host)->store().loadStates();
+  if (!states.ok()) return fail(states.status());
+  const Catalog& catalog = (*host)->catalog();
+  const std::vector<Fingerprint> prints = fingerprints(catalog);
+  DriftOptions options;
+  options.strict = flags.strict;
+  options.allow_out_of_order = flags.allow_out_of_order;
+  const DriftReport report = checkDrift(catalog.manifest.path, prints, *states, options);
+
+  std::vector<Row> rows;
+  std::map<std::string, size_t> index;
+  for (const auto& print : prints) {
+    index[print.id] = rows.size();
+    rows.push_back({print.id, &print, nullptr, {}});
+  }
+  for (const auto& s : *states) {
+    auto [it, added] = index.emplace(s.id, rows.size());
+    if (added) rows.push_back({s.id, nullptr, nullptr, {}});
+    rows[it->second].recorded = &s;
+  }
+  std::string blocking_lines;
+  size_t blocking = 0;
+  for (const auto& f : report.findings) {
+    rows[index.at(f.id)].findings.push_back(&f);
+    if (!f.blocks) continue;
+    ++blocking;
+    blocking_lines += (blocking_lines.empty() ? "" : "\n") + f.message;
+  }
+
+  if (flags.json)
+    printJson(rows, blocking);
+  else
+    printText(rows, blocking);
+  std::fflush(stdout);
+  return blocking == 0 ? 0 : fail(Status(Code::kDrift, blocking_lines));
+}
+
+}  // namespace
+
+Command addVerifyCommand(CLI::App& app, const Globals& globals) {
+  auto flags = std::make_shared<VerifyFlags>();
+  CLI::App* sub = app.add_subcommand(
+      "verify", "compare each applied migration's recorded fingerprints with its plugin now");
+  sub->add_flag("--json", flags->json, "print a JSON object instead");
+  sub->add_flag("--strict", flags->strict,
+                "count rebuilt plugins and plugins without a logic digest as blocking");
+  sub->add_flag("--allow-out-of-order", flags->allow_out_of_order,
+                "do not count pending migrations before applied ones as blocking");
+  return {sub, [&globals, flags] { return runVerify(globals.host, *flags); }};
+}
+
+}  // namespace graft::cli

@@ -1,0 +1,73 @@
+#include "lease.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <climits>
+
+#include "clock.h"
+
+namespace graft {
+
+int64_t nowMs() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+std::string hostName() {
+  char name[HOST_NAME_MAX + 1] = {0};
+  if (gethostname(name, sizeof name - 1) != 0) return "unknown";
+  return name;
+}
+
+bool leaseIsStale(const Lease& lease, int64_t now_ms) {
+  if (lease.host == hostName()) {
+    // kill(pid, 0) fails with ESRCH only when no such process exists.
+    return lease.pid <= 0 || (kill(static_cast<pid_t>(lease.pid), 0) != 0 && errno == ESRCH);
+  }
+  return now_ms - lease.heartbeat_ms > kLeaseExpiryMs;
+}
+
+Status acquireLease(Store& store, const std::string& run_id, std::string* note) {
+  note->clear();
+  GRAFT_RETURN_IF_ERROR(store.begin());
+  auto fail = [&](Status s) {
+    (void)store.rollback();
+    return s;
+  };
+  auto current = store.loadLease();
+  if (!current.ok()) return fail(current.status());
+  const int64_t now = nowMs();
+  if (*current) {
+    const Lease& held = **current;
+    if (!leaseIsStale(held, now)) {
+      return fail(Status(Code::kBusy, "already running (pid " + std::to_string(held.pid) +
+                                          " on host " + held.host + " since " + held.started_at +
+                                          ", run " + held.run_id +
+                                          "); wait for it, or stop it with graft cancel"));
+    }
+    *note = "took over the lease of run " + held.run_id + " (pid " + std::to_string(held.pid) +
+            " on host " + held.host + " since " + held.started_at + "): " +
+            (held.host == hostName() ? "that process is gone"
+                                     : "no heartbeat for " +
+                                           std::to_string((now - held.heartbeat_ms) / 1000) + " s");
+  }
+  Lease lease{run_id, hostName(), static_cast<int64_t>(getpid()), utcNow(), now, false};
+  Status saved = store.saveLease(lease);
+  if (!saved.ok()) return fail(saved);
+  return store.commit();
+}
+
+Status releaseLease(Store& store, const std::string& run_id) {
+  GRAFT_RETURN_IF_ERROR(store.begin());
+  Status s = store.deleteLease(run_id);
+  if (!s.ok()) {
+    (void)store.rollback();
+    return s;
+  }
+  return store.commit();
+}
+
+}  // namespace graft

@@ -1,0 +1,246 @@
+// Run control as operators meet it, with the real binary: one run per store,
+// stale leases taken over, graft cancel, dry runs that keep nothing, and
+// down steps that undo up.
+#include <boost/test/unit_test.hpp>
+
+#include <signal.h>
+
+#include <chrono>
+#include <functional>
+#include <thread>
+
+#include "harness.h"
+
+namespace graft {
+namespace {
+
+using test::Outcome;
+using test::runGraft;
+using test::ScratchDir;
+using test::testPlugin;
+
+std::vector<std::string> args(const ScratchDir& dir, std::vector<std::string> rest) {
+  std::vector<std::string> all{"--db", dir / "store.db", "--plugins", dir / "plugins"};
+  all.insert(all.end(), rest.begin(), rest.end());
+  return all;
+}
+
+int64_t processed(const std::string& db) {
+  std::string text = test::sqlValue(db, "SELECT processed FROM migration_state");
+  return text.empty() ? 0 : std::stoll(text);
+}
+
+// Waits until the migration has committed at least one batch.
+void waitForProgress(const std::string& db) {
+  for (int i = 0; i < 5000 && processed(db) == 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  BOOST_REQUIRE(processed(db) > 0);
+}
+
+std::string itemsWithCountOtherThan(const std::string& db, int n) {
+  return test::sqlValue(db, "SELECT count(*) FROM items WHERE json_extract(body, '$.n') != " +
+                                std::to_string(n));
+}
+
+BOOST_AUTO_TEST_SUITE(run_control)
+
+BOOST_AUTO_TEST_CASE(a_second_up_is_refused_while_one_runs) {
+  ScratchDir dir;
+  test::makePluginDir(dir, {testPlugin("counter")}, {"test_counter"});
+  test::seedItems(dir / "store.db", 200000);
+  pid_t first = test::startGraft(args(dir, {"up", "-q", "--batch-size", "100"}), dir / "out1", dir / "err1");
+  waitForProgress(dir / "store.db");
+  Outcome second = runGraft(args(dir, {"up", "-q"}));
+  BOOST_TEST(second.exit_code == 7);
+  const std::string started = test::sqlValue(dir / "store.db", "SELECT started_at FROM graft_lease");
+  const std::string run = test::sqlValue(dir / "store.db", "SELECT run_id FROM graft_lease");
+  BOOST_TEST(second.err == "graft: already running (pid " + std::to_string(first) + " on host " +
+                               test::sqlValue(dir / "store.db", "SELECT host FROM graft_lease") +
+                               " since " + started + ", run " + run +
+                               "); wait for it, or stop it with graft cancel\n");
+  // Another terminal sees who holds the store and how far it got.
+  Outcome status = runGraft(args(dir, {"status"}));
+  BOOST_TEST(status.exit_code == 0, status.err);
+  const std::string active = "\nactive run " + run + ": pid " + std::to_string(first) + " on host ";
+  BOOST_TEST(status.out.find(active) != std::string::npos, status.out);
+  BOOST_TEST(status.out.find("\n  test_counter up: ") != std::string::npos, status.out);
+  Outcome done = test::waitGraft(first, dir / "out1", dir / "err1");
+  BOOST_TEST(done.exit_code == 0, done.err);
+  BOOST_TEST(runGraft(args(dir, {"status"})).out.find("active run") == std::string::npos);
+  BOOST_TEST(itemsWithCountOtherThan(dir / "store.db", 1) == "0");
+  // The lease is given back at the end.
+  BOOST_TEST(test::sqlValue(dir / "store.db", "SELECT count(*) FROM graft_lease") == "0");
+}
+
+BOOST_AUTO_TEST_CASE(the_lease_of_a_killed_run_is_taken_over) {
+  ScratchDir dir;
+  test::makePluginDir(dir, {testPlugin("counter")}, {"test_counter"});
+  test::seedItems(dir / "store.db", 100000);
+  pid_t victim = test::startGraft(args(dir, {"up", "-q", "--batch-size", "100"}), dir / "out", dir / "err");
+  waitForProgress(dir / "store.db");
+  kill(victim, SIGKILL);
+  test::waitGraft(victim, dir / "out", dir / "err");
+  const std::string run = test::sqlValue(dir / "store.db", "SELECT run_id FROM graft_lease");
+  BOOST_REQUIRE(!run.empty());
+  Outcome next = runGraft(args(dir, {"up", "-q"}));
+  BOOST_TEST(next.exit_code == 0, next.err);
+  BOOST_TEST(next.err.rfind("graft: note: took over the lease of run " + run + " (pid " +
+                                std::to_string(victim),
+                            0) == 0,
+             next.err);
+  BOOST_TEST(next.err.find("): that process is gone\n") != std::string::npos, next.err);
+  BOOST_TEST(itemsWithCountOtherThan(dir / "store.db", 1) == "0");
+}
+
+BOOST_AUTO_TEST_CASE(cancel_stops_after_the_batch_and_up_resumes_exactly_once) {
+  ScratchDir dir;
+  test::makePluginDir(dir, {testPlugin("counter")}, {"test_counter"});
+  const int n = 200000;
+  test::seedItems(dir / "store.db", n);
+  pid_t runner = test::startGraft(args(dir, {"up", "-q", "--batch-size", "100"}), dir / "out", dir / "err");
+  waitForProgress(dir / "store.db");
+  Outcome cancel = runGraft(args(dir, {"cancel"}));
+  BOOST_TEST(cancel.exit_code == 0, cancel.err);
+  BOOST_TEST(cancel.out.find("cancel requested: run ") == 0u, cancel.out);
+  Outcome stopped = test::waitGraft(runner, dir / "out", dir / "err");
+  BOOST_TEST(stopped.exit_code == 6, stopped.err);
+  BOOST_TEST(stopped.err == "graft: stopped by graft cancel after a committed batch; run graft up to resume\n");
+  BOOST_TEST(test::sqlValue(dir / "store.db", "SELECT status FROM migration_state") == "canceled");
+  BOOST_TEST(test::sqlValue(dir / "store.db",
+                            "SELECT status FROM migration_run ORDER BY started_at DESC LIMIT 1") ==
+             "canceled");
+  BOOST_TEST(processed(dir / "store.db") < n);
+  BOOST_TEST(runGraft(args(dir, {"cancel"})).out == "no run is active\n");
+  Outcome resumed = runGraft(args(dir, {"up", "-q"}));
+  BOOST_TEST(resumed.exit_code == 0, resumed.err);
+  BOOST_TEST(itemsWithCountOtherThan(dir / "store.db", 1) == "0");
+  BOOST_TEST(processed(dir / "store.db") == n);
+}
+
+BOOST_AUTO_TEST_CASE(a_dry_run_reports_every_write_and_keeps_no_document_change) {
+  ScratchDir dir;
+  const std::string db = dir / "demo.db";
+  test::seedDocs(db, "users",
+                 {{{"name", "a"}, {"profile", {{"bio", "x"}}}}, {{"name", "b"}, {"profile", {{"bio", "y"}}}}});
+  const std::string plugin = std::string(GRAFT_EXAMPLE_PLUGIN_DIR) + "/20260101_000005_users_split_profile.so";
+  test::makePluginDir(dir, {plugin}, {"20260101_000005_users_split_profile"});
+  const std::string dump = "SELECT group_concat(_id || ' ' || _creationTime || ' ' || body, char(10)) FROM users";
+  const std::string before = test::sqlValue(db, dump);
+  Outcome o = runGraft({"--db", db, "--plugins", dir / "plugins", "up", "--dry-run"});
+  BOOST_TEST(o.exit_code == 0, o.err);
+  const std::string t1 = test::sqlValue(db, "SELECT _creationTime FROM users WHERE _id = 1");
+  BOOST_TEST(o.out.find("20260101_000005_users_split_profile: would change 2 of 2 documents\n"
+                        "  profiles: 2 inserted, 0 patched, 0 replaced, 0 deleted\n"
+                        "  users: 0 inserted, 2 patched, 0 replaced, 0 deleted\n") == 0u,
+             o.out);
+  BOOST_TEST(o.out.find("  users/1: {\"_id\":1,\"_creationTime\":") != std::string::npos, o.out);
+  BOOST_TEST(o.out.find(",\"name\":\"a\",\"profile\":{\"bio\":\"x\"}} -> {\"_id\":1,\"_creationTime\":") !=
+                 std::string::npos, o.out);
+  BOOST_TEST(o.out.find(",\"name\":\"a\",\"profileId\":1}\n") != std::string::npos, o.out);
+  BOOST_TEST(o.out.find("  profiles/1: (none) -> {\"_id\":1,\"_creationTime\":") != std::string::npos, o.out);
+  BOOST_TEST(o.out.find("dry run: nothing was written\n") != std::string::npos);
+  // Documents byte for byte as they were, no new table, no state; only the
+  // run history says a dry run happened.
+  BOOST_TEST(test::sqlValue(db, dump) == before);
+  BOOST_TEST(test::sqlValue(db, "SELECT count(*) FROM sqlite_master WHERE name = 'profiles'") == "0");
+  BOOST_TEST(test::sqlValue(db, "SELECT count(*) FROM migration_state") == "0");
+  BOOST_TEST(test::sqlValue(db, "SELECT status || ' ' || command FROM migration_run") == "dry_run up --dry-run");
+}
+
+BOOST_AUTO_TEST_CASE(down_after_up_restores_the_documents) {
+  ScratchDir dir;
+  const std::string db = dir / "demo.db";
+  std::vector<boost::json::object> users;
+  for (int i = 0; i < 300; ++i)
+    users.push_back({{"name", "u" + std::to_string(i)}, {"isPro", i % 3 == 0},
+                     {"profile", {{"bio", "b" + std::to_string(i)}}}});
+  test::seedDocs(db, "users", users);
+  const std::string plugins = GRAFT_EXAMPLE_PLUGIN_DIR;
+  test::makePluginDir(dir, {plugins + "/20260101_000003_users_plan_from_ispro.so",
+                            plugins + "/20260101_000005_users_split_profile.so",
+                            plugins + "/20260101_000002_users_remove_legacy_nickname.so"},
+                      {"20260101_000002_users_remove_legacy_nickname",
+                       "20260101_000003_users_plan_from_ispro", "20260101_000005_users_split_profile"});
+  const std::string dump = "SELECT group_concat(_id || ' ' || body, char(10)) FROM users";
+  const std::string before = test::sqlValue(db, dump);
+  BOOST_REQUIRE(runGraft({"--db", db, "--plugins", dir / "plugins", "up", "-q"}).exit_code == 0);
+  BOOST_REQUIRE(test::sqlValue(db, dump) != before);
+
+  // The oldest has no down step: asking for all three changes nothing.
+  Outcome refused = runGraft({"--db", db, "--plugins", dir / "plugins", "down", "--steps", "3"});
+  BOOST_TEST(refused.exit_code == 2);
+  BOOST_TEST(refused.err == "graft: migration 20260101_000002_users_remove_legacy_nickname has no "
+                            "down step and can not be rolled back; nothing was changed (undo it "
+                            "with a new migration instead)\n");
+  Outcome down = runGraft({"--db", db, "--plugins", dir / "plugins", "down", "-q", "--to",
+                           "20260101_000002_users_remove_legacy_nickname", "--batch-size", "7"});
+  BOOST_TEST(down.exit_code == 0, down.err);
+  BOOST_TEST(down.out == "20260101_000005_users_split_profile: rolled_back, 300 documents visited, 300 patched; "
+                         "through ctx.db: 0 inserted, 0 patched, 0 replaced, 300 deleted\n"
+                         "20260101_000003_users_plan_from_ispro: rolled_back, 300 documents visited, 300 patched\n");
+  // Same fields, same values; fields come back at the end of the object.
+  auto restored = test::readTable(db, "users");
+  BOOST_REQUIRE(restored.size() == users.size());
+  for (size_t i = 0; i < users.size(); ++i) {
+    boost::json::object want = users[i];
+    want["_id"] = restored[i].at("_id");
+    want["_creationTime"] = restored[i].at("_creationTime");
+    BOOST_TEST(restored[i] == want, "users/" << i + 1);
+  }
+  BOOST_TEST(test::sqlValue(db, "SELECT count(*) FROM profiles") == "0");
+  // Rolled back means pending again: up applies them anew.
+  Outcome again = runGraft({"--db", db, "--plugins", dir / "plugins", "up", "-q"});
+  BOOST_TEST(again.exit_code == 0, again.err);
+  BOOST_TEST(again.out == "20260101_000003_users_plan_from_ispro: completed, 300 documents visited, 300 patched\n"
+                          "20260101_000005_users_split_profile: completed, 300 documents visited, 300 patched; "
+                          "through ctx.db: 300 inserted, 0 patched, 0 replaced, 0 deleted\n");
+}
+
+BOOST_AUTO_TEST_CASE(up_to_stops_after_the_named_migration) {
+  ScratchDir dir;
+  test::makePluginDir(dir, {testPlugin("counter"), testPlugin("fail_at")}, {"test_counter", "test_fail_at"});
+  test::seedItems(dir / "store.db", 20);
+  Outcome o = runGraft(args(dir, {"up", "-q", "--to", "test_counter"}));
+  BOOST_TEST(o.exit_code == 0, o.err);
+  BOOST_TEST(o.out == "test_counter: completed, 20 documents visited, 20 patched\n");
+  o = runGraft(args(dir, {"up", "-q", "--to", "nope"}));
+  BOOST_TEST(o.exit_code == 2);
+  BOOST_TEST(o.err == "graft: graft up --to nope: no such migration in " + dir / "plugins/manifest.json" + "\n");
+}
+
+// Hot-add: a plugin dropped in while `graft up --watch` runs is applied once
+// it is complete and in the manifest; a half-copied one is not loaded.
+BOOST_AUTO_TEST_CASE(watch_applies_a_plugin_once_it_is_complete) {
+  ScratchDir dir;
+  const std::string plugins = test::makePluginDir(dir, {}, {});
+  test::seedItems(dir / "store.db", 500);
+  pid_t watcher = test::startGraft(args(dir, {"up", "-q", "--watch"}), dir / "out", dir / "err");
+  auto wait_for = [&](const std::function<bool()>& done) {
+    for (int i = 0; i < 1500 && !done(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    return done();
+  };
+  BOOST_REQUIRE(wait_for([&] { return test_util::readBytes(dir / "err").find("watching") != std::string::npos; }));
+
+  // The copy stops a third of the way, and the manifest already names it.
+  const std::string lib = test_util::readBytes(testPlugin("counter"));
+  test::writeFile(plugins + "/test_counter.so", lib.substr(0, lib.size() / 3));
+  test::writeFile(plugins + "/manifest.json", R"({"graft_manifest": 1, "migrations": ["test_counter"]})");
+  BOOST_REQUIRE(wait_for([&] { return test_util::readBytes(dir / "err").find("graft: waiting: ") != std::string::npos; }));
+  BOOST_TEST(test_util::readBytes(dir / "err").find(": check: truncated: the file has ") != std::string::npos);
+  BOOST_TEST(itemsWithCountOtherThan(dir / "store.db", 0) == "0");
+
+  // The copy completes.
+  test::writeFile(plugins + "/test_counter.so", lib);
+  BOOST_REQUIRE(wait_for([&] {
+    return test::sqlValue(dir / "store.db", "SELECT status FROM migration_state") == "completed";
+  }));
+  BOOST_TEST(itemsWithCountOtherThan(dir / "store.db", 1) == "0");
+  kill(watcher, SIGTERM);
+  Outcome o = test::waitGraft(watcher, dir / "out", dir / "err");
+  BOOST_TEST(o.exit_code == 0, o.err);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+}  // namespace
+}  // namespace graft

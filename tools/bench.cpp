@@ -1,0 +1,426 @@
+// graft_bench -- how fast graft migrates, what it costs the application that
+// keeps writing meanwhile, and how it scales (README.md, "Performance").
+//
+//   graft_bench [--docs N] [--json FILE] [--noop K] [--work DIR] ...
+//
+// tools/bench builds and runs it. It seeds one store of N users in graft's
+// format, then runs each contender on a fresh copy of it, in a process of
+// its own, while another process plays the application:
+//   (a) graft up, the real binary with plugins/20260101_000001_users_default_role
+//   (b) one SQL UPDATE, (c) the same UPDATE per batch of 256 _ids,
+//   (d) a hand-written C++ loop (Boost.JSON, batches of 256),
+//   (e) sqlite-utils convert, when it is installed.
+// After each, every user must have the field, or the contender counts as
+// failed. Then graft up alone at N/10 and N (peak memory, WAL), and graft
+// status / graft up over K no-op plugins built at run time.
+//
+// Exit code: 0 when every contender ran and did the migration, 1 when one
+// failed, 2 on bad usage. Targets are reported, not enforced.
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <boost/json.hpp>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "bench_app.h"
+#include "bench_process.h"
+#include "bench_report.h"
+#include "bench_sql.h"
+
+namespace fs = std::filesystem;
+
+namespace bench {
+namespace {
+
+constexpr const char* kRoleMigration = "20260101_000001_users_default_role";
+constexpr int kBatchSize = 256;
+
+struct Options {
+  int64_t docs = 1000000;
+  std::string json_file;
+  std::string work = GRAFT_BENCH_WORK;
+  int noop = 1000;
+  double interval_ms = 2;
+  std::string app_synchronous = "NORMAL";
+  std::string graft = GRAFT_BINARY;
+};
+
+void note(const std::string& text) { std::fprintf(stderr, "graft_bench: %s\n", text.c_str()); }
+
+std::string firstLine(const std::string& path, const std::string& prefix) {
+  std::ifstream in(path);
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind(prefix, 0) == 0) return line.substr(prefix.size());
+  return "";
+}
+
+std::string trim(std::string s) {
+  s.erase(0, s.find_first_not_of(" \t:"));
+  s.erase(s.find_last_not_of(" \t\n") + 1);
+  return s;
+}
+
+std::string loadAverage() {
+  std::ifstream in("/proc/loadavg");
+  std::string a, b, c;
+  in >> a >> b >> c;
+  return a + " " + b + " " + c;
+}
+
+// The device and file system under `dir`, and whether the kernel calls it
+// rotational.
+std::string diskOf(const std::string& dir) {
+  std::error_code ec;
+  const std::string path = fs::canonical(dir, ec).string();
+  std::ifstream mounts("/proc/mounts");
+  std::string device, mount_point, type, rest, best_device, best_type;
+  size_t best = 0;
+  while (mounts >> device >> mount_point >> type && std::getline(mounts, rest)) {
+    if (path.rfind(mount_point, 0) == 0 && mount_point.size() >= best) {
+      best = mount_point.size();
+      best_device = device;
+      best_type = type;
+    }
+  }
+  std::string rotational = "?";
+  std::ifstream flag("/sys/block/" + fs::path(best_device).filename().string() + "/queue/rotational");
+  flag >> rotational;
+  return best_device + " (" + best_type + ", rotational=" + rotational + ")";
+}
+
+Machine describeMachine(const std::string& work) {
+  Machine m;
+  m.nproc = static_cast<int>(sysconf(_SC_NPROCESSORS_ONLN));
+  m.cpu = trim(firstLine("/proc/cpuinfo", "model name"));
+  const double kb = std::atof(trim(firstLine("/proc/meminfo", "MemTotal")).c_str());
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f GiB", kb / 1048576.0);
+  m.memory = buf;
+  m.disk = diskOf(work);
+  m.sqlite = sqlite3_libversion();
+  m.load_before = loadAverage();
+  return m;
+}
+
+bool inPath(const std::string& program) {
+  const char* path = std::getenv("PATH");
+  std::stringstream dirs(path ? path : "");
+  std::string dir;
+  while (std::getline(dirs, dir, ':'))
+    if (!dir.empty() && access((dir + "/" + program).c_str(), X_OK) == 0) return true;
+  return false;
+}
+
+void removeStore(const std::string& db) {
+  for (const char* suffix : {"", "-wal", "-shm"}) std::remove((db + suffix).c_str());
+}
+
+bool copyStore(const std::string& from, const std::string& to) {
+  removeStore(to);
+  std::error_code ec;
+  fs::copy_file(from, to, fs::copy_options::overwrite_existing, ec);
+  if (ec) note("copy " + from + " to " + to + ": " + ec.message());
+  // The copy's dirty pages must not be written back during the measurement,
+  // where they would slow the contender's fsyncs.
+  sync();
+  return !ec;
+}
+
+bool writeManifest(const std::string& dir, const std::vector<std::string>& ids) {
+  boost::json::array list;
+  for (const auto& id : ids) list.emplace_back(id);
+  std::ofstream out(dir + "/manifest.json");
+  out << boost::json::serialize(boost::json::object{{"graft_manifest", 1}, {"migrations", list}});
+  return static_cast<bool>(out.flush());
+}
+
+// A plugin directory holding only the role migration.
+bool makeRolePluginDir(const std::string& dir) {
+  std::error_code ec;
+  fs::remove_all(dir, ec);
+  fs::create_directories(dir, ec);
+  fs::copy_file(GRAFT_BENCH_ROLE_PLUGIN, dir + "/" + kRoleMigration + ".so", ec);
+  if (ec) {
+    note(std::string("copy ") + GRAFT_BENCH_ROLE_PLUGIN + ": " + ec.message());
+    return false;
+  }
+  return writeManifest(dir, {kRoleMigration});
+}
+
+class Bench {
+ public:
+  explicit Bench(const Options& o) : o_(o) {}
+
+  int run(Report* report);
+
+ private:
+  std::string path(const std::string& name) const { return o_.work + "/" + name; }
+  std::vector<std::string> graftArgs(const std::string& db, const std::string& plugins,
+                                     std::vector<std::string> command) const {
+    std::vector<std::string> args = {o_.graft, "--db", db, "--plugins", plugins};
+    args.insert(args.end(), command.begin(), command.end());
+    return args;
+  }
+  AppOptions appOptions(const std::string& db) const {
+    return {db, path("app-result.bin"), static_cast<int64_t>(o_.interval_ms * 1000), o_.docs,
+            o_.app_synchronous};
+  }
+  ContenderResult contender(const std::string& key, const std::string& name,
+                            const std::function<pid_t(const std::string&)>& start);
+  MemoryRun graftAlone(const std::string& seed_db, const SeedInfo& seed);
+  void noopPlugins(NoopResult* result);
+
+  Options o_;
+  SeedInfo seed_;
+};
+
+ContenderResult Bench::contender(const std::string& key, const std::string& name,
+                                 const std::function<pid_t(const std::string&)>& start) {
+  ContenderResult r;
+  r.key = key;
+  r.name = name;
+  note("contender: " + name);
+  const std::string db = path("run.db");
+  if (!copyStore(path("seed.db"), db)) return r;
+  AppWriter app;
+  if (!app.start(appOptions(db))) note("the application writer did not start");
+  const int64_t started = monotonicNs();
+  r.child = waitSampling(start(db), started, db + "-wal");
+  r.app = app.stop();
+  r.verdict = verify(db);
+  r.verified = r.child.exit_code == 0 && r.verdict.ok(seed_);
+  if (!r.verified) {
+    note(name + " FAILED: exit " + std::to_string(r.child.exit_code) + ", users without a role " +
+         std::to_string(r.verdict.without_role) + ", members " +
+         std::to_string(r.verdict.members) + " (expected " +
+         std::to_string(seed_.without_role) + "); see the logs in " + o_.work);
+  }
+  removeStore(db);
+  return r;
+}
+
+MemoryRun Bench::graftAlone(const std::string& seed_db, const SeedInfo& seed) {
+  MemoryRun m;
+  m.docs = seed.docs;
+  note("graft up alone on " + std::to_string(seed.docs) + " users");
+  const std::string db = path("run.db");
+  if (!copyStore(seed_db, db)) return m;
+  const int64_t started = monotonicNs();
+  m.child = waitSampling(
+      forkProgram(graftArgs(db, path("role-plugins"), {"up", "-q"}), path("graft-alone.log")),
+      started, db + "-wal");
+  m.verified = m.child.exit_code == 0 && verify(db).ok(seed);
+  if (!m.verified) note("graft up alone FAILED; see " + path("graft-alone.log"));
+  removeStore(db);
+  return m;
+}
+
+void Bench::noopPlugins(NoopResult* r) {
+  r->count = o_.noop;
+  const std::string build = path("noop-build");
+  const std::string log = path("noop-build.log");
+  std::remove(log.c_str());
+  note("building " + std::to_string(o_.noop) + " no-op plugins in " + build + " (log: " + log +
+       "; kept for the next run)");
+  std::vector<std::string> configure = {GRAFT_CMAKE_COMMAND,
+                                        "-S",
+                                        GRAFT_BENCH_NOOP_SOURCE,
+                                        "-B",
+                                        build,
+                                        "-DGRAFT_SDK_DIR=" GRAFT_SDK_DIR,
+                                        "-DNOOP_COUNT=" + std::to_string(o_.noop),
+                                        "-DCMAKE_BUILD_TYPE=Release",
+                                        "-DCMAKE_C_COMPILER=" GRAFT_C_COMPILER};
+  // Ninja builds a thousand tiny targets several times faster than make.
+  if (!fs::exists(build + "/CMakeCache.txt") && inPath("ninja")) {
+    configure.push_back("-G");
+    configure.push_back("Ninja");
+  }
+  const int64_t build_started = monotonicNs();
+  if (waitSampling(forkProgram(configure, log), build_started, "").exit_code != 0 ||
+      waitSampling(forkProgram({GRAFT_CMAKE_COMMAND, "--build", build, "-j",
+                                std::to_string(std::max(1L, sysconf(_SC_NPROCESSORS_ONLN)))},
+                               log),
+                   build_started, "")
+              .exit_code != 0) {
+    r->error = "the build failed; see " + log;
+    return;
+  }
+  r->build_s = static_cast<double>(monotonicNs() - build_started) / 1e9;
+  sync();  // the build's writeback must not slow the timed fsyncs
+
+  const std::string plugins = path("noop-plugins");
+  std::error_code ec;
+  fs::remove_all(plugins, ec);
+  fs::create_directories(plugins, ec);
+  std::vector<std::string> ids;
+  for (int i = 1; i <= o_.noop && !ec; ++i) {
+    char id[32];
+    std::snprintf(id, sizeof id, "bench_noop_%04d", i);
+    ids.push_back(id);
+    fs::copy_file(build + "/plugins/" + id + ".so", plugins + "/" + id + ".so", ec);
+  }
+  const std::string db = path("noop.db");
+  if (ec || !writeManifest(plugins, ids) || !seedItems(db, 10)) {
+    r->error = "could not assemble " + plugins + (ec ? ": " + ec.message() : "");
+    return;
+  }
+  const std::string graft_log = path("noop-graft.log");
+  std::remove(graft_log.c_str());
+  auto timed = [&](std::vector<std::string> command) {
+    const int64_t started = monotonicNs();
+    return waitSampling(forkProgram(graftArgs(db, plugins, std::move(command)), graft_log), started,
+                        "");
+  };
+  note("graft status / up / status over " + std::to_string(o_.noop) + " plugins");
+  r->status_pending = timed({"status"});
+  r->up = timed({"up", "-q"});
+  r->status_done = timed({"status"});
+  const int64_t completed = completedMigrations(db);
+  if (r->status_pending.exit_code != 0 || r->up.exit_code != 0 || r->status_done.exit_code != 0 ||
+      completed != o_.noop) {
+    r->error = "graft failed over the no-op plugins (" + std::to_string(completed) +
+               " completed); see " + graft_log;
+  }
+  removeStore(db);
+}
+
+int Bench::run(Report* report) {
+  std::error_code ec;
+  fs::create_directories(o_.work, ec);
+  if (ec) {
+    note("work directory " + o_.work + ": " + ec.message());
+    return 1;
+  }
+  report->machine = describeMachine(o_.work);
+  report->docs = o_.docs;
+  report->interval_ms = o_.interval_ms;
+  report->app_synchronous = o_.app_synchronous;
+  if (!makeRolePluginDir(path("role-plugins"))) return 1;
+
+  note("seeding " + std::to_string(o_.docs) + " users in " + path("seed.db"));
+  const int64_t seed_started = monotonicNs();
+  if (!seedUsers(path("seed.db"), o_.docs, &seed_)) return 1;
+  report->seed_s = static_cast<double>(monotonicNs() - seed_started) / 1e9;
+  report->seed = seed_;
+  report->seed_bytes = fileSize(path("seed.db"));
+
+  // The floor: the application alone, no migration.
+  report->idle_s = o_.docs >= 100000 ? 3 : 1;
+  note("the application alone for " + std::to_string(static_cast<int>(report->idle_s)) + " s");
+  {
+    const std::string db = path("run.db");
+    if (!copyStore(path("seed.db"), db)) return 1;
+    AppWriter app;
+    app.start(appOptions(db));
+    usleep(static_cast<useconds_t>(report->idle_s * 1e6));
+    report->idle = app.stop();
+    removeStore(db);
+  }
+
+  const std::string up_log = path("graft-up.log");
+  std::remove(up_log.c_str());
+  report->contenders.push_back(contender("graft_up", "graft up (plugin)", [&](const std::string& db) {
+    return forkProgram(graftArgs(db, path("role-plugins"), {"up", "-q"}), up_log);
+  }));
+  report->contenders.push_back(
+      contender("sql_update", "one SQL UPDATE", [](const std::string& db) {
+        return forkFunction([&] { return runSingleUpdate(db); });
+      }));
+  report->contenders.push_back(
+      contender("sql_update_batched", "SQL UPDATE per 256 _ids", [](const std::string& db) {
+        return forkFunction([&] { return runBatchedUpdate(db, kBatchSize); });
+      }));
+  report->contenders.push_back(
+      contender("hand_loop", "C++ hand loop (Boost.JSON, 256)", [](const std::string& db) {
+        return forkFunction([&] { return runHandLoop(db, kBatchSize); });
+      }));
+  if (inPath("sqlite-utils")) {
+    const std::string log = path("sqlite-utils.log");
+    std::remove(log.c_str());
+    report->contenders.push_back(
+        contender("sqlite_utils", "sqlite-utils convert", [&](const std::string& db) {
+          return forkProgram({"sqlite-utils", "convert", db, "users", "body",
+                              "import json\n"
+                              "def convert(value):\n"
+                              "    doc = json.loads(value)\n"
+                              "    doc[\"role\"] = \"member\"\n"
+                              "    return json.dumps(doc, separators=(\",\", \":\"))\n",
+                              "--where", "json_extract(body, '$.role') IS NULL", "--silent"},
+                             log);
+        }));
+  } else {
+    ContenderResult skipped;
+    skipped.key = "sqlite_utils";
+    skipped.name = "sqlite-utils convert";
+    skipped.skipped = "not installed (tools/bench --with-sqlite-utils)";
+    report->contenders.push_back(skipped);
+  }
+
+  SeedInfo small;
+  if (!seedUsers(path("seed-small.db"), std::max<int64_t>(1, o_.docs / 10), &small)) return 1;
+  report->memory_small = graftAlone(path("seed-small.db"), small);
+  removeStore(path("seed-small.db"));
+  report->memory_large = graftAlone(path("seed.db"), seed_);
+
+  if (o_.noop > 0) noopPlugins(&report->noop);
+  report->machine.load_after = loadAverage();
+
+  bool ok = report->memory_small.verified && report->memory_large.verified &&
+            report->noop.error.empty();
+  for (const auto& c : report->contenders) ok = ok && (!c.skipped.empty() || c.verified);
+  return ok ? 0 : 1;
+}
+
+}  // namespace
+}  // namespace bench
+
+int main(int argc, char** argv) {
+  bench::Options o;
+  CLI::App app{"graft_bench: graft up against plain SQLite, with an application writing meanwhile",
+               "graft_bench"};
+  app.add_option("--docs", o.docs, "users in the store")->check(CLI::Range(1000, 100000000))
+      ->capture_default_str();
+  app.add_option("--json", o.json_file, "also write the results as one JSON object to FILE");
+  app.add_option("--noop", o.noop, "no-op plugins for the status/up timing (0: skip)")
+      ->check(CLI::Range(0, 9999))->capture_default_str();
+  app.add_option("--work", o.work, "scratch directory (stores, logs, the no-op plugin build)")
+      ->capture_default_str();
+  app.add_option("--interval-ms", o.interval_ms, "the application's time between transactions")
+      ->check(CLI::Range(0.1, 1000.0))->capture_default_str();
+  app.add_option("--app-synchronous", o.app_synchronous, "the application's PRAGMA synchronous")
+      ->check(CLI::IsMember({"NORMAL", "FULL"}))->capture_default_str();
+  app.add_option("--graft", o.graft, "the graft binary")->capture_default_str();
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;
+  }
+
+  bench::Report report;
+  const char* wrapper = std::getenv("GRAFT_BENCH_COMMAND");
+  if (wrapper && *wrapper) {
+    report.command = wrapper;
+  } else {
+    for (int i = 0; i < argc; ++i) report.command += (i ? " " : "") + std::string(argv[i]);
+  }
+  bench::Bench bench(o);
+  const int code = bench.run(&report);
+  bench::printReport(report, stdout);
+  if (!o.json_file.empty()) {
+    std::ofstream out(o.json_file);
+    out << boost::json::serialize(bench::reportJson(report)) << "\n";
+    if (!out.flush()) {
+      std::fprintf(stderr, "graft_bench: can not write %s\n", o.json_file.c_str());
+      return 1;
+    }
+  }
+  return code;
+}

@@ -1,0 +1,74 @@
+// bench_report.h -- what graft_bench measured, printed as Markdown tables
+// (pasteable into README.md) and as one JSON object, with each target of
+// the Performance section read against the numbers. Targets are reported,
+// never enforced: a missed target does not change the exit code.
+#ifndef GRAFT_TOOLS_BENCH_REPORT_H_
+#define GRAFT_TOOLS_BENCH_REPORT_H_
+
+#include <boost/json/object.hpp>
+
+#include <cstdint>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "bench_app.h"
+#include "bench_process.h"
+#include "bench_sql.h"
+
+namespace bench {
+
+struct Machine {
+  int nproc = 0;
+  std::string cpu, memory, disk, sqlite, load_before, load_after;
+};
+
+struct ContenderResult {
+  std::string key;      // JSON name: graft_up, sql_update, ...
+  std::string name;     // table name
+  std::string skipped;  // why it did not run; "" when it ran
+  ChildResult child;
+  AppStats app;
+  Verdict verdict;
+  bool verified = false;  // exit 0 and every user got the field
+  double docsPerSecond(int64_t docs) const {
+    return verified && child.wall_s > 0 ? static_cast<double>(docs) / child.wall_s : 0;
+  }
+};
+
+// graft up alone (no application writer) at docs/10 and at docs.
+struct MemoryRun {
+  int64_t docs = 0;
+  ChildResult child;
+  bool verified = false;
+};
+
+struct NoopResult {
+  int count = 0;  // 0: not run
+  std::string error;
+  double build_s = 0;
+  ChildResult status_pending, up, status_done;
+};
+
+struct Report {
+  Machine machine;
+  int64_t docs = 0;
+  SeedInfo seed;
+  double seed_s = 0;
+  int64_t seed_bytes = 0;
+  double interval_ms = 0;
+  std::string app_synchronous;
+  double idle_s = 0;
+  AppStats idle;  // the application alone, no migration
+  std::vector<ContenderResult> contenders;
+  MemoryRun memory_small, memory_large;
+  NoopResult noop;
+  std::string command;  // how this run was started
+};
+
+void printReport(const Report& report, std::FILE* out);
+boost::json::object reportJson(const Report& report);
+
+}  // namespace bench
+
+#endif  // GRAFT_TOOLS_BENCH_REPORT_H_
