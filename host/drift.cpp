@@ -277,6 +277,7 @@ Status gateRun(Store& store, const Catalog& catalog, const RunOptions& options,
     run.error = message;
     run.host = hostName();
     run.pid = getpid();
+    run.user = userName();
     // A dry run keeps nothing but its own dry_run row, so not this one either.
     Status saved =
         options.dry_run ? Status::Ok() : inTransaction(store, [&] { return store.saveRun(run); });

@@ -1,5 +1,6 @@
 #include "lease.h"
 
+#include <pwd.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -20,6 +21,11 @@ std::string hostName() {
   char name[HOST_NAME_MAX + 1] = {0};
   if (gethostname(name, sizeof name - 1) != 0) return "unknown";
   return name;
+}
+
+std::string userName() {
+  if (const struct passwd* pw = getpwuid(geteuid())) return pw->pw_name;
+  return "uid " + std::to_string(geteuid());
 }
 
 bool leaseIsStale(const Lease& lease, int64_t now_ms) {

@@ -21,6 +21,8 @@ constexpr int64_t kLeaseExpiryMs = 60'000;
 
 int64_t nowMs();
 std::string hostName();
+// The name of the user this process runs as ("uid N" if it has none).
+std::string userName();
 
 // Takes the lease for `run_id` in a transaction of its own. `*note` says
 // whose stale lease was taken over, if any ("" otherwise).

@@ -23,6 +23,7 @@ struct Runner::Settings {
   bool dry_run;
   std::function<void(const Progress&)> on_progress;
   const std::atomic<bool>* stop_requested;
+  std::string command;  // as the run history shows it
 };
 
 namespace {
@@ -95,20 +96,9 @@ Status Runner::up(const RunOptions& options, RunReport* report) {
     if (id == options.to) break;
   }
 
-  RunRecord run;
-  run.run_id = report->run_id;
-  run.command = options.command;
-  run.started_at = utcNow();
-  run.host = hostName();
-  run.pid = getpid();
-  if (passes.empty()) {
-    report->status = run.status = "noop";
-    run.ended_at = utcNow();
-    return saveRunNow(store_, run);
-  }
   return execute(passes, {options.batch_size, options.dry_run, options.on_progress,
-                          options.stop_requested},
-                 std::move(run), report);
+                          options.stop_requested, options.command},
+                 report);
 }
 
 Status Runner::down(const DownOptions& options, RunReport* report) {
@@ -138,24 +128,25 @@ Status Runner::down(const DownOptions& options, RunReport* report) {
                                       "was changed (undo it with a new migration instead)");
   }
 
+  return execute(passes, {options.batch_size, options.dry_run, options.on_progress,
+                          options.stop_requested, options.command},
+                 report);
+}
+
+Status Runner::execute(const std::vector<Pass>& passes, const Settings& settings,
+                       RunReport* report) {
   RunRecord run;
   run.run_id = report->run_id;
-  run.command = options.command;
+  run.command = settings.command;
   run.started_at = utcNow();
   run.host = hostName();
   run.pid = getpid();
+  run.user = userName();
   if (passes.empty()) {
     report->status = run.status = "noop";
     run.ended_at = utcNow();
     return saveRunNow(store_, run);
   }
-  return execute(passes, {options.batch_size, options.dry_run, options.on_progress,
-                          options.stop_requested},
-                 std::move(run), report);
-}
-
-Status Runner::execute(const std::vector<Pass>& passes, const Settings& settings, RunRecord run,
-                       RunReport* report) {
   std::string note;
   GRAFT_RETURN_IF_ERROR(acquireLease(store_, run.run_id, &note));
   if (!note.empty()) report->notes.push_back(note);

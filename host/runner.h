@@ -114,8 +114,9 @@ class Runner {
   struct Pass;
   struct Settings;
   enum class Stop { kNone, kSignal, kCancel };
-  Status execute(const std::vector<Pass>& passes, const Settings& settings, RunRecord run,
-                 RunReport* report);
+  // Records the run and runs `passes` under the lease; a run with nothing
+  // to do is recorded as `noop`.
+  Status execute(const std::vector<Pass>& passes, const Settings& settings, RunReport* report);
   Status runPass(const Pass& pass, const Settings& settings, const std::string& run_id,
                  MigrationReport* report, Stop* stop);
 

@@ -200,7 +200,7 @@ Status SqliteStore::initialize(const SqliteOptions& options) {
       "  run_id TEXT PRIMARY KEY, status TEXT NOT NULL, command TEXT NOT NULL,"
       "  started_at TEXT NOT NULL, ended_at TEXT, migrations INTEGER NOT NULL DEFAULT 0,"
       "  processed INTEGER NOT NULL DEFAULT 0, changed INTEGER NOT NULL DEFAULT 0,"
-      "  error TEXT, host TEXT, pid INTEGER);"
+      "  error TEXT, host TEXT, pid INTEGER, user TEXT);"
       "CREATE TABLE IF NOT EXISTS graft_lease ("
       "  name TEXT PRIMARY KEY CHECK (name = 'run'), run_id TEXT NOT NULL, host TEXT NOT NULL,"
       "  pid INTEGER NOT NULL, started_at TEXT NOT NULL, heartbeat_ms INTEGER NOT NULL,"
@@ -501,7 +501,8 @@ Status SqliteStore::saveState(const MigrationState& s) {
 Status SqliteStore::saveRun(const RunRecord& r) {
   auto stmt = prepare(
       "INSERT OR REPLACE INTO migration_run (run_id, status, command, started_at, ended_at,"
-      " migrations, processed, changed, error, host, pid) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      " migrations, processed, changed, error, host, pid, user)"
+      " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
       "write migration_run");
   if (!stmt.ok()) return stmt.status();
   bindText(*stmt, 1, r.run_id);
@@ -515,6 +516,7 @@ Status SqliteStore::saveRun(const RunRecord& r) {
   bindOptionalText(*stmt, 9, r.error);
   bindOptionalText(*stmt, 10, r.host);
   sqlite3_bind_int64(*stmt, 11, r.pid);
+  bindOptionalText(*stmt, 12, r.user);
   int rc = sqlite3_step(*stmt);
   return rc == SQLITE_DONE ? Status::Ok() : error(rc, "write migration_run");
 }
@@ -524,7 +526,7 @@ Result<std::vector<RunRecord>> SqliteStore::loadRuns(int64_t limit) {
   if (!has_state_tables_) return runs;
   auto stmt = prepare(
       "SELECT run_id, status, command, started_at, ended_at, migrations, processed, changed,"
-      " error, host, pid FROM migration_run ORDER BY started_at DESC, run_id DESC LIMIT ?",
+      " error, host, pid, user FROM migration_run ORDER BY started_at DESC, run_id DESC LIMIT ?",
       "read migration_run");
   if (!stmt.ok()) return stmt.status();
   sqlite3_bind_int64(*stmt, 1, limit);
@@ -542,6 +544,7 @@ Result<std::vector<RunRecord>> SqliteStore::loadRuns(int64_t limit) {
     r.error = columnText(*stmt, 8);
     r.host = columnText(*stmt, 9);
     r.pid = sqlite3_column_int64(*stmt, 10);
+    r.user = columnText(*stmt, 11);
     runs.push_back(std::move(r));
   }
   if (rc != SQLITE_DONE) return error(rc, "read migration_run");

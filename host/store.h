@@ -76,6 +76,7 @@ struct RunRecord {
   std::string error;
   std::string host;
   int64_t pid = 0;
+  std::string user;  // who ran it: the OS user name
 };
 
 // The row that says who is running migrations on this store (at most one).

@@ -3,11 +3,14 @@
 // Host::up puts before the runner, on a real store with real plugins.
 #include "drift.h"
 
+#include <unistd.h>
+
 #include <boost/test/unit_test.hpp>
 #include <string>
 #include <vector>
 
 #include "harness.h"
+#include "lease.h"
 #include "sqlite_store.h"
 
 namespace graft {
@@ -362,6 +365,10 @@ BOOST_AUTO_TEST_CASE(a_blocked_run_is_recorded_with_its_findings) {
   options.strict = true;
   options.command = "up --strict";
   std::vector<std::string> notes;
+  options.dry_run = true;  // blocked too, but a dry run records nothing
+  BOOST_TEST(gateRun(*g.store, g.catalog, options, &notes).code() == Code::kDrift);
+  BOOST_TEST(g.runs().empty());
+  options.dry_run = false;
   Status s = gateRun(*g.store, g.catalog, options, &notes);
   const std::string now = g.catalog.plugins[0]->logicDigest().substr(0, 22);
   const std::string finding =
@@ -443,6 +450,24 @@ BOOST_AUTO_TEST_CASE(restart_resets_a_partly_run_migration_to_its_first_document
   BOOST_TEST(reset.error == "");
   BOOST_TEST(!reset.error_doc_id.has_value());
   BOOST_TEST(reset.started_at == "");
+}
+
+BOOST_AUTO_TEST_CASE(restart_does_not_reset_a_migration_under_a_live_run) {
+  Gate g;
+  g.record(state("test_counter", "canceled", kDigestA, kSum1, 40));
+  Lease live{"r-live", hostName(), static_cast<int64_t>(getpid()), "2026-01-01T00:00:00.000Z",
+             nowMs(),  false};
+  BOOST_TEST_REQUIRE(g.store->saveLease(live).ok());
+  RunOptions options;
+  options.restart = "test_counter";
+  std::vector<std::string> notes;
+  Status s = gateRun(*g.store, g.catalog, options, &notes);
+  BOOST_TEST(s.code() == Code::kBusy);
+  BOOST_TEST(s.message() == "graft up --restart test_counter: already running (pid " +
+                                std::to_string(getpid()) + " on host " + hostName() +
+                                " since 2026-01-01T00:00:00.000Z, run r-live); wait for it, or "
+                                "stop it with graft cancel");
+  BOOST_TEST(g.recorded().cursor == 40);
 }
 
 BOOST_AUTO_TEST_CASE(restart_refuses_what_it_can_not_restart) {

@@ -2,6 +2,8 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <unistd.h>
+
 #include <cstdlib>
 
 #include "harness.h"
@@ -87,6 +89,9 @@ BOOST_AUTO_TEST_CASE(migrates_every_document_once_and_records_it) {
   BOOST_TEST((*runs)[1].status == "completed");
   BOOST_TEST((*runs)[1].processed == 1000);
   BOOST_TEST((*runs)[1].migrations == 1);
+  BOOST_TEST((*runs)[1].pid == getpid());
+  BOOST_TEST(!(*runs)[1].user.empty());
+  BOOST_TEST(!(*runs)[1].host.empty());
 }
 
 BOOST_AUTO_TEST_CASE(a_failing_document_rolls_back_its_batch_and_resume_finishes) {
