@@ -276,7 +276,7 @@ Status gateRun(Store& store, const Catalog& catalog, const RunOptions& options,
     run.started_at = run.ended_at = utcNow();
     run.error = message;
     run.host = hostName();
-    run.pid = getpid();
+    run.pid = leaseHolderPid();
     run.user = userName();
     // A dry run keeps nothing but its own dry_run row, so not this one either.
     Status saved =

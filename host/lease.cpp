@@ -28,6 +28,13 @@ std::string userName() {
   return "uid " + std::to_string(geteuid());
 }
 
+namespace {
+int64_t g_holder_pid = 0;
+}  // namespace
+
+int64_t leaseHolderPid() { return g_holder_pid ? g_holder_pid : static_cast<int64_t>(getpid()); }
+void setLeaseHolderPid(int64_t pid) { g_holder_pid = pid; }
+
 bool leaseIsStale(const Lease& lease, int64_t now_ms) {
   if (lease.host == hostName()) {
     // kill(pid, 0) fails with ESRCH only when no such process exists.
@@ -60,7 +67,7 @@ Status acquireLease(Store& store, const std::string& run_id, std::string* note) 
                                      : "no heartbeat for " +
                                            std::to_string((now - held.heartbeat_ms) / 1000) + " s");
   }
-  Lease lease{run_id, hostName(), static_cast<int64_t>(getpid()), utcNow(), now, false};
+  Lease lease{run_id, hostName(), leaseHolderPid(), utcNow(), now, false};
   Status saved = store.saveLease(lease);
   if (!saved.ok()) return fail(saved);
   return store.commit();

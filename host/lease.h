@@ -20,6 +20,14 @@ namespace graft {
 constexpr int64_t kLeaseExpiryMs = 60'000;
 
 int64_t nowMs();
+
+// The pid that leases and run history name: this process's own, unless a
+// supervising parent runs the migrations in this child (supervise.h). Then
+// it is the parent's, the process operators see, and killing it frees the
+// lease at once: should this child still be alive for a moment, its next
+// heartbeat finds the lease gone and it commits nothing more.
+int64_t leaseHolderPid();
+void setLeaseHolderPid(int64_t pid);
 std::string hostName();
 // The name of the user this process runs as ("uid N" if it has none).
 std::string userName();

@@ -140,7 +140,7 @@ Status Runner::execute(const std::vector<Pass>& passes, const Settings& settings
   run.command = settings.command;
   run.started_at = utcNow();
   run.host = hostName();
-  run.pid = getpid();
+  run.pid = leaseHolderPid();
   run.user = userName();
   if (passes.empty()) {
     report->status = run.status = "noop";

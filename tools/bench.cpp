@@ -21,7 +21,6 @@
 
 #include <CLI/CLI.hpp>
 #include <boost/json.hpp>
-
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -48,6 +47,7 @@ struct Options {
   int noop = 1000;
   double interval_ms = 2;
   std::string app_synchronous = "NORMAL";
+  int64_t app_busy_poll_us = 0;
   std::string graft = GRAFT_BINARY;
 };
 
@@ -90,7 +90,8 @@ std::string diskOf(const std::string& dir) {
     }
   }
   std::string rotational = "?";
-  std::ifstream flag("/sys/block/" + fs::path(best_device).filename().string() + "/queue/rotational");
+  std::ifstream flag("/sys/block/" + fs::path(best_device).filename().string() +
+                     "/queue/rotational");
   flag >> rotational;
   return best_device + " (" + best_type + ", rotational=" + rotational + ")";
 }
@@ -169,8 +170,8 @@ class Bench {
     return args;
   }
   AppOptions appOptions(const std::string& db) const {
-    return {db, path("app-result.bin"), static_cast<int64_t>(o_.interval_ms * 1000), o_.docs,
-            o_.app_synchronous};
+    return {db,      path("app-result.bin"), static_cast<int64_t>(o_.interval_ms * 1000),
+            o_.docs, o_.app_synchronous,     o_.app_busy_poll_us};
   }
   ContenderResult contender(const std::string& key, const std::string& name,
                             const std::function<pid_t(const std::string&)>& start);
@@ -198,9 +199,8 @@ ContenderResult Bench::contender(const std::string& key, const std::string& name
   r.verified = r.child.exit_code == 0 && r.verdict.ok(seed_);
   if (!r.verified) {
     note(name + " FAILED: exit " + std::to_string(r.child.exit_code) + ", users without a role " +
-         std::to_string(r.verdict.without_role) + ", members " +
-         std::to_string(r.verdict.members) + " (expected " +
-         std::to_string(seed_.without_role) + "); see the logs in " + o_.work);
+         std::to_string(r.verdict.without_role) + ", members " + std::to_string(r.verdict.members) +
+         " (expected " + std::to_string(seed_.without_role) + "); see the logs in " + o_.work);
   }
   removeStore(db);
   return r;
@@ -303,6 +303,10 @@ int Bench::run(Report* report) {
   report->docs = o_.docs;
   report->interval_ms = o_.interval_ms;
   report->app_synchronous = o_.app_synchronous;
+  report->app_busy =
+      o_.app_busy_poll_us > 0
+          ? "a busy handler retrying every " + std::to_string(o_.app_busy_poll_us) + " us for 5 s"
+          : "busy_timeout 5000";
   if (!makeRolePluginDir(path("role-plugins"))) return 1;
 
   note("seeding " + std::to_string(o_.docs) + " users in " + path("seed.db"));
@@ -327,13 +331,13 @@ int Bench::run(Report* report) {
 
   const std::string up_log = path("graft-up.log");
   std::remove(up_log.c_str());
-  report->contenders.push_back(contender("graft_up", "graft up (plugin)", [&](const std::string& db) {
-    return forkProgram(graftArgs(db, path("role-plugins"), {"up", "-q"}), up_log);
-  }));
   report->contenders.push_back(
-      contender("sql_update", "one SQL UPDATE", [](const std::string& db) {
-        return forkFunction([&] { return runSingleUpdate(db); });
+      contender("graft_up", "graft up (plugin)", [&](const std::string& db) {
+        return forkProgram(graftArgs(db, path("role-plugins"), {"up", "-q"}), up_log);
       }));
+  report->contenders.push_back(contender("sql_update", "one SQL UPDATE", [](const std::string& db) {
+    return forkFunction([&] { return runSingleUpdate(db); });
+  }));
   report->contenders.push_back(
       contender("sql_update_batched", "SQL UPDATE per 256 _ids", [](const std::string& db) {
         return forkFunction([&] { return runBatchedUpdate(db, kBatchSize); });
@@ -372,9 +376,10 @@ int Bench::run(Report* report) {
 
   if (o_.noop > 0) noopPlugins(&report->noop);
   report->machine.load_after = loadAverage();
+  removeStore(path("seed.db"));  // 160 MB at the default size
 
-  bool ok = report->memory_small.verified && report->memory_large.verified &&
-            report->noop.error.empty();
+  bool ok =
+      report->memory_small.verified && report->memory_large.verified && report->noop.error.empty();
   for (const auto& c : report->contenders) ok = ok && (!c.skipped.empty() || c.verified);
   return ok ? 0 : 1;
 }
@@ -386,17 +391,26 @@ int main(int argc, char** argv) {
   bench::Options o;
   CLI::App app{"graft_bench: graft up against plain SQLite, with an application writing meanwhile",
                "graft_bench"};
-  app.add_option("--docs", o.docs, "users in the store")->check(CLI::Range(1000, 100000000))
+  app.add_option("--docs", o.docs, "users in the store")
+      ->check(CLI::Range(1000, 100000000))
       ->capture_default_str();
   app.add_option("--json", o.json_file, "also write the results as one JSON object to FILE");
   app.add_option("--noop", o.noop, "no-op plugins for the status/up timing (0: skip)")
-      ->check(CLI::Range(0, 9999))->capture_default_str();
+      ->check(CLI::Range(0, 9999))
+      ->capture_default_str();
   app.add_option("--work", o.work, "scratch directory (stores, logs, the no-op plugin build)")
       ->capture_default_str();
   app.add_option("--interval-ms", o.interval_ms, "the application's time between transactions")
-      ->check(CLI::Range(0.1, 1000.0))->capture_default_str();
+      ->check(CLI::Range(0.1, 1000.0))
+      ->capture_default_str();
   app.add_option("--app-synchronous", o.app_synchronous, "the application's PRAGMA synchronous")
-      ->check(CLI::IsMember({"NORMAL", "FULL"}))->capture_default_str();
+      ->check(CLI::IsMember({"NORMAL", "FULL"}))
+      ->capture_default_str();
+  app.add_option("--app-busy-poll-us", o.app_busy_poll_us,
+                 "0: the application waits with sqlite3_busy_timeout(5000); else it retries "
+                 "every N microseconds (5 s in all)")
+      ->check(CLI::Range(0, 1000000))
+      ->capture_default_str();
   app.add_option("--graft", o.graft, "the graft binary")->capture_default_str();
   try {
     app.parse(argc, argv);

@@ -18,6 +18,14 @@ namespace {
 volatile sig_atomic_t g_stop = 0;
 void onStop(int) { g_stop = 1; }
 
+// Retries every *poll_us microseconds, 5 s in all.
+int pollBusy(void* poll_us, int attempts) {
+  const int64_t every = *static_cast<const int64_t*>(poll_us);
+  if (static_cast<int64_t>(attempts) * every >= 5000 * 1000) return 0;
+  usleep(static_cast<useconds_t>(every));
+  return 1;
+}
+
 // The writer's results file: ops, errors, the length of the first error's
 // text, the text, then one float (microseconds) per transaction.
 bool writeResults(const std::string& path, int64_t errors, const std::string& first_error,
@@ -40,17 +48,23 @@ int runWriter(const AppOptions& o, int ready_fd) {
 
   sqlite3* db = nullptr;
   if (sqlite3_open_v2(o.db.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr) != SQLITE_OK) {
-    std::fprintf(stderr, "graft_bench: app writer: open %s: %s\n", o.db.c_str(), sqlite3_errmsg(db));
+    std::fprintf(stderr, "graft_bench: app writer: open %s: %s\n", o.db.c_str(),
+                 sqlite3_errmsg(db));
     return 1;
   }
-  sqlite3_busy_timeout(db, 5000);
+  if (o.busy_poll_us > 0) {
+    sqlite3_busy_handler(db, pollBusy, const_cast<int64_t*>(&o.busy_poll_us));
+  } else {
+    sqlite3_busy_timeout(db, 5000);
+  }
   const std::string pragma = "PRAGMA synchronous=" + o.synchronous;
   sqlite3_stmt* insert = nullptr;
   sqlite3_stmt* patch = nullptr;
   if (sqlite3_exec(db, pragma.c_str(), nullptr, nullptr, nullptr) != SQLITE_OK ||
       sqlite3_prepare_v2(db, "INSERT INTO users (body) VALUES (?)", -1, &insert, nullptr) !=
           SQLITE_OK ||
-      sqlite3_prepare_v2(db, "UPDATE users SET body = json_set(body, '$.lastSeen', ?) WHERE _id = ?",
+      sqlite3_prepare_v2(db,
+                         "UPDATE users SET body = json_set(body, '$.lastSeen', ?) WHERE _id = ?",
                          -1, &patch, nullptr) != SQLITE_OK) {
     std::fprintf(stderr, "graft_bench: app writer: %s\n", sqlite3_errmsg(db));
     return 1;
@@ -70,13 +84,15 @@ int runWriter(const AppOptions& o, int ready_fd) {
     sqlite3_stmt* stmt = i % 2 == 0 ? insert : patch;
     std::string body;
     if (stmt == insert) {
-      body = "{\"name\":\"App user " + std::to_string(i) + "\",\"email\":\"app" + std::to_string(i) +
+      body = "{\"name\":\"App user " + std::to_string(i) + "\",\"email\":\"app" +
+             std::to_string(i) +
              "@example.com\",\"plan\":\"free\",\"teamId\":" + std::to_string((rng >> 33) % 5000) +
              ",\"country\":\"FR\",\"role\":\"user\"}";
       sqlite3_bind_text(insert, 1, body.data(), static_cast<int>(body.size()), SQLITE_STATIC);
     } else {
       sqlite3_bind_int64(patch, 1, i);
-      sqlite3_bind_int64(patch, 2, 1 + static_cast<int64_t>((rng >> 33) % static_cast<uint64_t>(o.max_id)));
+      sqlite3_bind_int64(patch, 2,
+                         1 + static_cast<int64_t>((rng >> 33) % static_cast<uint64_t>(o.max_id)));
     }
     const int64_t t0 = monotonicNs();
     const int rc = sqlite3_step(stmt);

@@ -18,10 +18,14 @@ namespace bench {
 
 struct AppOptions {
   std::string db;
-  std::string result_file;   // where the writer leaves its latencies
-  int64_t interval_us = 2000;  // one transaction every interval
-  int64_t max_id = 1;        // patches pick an _id in [1, max_id]
+  std::string result_file;             // where the writer leaves its latencies
+  int64_t interval_us = 2000;          // one transaction every interval
+  int64_t max_id = 1;                  // patches pick an _id in [1, max_id]
   std::string synchronous = "NORMAL";  // the application's PRAGMA synchronous
+  // 0: sqlite3_busy_timeout(5000), whose retries back off from 1 ms to
+  // 100 ms apart. Else a busy handler that retries every busy_poll_us, for
+  // at most 5000 ms: what an application can do on its own side.
+  int64_t busy_poll_us = 0;
 };
 
 struct AppStats {

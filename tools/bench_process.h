@@ -17,8 +17,8 @@ namespace bench {
 struct ChildResult {
   int exit_code = -1;  // -1 when killed by a signal
   int signal = 0;
-  double wall_s = 0;   // from the fork to the end of the child
-  double cpu_s = 0;    // user + system
+  double wall_s = 0;  // from the fork to the end of the child
+  double cpu_s = 0;   // user + system
   int64_t max_rss_kb = 0;
   int64_t wal_peak_bytes = 0;  // largest size of <db>-wal seen while it ran
   int64_t wal_end_bytes = 0;   // size of <db>-wal when it had exited

@@ -74,17 +74,19 @@ std::vector<Target> targets(const Report& r) {
                            grouped(static_cast<double>(small.docs)) + ", " +
                            mb(large.child.wal_peak_bytes) + " MB at " +
                            grouped(static_cast<double>(large.docs));
-    if (graft) measured += "; with the app: peak " + mb(graft->child.wal_peak_bytes) + " MB, end " +
-                           mb(graft->child.wal_end_bytes) + " MB";
-    out.push_back({"WAL during graft up bounded", "does not grow with N", measured,
-                   metOrMissed(bounded)});
+    if (graft)
+      measured += "; with the app: peak " + mb(graft->child.wal_peak_bytes) + " MB, end " +
+                  mb(graft->child.wal_end_bytes) + " MB";
+    out.push_back(
+        {"WAL during graft up bounded", "does not grow with N", measured, metOrMissed(bounded)});
   }
   if (r.noop.count > 0 && r.noop.error.empty()) {
     const std::string n = std::to_string(r.noop.count);
-    out.push_back({"graft status with " + n + " plugins", "<= 1 s",
-                   format("%.2f s", r.noop.status_pending.wall_s) + " (pending), " +
-                       format("%.2f s", r.noop.status_done.wall_s) + " (completed)",
-                   metOrMissed(std::max(r.noop.status_pending.wall_s, r.noop.status_done.wall_s) <= 1)});
+    out.push_back(
+        {"graft status with " + n + " plugins", "<= 1 s",
+         format("%.2f s", r.noop.status_pending.wall_s) + " (pending), " +
+             format("%.2f s", r.noop.status_done.wall_s) + " (completed)",
+         metOrMissed(std::max(r.noop.status_pending.wall_s, r.noop.status_done.wall_s) <= 1)});
     out.push_back({"graft up through " + n + " no-op migrations", "<= 3 s",
                    format("%.2f s", r.noop.up.wall_s), metOrMissed(r.noop.up.wall_s <= 3)});
   }
@@ -92,15 +94,22 @@ std::vector<Target> targets(const Report& r) {
 }
 
 boost::json::object childJson(const ChildResult& c) {
-  return {{"exit_code", c.exit_code},       {"signal", c.signal},
-          {"wall_s", c.wall_s},             {"cpu_s", c.cpu_s},
-          {"max_rss_kb", c.max_rss_kb},     {"wal_peak_bytes", c.wal_peak_bytes},
+  return {{"exit_code", c.exit_code},
+          {"signal", c.signal},
+          {"wall_s", c.wall_s},
+          {"cpu_s", c.cpu_s},
+          {"max_rss_kb", c.max_rss_kb},
+          {"wal_peak_bytes", c.wal_peak_bytes},
           {"wal_end_bytes", c.wal_end_bytes}};
 }
 
 boost::json::object appJson(const AppStats& a) {
-  return {{"ok", a.ok},         {"transactions", a.ops}, {"errors", a.errors},
-          {"p50_ms", a.p50_ms}, {"p99_ms", a.p99_ms},    {"max_ms", a.max_ms},
+  return {{"ok", a.ok},
+          {"transactions", a.ops},
+          {"errors", a.errors},
+          {"p50_ms", a.p50_ms},
+          {"p99_ms", a.p99_ms},
+          {"max_ms", a.max_ms},
           {"first_error", a.first_error}};
 }
 
@@ -109,21 +118,25 @@ boost::json::object appJson(const AppStats& a) {
 void printReport(const Report& r, std::FILE* out) {
   const ContenderResult* graft = find(r, "graft_up");
   const double graft_rate = graft ? graft->docsPerSecond(r.docs) : 0;
-  std::fprintf(out, "\nMachine: %d cores (nproc), %s, %s RAM, disk %s; SQLite %s; load average %s "
-                    "before, %s after\n",
+  std::fprintf(out,
+               "\nMachine: %d cores (nproc), %s, %s RAM, disk %s; SQLite %s; load average %s "
+               "before, %s after\n",
                r.machine.nproc, r.machine.cpu.c_str(), r.machine.memory.c_str(),
                r.machine.disk.c_str(), r.machine.sqlite.c_str(), r.machine.load_before.c_str(),
                r.machine.load_after.c_str());
-  std::fprintf(out, "Store: %s users (~140 bytes each, %s MB file), %s of them without a role; "
-                    "seeded through graft's SqliteStore in %.1f s\n",
+  std::fprintf(out,
+               "Store: %s users (~140 bytes each, %s MB file), %s of them without a role; "
+               "seeded through graft's SqliteStore in %.1f s\n",
                grouped(static_cast<double>(r.docs)).c_str(), mb(r.seed_bytes).c_str(),
                grouped(static_cast<double>(r.seed.without_role)).c_str(), r.seed_s);
-  std::fprintf(out, "App: a separate process, one write transaction every %.1f ms (insert one "
-                    "user / patch another), busy_timeout 5000, synchronous=%s\n\n",
-               r.interval_ms, r.app_synchronous.c_str());
+  std::fprintf(out,
+               "App: a separate process, one write transaction every %.1f ms (insert one "
+               "user / patch another), %s, synchronous=%s\n\n",
+               r.interval_ms, r.app_busy.c_str(), r.app_synchronous.c_str());
 
-  std::fprintf(out, "| contender | wall s | docs/s | graft ÷ this | CPU s | peak RSS MB | WAL peak MB "
-                    "| WAL end MB |\n|---|---:|---:|---:|---:|---:|---:|---:|\n");
+  std::fprintf(out,
+               "| contender | wall s | docs/s | graft ÷ this | CPU s | peak RSS MB | WAL peak MB "
+               "| WAL end MB |\n|---|---:|---:|---:|---:|---:|---:|---:|\n");
   for (const auto& c : r.contenders) {
     if (!c.skipped.empty()) {
       std::fprintf(out, "| %s | skipped: %s | | | | | | |\n", c.name.c_str(), c.skipped.c_str());
@@ -137,8 +150,9 @@ void printReport(const Report& r, std::FILE* out) {
                  mb(c.child.wal_peak_bytes).c_str(), mb(c.child.wal_end_bytes).c_str());
   }
 
-  std::fprintf(out, "\n| app writes during | transactions | p50 ms | p99 ms | max ms | errors |\n"
-                    "|---|---:|---:|---:|---:|---:|\n");
+  std::fprintf(out,
+               "\n| app writes during | transactions | p50 ms | p99 ms | max ms | errors |\n"
+               "|---|---:|---:|---:|---:|---:|\n");
   auto appRow = [&](const std::string& name, const AppStats& a) {
     if (!a.ok) {
       std::fprintf(out, "| %s | writer failed | | | | |\n", name.c_str());
@@ -153,14 +167,15 @@ void printReport(const Report& r, std::FILE* out) {
     if (c.skipped.empty()) appRow(c.name, c.app);
 
   if (r.memory_small.docs > 0) {
-    std::fprintf(out, "\n| graft up alone | wall s | docs/s | peak RSS MB | WAL peak MB |\n"
-                      "|---|---:|---:|---:|---:|\n");
+    std::fprintf(out,
+                 "\n| graft up alone | wall s | docs/s | peak RSS MB | WAL peak MB |\n"
+                 "|---|---:|---:|---:|---:|\n");
     for (const MemoryRun* m : {&r.memory_small, &r.memory_large}) {
       const double rate = m->verified ? static_cast<double>(m->docs) / m->child.wall_s : 0;
       std::fprintf(out, "| %s users | %.2f | %s | %s | %s |\n",
                    grouped(static_cast<double>(m->docs)).c_str(), m->child.wall_s,
-                   m->verified ? grouped(rate).c_str() : "FAILED", mbKb(m->child.max_rss_kb).c_str(),
-                   mb(m->child.wal_peak_bytes).c_str());
+                   m->verified ? grouped(rate).c_str() : "FAILED",
+                   mbKb(m->child.max_rss_kb).c_str(), mb(m->child.wal_peak_bytes).c_str());
     }
   }
 
@@ -169,8 +184,9 @@ void printReport(const Report& r, std::FILE* out) {
     if (!r.noop.error.empty()) {
       std::fprintf(out, ": %s\n", r.noop.error.c_str());
     } else {
-      std::fprintf(out, " (built in %.1f s): graft status %.2f s (all pending), graft up %.2f s, "
-                        "graft status %.2f s (all completed)\n",
+      std::fprintf(out,
+                   " (built in %.1f s): graft status %.2f s (all pending), graft up %.2f s, "
+                   "graft status %.2f s (all completed)\n",
                    r.noop.build_s, r.noop.status_pending.wall_s, r.noop.up.wall_s,
                    r.noop.status_done.wall_s);
     }
@@ -240,7 +256,8 @@ boost::json::object reportJson(const Report& r) {
       {"users_without_role", r.seed.without_role},
       {"seed_s", r.seed_s},
       {"store_bytes", r.seed_bytes},
-      {"app", {{"interval_ms", r.interval_ms}, {"synchronous", r.app_synchronous}}},
+      {"app",
+       {{"interval_ms", r.interval_ms}, {"synchronous", r.app_synchronous}, {"busy", r.app_busy}}},
       {"app_idle", appJson(r.idle)},
       {"contenders", std::move(contenders)},
       {"memory", std::move(memory)},

@@ -6,7 +6,6 @@
 #define GRAFT_TOOLS_BENCH_REPORT_H_
 
 #include <boost/json/object.hpp>
-
 #include <cstdint>
 #include <cstdio>
 #include <string>
@@ -58,6 +57,7 @@ struct Report {
   int64_t seed_bytes = 0;
   double interval_ms = 0;
   std::string app_synchronous;
+  std::string app_busy;  // how the application waits for the write lock
   double idle_s = 0;
   AppStats idle;  // the application alone, no migration
   std::vector<ContenderResult> contenders;

@@ -3,7 +3,6 @@
 #include <sqlite3.h>
 
 #include <boost/json.hpp>
-
 #include <cstdio>
 #include <memory>
 #include <vector>
@@ -74,8 +73,8 @@ bool seed(const std::string& db, const std::string& table, int64_t docs, MakeBod
   }
   if (s.ok()) s = (*store)->commit();
   if (!s.ok()) return fail(s);
-  const int rc = sqlite3_wal_checkpoint_v2((*store)->handle(), nullptr,
-                                           SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr);
+  const int rc = sqlite3_wal_checkpoint_v2((*store)->handle(), nullptr, SQLITE_CHECKPOINT_TRUNCATE,
+                                           nullptr, nullptr);
   if (rc != SQLITE_OK) {
     std::fprintf(stderr, "graft_bench: checkpoint %s: %s\n", db.c_str(), sqlite3_errstr(rc));
     return false;

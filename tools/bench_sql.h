@@ -38,9 +38,7 @@ bool seedItems(const std::string& db, int64_t docs);
 struct Verdict {
   int64_t without_role = -1;  // users with no role left (must be 0)
   int64_t members = -1;       // users with role "member" (must be SeedInfo::without_role)
-  bool ok(const SeedInfo& seed) const {
-    return without_role == 0 && members == seed.without_role;
-  }
+  bool ok(const SeedInfo& seed) const { return without_role == 0 && members == seed.without_role; }
 };
 Verdict verify(const std::string& db);
 

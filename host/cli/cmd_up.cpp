@@ -6,6 +6,7 @@
 #include "cli.h"
 #include "progress.h"
 #include "report.h"
+#include "supervise.h"
 #include "watch.h"
 
 namespace graft::cli {
@@ -21,6 +22,7 @@ struct UpFlags {
   bool allow_out_of_order = false;
   std::string restart;
   bool watch = false;
+  int batch_timeout_s = 600;
 };
 
 ProgressPrinter::Mode progressMode(bool quiet) {
@@ -49,12 +51,37 @@ int runUpOnce(const Globals& globals, const UpFlags& flags) {
 }
 
 int runUp(const Globals& globals, const UpFlags& flags) {
-  if (!flags.watch) return runUpOnce(globals, flags);
-  const std::string manifest = globals.host.manifest_path.empty()
-                                   ? globals.host.plugin_dir + "/manifest.json"
-                                   : globals.host.manifest_path;
-  return watchAndRun([&] { return runUpOnce(globals, flags); }, globals.host.plugin_dir, manifest,
-                     installStopHandlers());
+  return supervise(
+      [&] {
+        if (!flags.watch) return runUpOnce(globals, flags);
+        return watchAndRun([&] { return runUpOnce(globals, flags); }, globals.host.plugin_dir,
+                           manifestPathOf(globals.host), installStopHandlers());
+      },
+      globals.host.db_path, flags.batch_timeout_s);
+}
+
+int runDown(const Globals& globals, const UpFlags& flags, int steps) {
+  auto host = Host::open(globals.host);
+  if (!host.ok()) return fail(host.status());
+  ProgressPrinter printer(stderr, progressMode(flags.quiet));
+  DownOptions options;
+  options.steps = steps;
+  options.to = flags.to;
+  options.batch_size = flags.batch_size;
+  options.dry_run = flags.dry_run;
+  options.command = flags.dry_run ? "down --dry-run" : "down";
+  options.on_progress = [&](const Progress& p) { printer.update(p); };
+  options.stop_requested = installStopHandlers();
+  RunReport report;
+  Status status = (*host)->down(options, &report);
+  return finishRun(status, report, "down");
+}
+
+void addBatchTimeout(CLI::App* sub, UpFlags* flags) {
+  sub->add_option("--batch-timeout", flags->batch_timeout_s,
+                  "seconds a batch may take before its process is killed and the run recorded failed")
+      ->check(CLI::Range(1, 86400))
+      ->capture_default_str();
 }
 
 }  // namespace
@@ -69,6 +96,7 @@ Command addUpCommand(CLI::App& app, const Globals& globals) {
   sub->add_flag("--dry-run", flags->dry_run,
                 "run every migrateOne, keep nothing, report what would be written");
   sub->add_option("--to", flags->to, "stop after this migration id");
+  addBatchTimeout(sub, flags.get());
   sub->add_flag("--watch", flags->watch,
                 "keep running: apply new migrations as they appear in the plugin directory");
   sub->add_flag("--strict", flags->strict,
@@ -94,21 +122,10 @@ Command addDownCommand(CLI::App& app, const Globals& globals) {
       ->check(CLI::Range(1u, 1000000u));
   sub->add_flag("-q,--quiet", flags->quiet, "no progress output");
   sub->add_flag("--dry-run", flags->dry_run, "run every down step, keep nothing");
+  addBatchTimeout(sub, flags.get());
   return {sub, [&globals, flags, steps] {
-            auto host = Host::open(globals.host);
-            if (!host.ok()) return fail(host.status());
-            ProgressPrinter printer(stderr, progressMode(flags->quiet));
-            DownOptions options;
-            options.steps = *steps;
-            options.to = flags->to;
-            options.batch_size = flags->batch_size;
-            options.dry_run = flags->dry_run;
-            options.command = flags->dry_run ? "down --dry-run" : "down";
-            options.on_progress = [&](const Progress& p) { printer.update(p); };
-            options.stop_requested = installStopHandlers();
-            RunReport report;
-            Status status = (*host)->down(options, &report);
-            return finishRun(status, report, "down");
+            return supervise([&] { return runDown(globals, *flags, *steps); },
+                             globals.host.db_path, flags->batch_timeout_s);
           }};
 }
 
