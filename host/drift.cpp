@@ -40,15 +40,6 @@ std::string joinLines(const std::vector<std::string>& lines) {
   return text;
 }
 
-Status inTransaction(Store& store, const std::function<Status()>& body) {
-  GRAFT_RETURN_IF_ERROR(store.begin());
-  Status s = body();
-  if (!s.ok()) {
-    (void)store.rollback();
-    return s;
-  }
-  return store.commit();
-}
 
 // The finding for a migration that is recorded as applied and whose plugin
 // carries a logic digest, if any.

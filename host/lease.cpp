@@ -74,13 +74,7 @@ Status acquireLease(Store& store, const std::string& run_id, std::string* note) 
 }
 
 Status releaseLease(Store& store, const std::string& run_id) {
-  GRAFT_RETURN_IF_ERROR(store.begin());
-  Status s = store.deleteLease(run_id);
-  if (!s.ok()) {
-    (void)store.rollback();
-    return s;
-  }
-  return store.commit();
+  return inTransaction(store, [&] { return store.deleteLease(run_id); });
 }
 
 }  // namespace graft

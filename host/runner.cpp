@@ -28,18 +28,6 @@ struct Runner::Settings {
 
 namespace {
 
-// Runs `body` (which writes through `store`) in a transaction of its own.
-template <class F>
-Status inTransaction(Store& store, F&& body) {
-  GRAFT_RETURN_IF_ERROR(store.begin());
-  Status s = body();
-  if (!s.ok()) {
-    (void)store.rollback();
-    return s;
-  }
-  return store.commit();
-}
-
 Status saveStateNow(Store& store, const MigrationState& state) {
   return inTransaction(store, [&] { return store.saveState(state); });
 }

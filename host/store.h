@@ -142,6 +142,19 @@ class Store {
   virtual Result<bool> requestCancel() = 0;
 };
 
+// Runs `body` (which writes through `store` and returns a Status) in a
+// transaction of its own: committed if it returns ok, rolled back if not.
+template <class F>
+Status inTransaction(Store& store, F&& body) {
+  GRAFT_RETURN_IF_ERROR(store.begin());
+  Status s = body();
+  if (!s.ok()) {
+    (void)store.rollback();
+    return s;
+  }
+  return store.commit();
+}
+
 // True for names graft keeps for itself: migration_*, graft_*, sqlite_*.
 bool isReservedTable(std::string_view table);
 // Reserved names fail, and so does anything but [A-Za-z_][A-Za-z0-9_]{0,63};

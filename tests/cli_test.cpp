@@ -19,12 +19,6 @@ using test::runGraft;
 using test::ScratchDir;
 using test::testPlugin;
 
-// graft with --db and --plugins pointing into `dir`.
-std::vector<std::string> args(const ScratchDir& dir, std::vector<std::string> rest) {
-  std::vector<std::string> all{"--db", dir / "store.db", "--plugins", dir / "plugins"};
-  all.insert(all.end(), rest.begin(), rest.end());
-  return all;
-}
 
 BOOST_AUTO_TEST_SUITE(cli)
 
@@ -45,12 +39,12 @@ BOOST_AUTO_TEST_CASE(usage_errors_exit_2) {
 BOOST_AUTO_TEST_CASE(store_errors_exit_5_and_name_the_file) {
   ScratchDir dir;
   test::makePluginDir(dir, {testPlugin("counter")}, {"test_counter"});
-  Outcome o = runGraft(args(dir, {"status"}));
+  Outcome o = runGraft(test::graftArgs(dir, {"status"}));
   BOOST_TEST(o.exit_code == 5);
   BOOST_TEST(o.err == "graft: database " + dir / "store.db" +
                           ": does not exist (check --db, or create it with graft import)\n");
   test::writeFile(dir / "store.db", std::string(4096, 'x'));
-  o = runGraft(args(dir, {"up"}));
+  o = runGraft(test::graftArgs(dir, {"up"}));
   BOOST_TEST(o.exit_code == 5);
   BOOST_TEST(o.err == "graft: database " + dir / "store.db" +
                           ": read schema: file is not a database (the file is not a SQLite "
@@ -62,7 +56,7 @@ BOOST_AUTO_TEST_CASE(bad_manifest_exits_3_with_line_and_column) {
   auto plugins = test::makePluginDir(dir, {testPlugin("counter")}, {"test_counter"});
   test::writeFile(plugins + "/manifest.json", "{\n  \"graft_manifest\": 1,\n  \"migrations\": [\"a\",, ]\n}\n");
   test::seedItems(dir / "store.db", 1);
-  Outcome o = runGraft(args(dir, {"up"}));
+  Outcome o = runGraft(test::graftArgs(dir, {"up"}));
   BOOST_TEST(o.exit_code == 3);
   BOOST_TEST(o.err == "graft: read manifest: " + plugins + "/manifest.json:3:22: syntax error\n");
 }
@@ -72,7 +66,7 @@ BOOST_AUTO_TEST_CASE(bad_plugins_exit_4_all_reported_before_anything_runs) {
   auto plugins = test::makePluginDir(dir, {testPlugin("counter"), testPlugin("bad_abi"), testPlugin("no_entry")},
                                      {"test_counter"});
   test::seedItems(dir / "store.db", 5);
-  Outcome o = runGraft(args(dir, {"up"}));
+  Outcome o = runGraft(test::graftArgs(dir, {"up"}));
   BOOST_TEST(o.exit_code == 4);
   BOOST_TEST(o.err ==
              "graft: plugin " + plugins + "/test_bad_abi.so: ABI: built for graft ABI 2.0, this host "
@@ -87,7 +81,7 @@ BOOST_AUTO_TEST_CASE(untrusted_plugins_are_refused_unless_overridden_on_the_reco
   auto plugins = test::makePluginDir(dir, {testPlugin("counter")}, {"test_counter"});
   chmod(plugins.c_str(), 0777);
   test::seedItems(dir / "store.db", 3);
-  Outcome o = runGraft(args(dir, {"up", "-q"}));
+  Outcome o = runGraft(test::graftArgs(dir, {"up", "-q"}));
   BOOST_TEST(o.exit_code == 4);
   BOOST_TEST(o.err == "graft: plugin " + plugins + "/test_counter.so: trust: directory " + plugins +
                           " is writable by others (mode 0777; fix with chmod go-w " + plugins +
@@ -143,7 +137,7 @@ BOOST_AUTO_TEST_CASE(a_failing_migration_exits_1_then_resumes) {
   ScratchDir dir;
   test::makePluginDir(dir, {testPlugin("fail_at"), testPlugin("counter")}, {"test_fail_at", "test_counter"});
   test::seedItems(dir / "store.db", 50);
-  Outcome o = runGraft(args(dir, {"up", "--quiet"}), {"GRAFT_TEST_FAIL_AT=33"});
+  Outcome o = runGraft(test::graftArgs(dir, {"up", "--quiet"}), {"GRAFT_TEST_FAIL_AT=33"});
   BOOST_TEST(o.exit_code == 1);
   BOOST_TEST(o.err ==
              "graft: migration test_fail_at failed: migrateOne failed on items/33: cannot migrate "
@@ -153,24 +147,24 @@ BOOST_AUTO_TEST_CASE(a_failing_migration_exits_1_then_resumes) {
   // The run stopped: the next migration did not start.
   for (const auto& doc : test::readTable(dir / "store.db", "items")) BOOST_TEST(doc.at("n") == 0);
 
-  o = runGraft(args(dir, {"status"}));
+  o = runGraft(test::graftArgs(dir, {"status"}));
   BOOST_TEST(o.exit_code == 0);
   BOOST_TEST(o.out.find("test_fail_at  failed") != std::string::npos, o.out);
   BOOST_TEST(o.out.find("    error: migrateOne failed on items/33: cannot migrate k=33\n") !=
              std::string::npos);
 
-  o = runGraft(args(dir, {"up", "--quiet"}));
+  o = runGraft(test::graftArgs(dir, {"up", "--quiet"}));
   BOOST_TEST(o.exit_code == 0, o.err);
   BOOST_TEST(o.out == "test_fail_at: completed, 20 documents visited, 20 patched\n"
                       "test_counter: completed, 50 documents visited, 50 patched\n");
-  o = runGraft(args(dir, {"status", "--json"}));
+  o = runGraft(test::graftArgs(dir, {"status", "--json"}));
   auto rows = boost::json::parse(o.out).as_array();
   BOOST_REQUIRE(rows.size() == 2u);
   BOOST_TEST(rows[0].at("id") == "test_fail_at");
   BOOST_TEST(rows[0].at("state") == "completed");
   BOOST_TEST(rows[0].at("processed") == 50);
   BOOST_TEST(rows[1].at("state") == "completed");
-  o = runGraft(args(dir, {"up"}));
+  o = runGraft(test::graftArgs(dir, {"up"}));
   BOOST_TEST(o.out == "nothing to do: every migration is completed\n");
 }
 
@@ -179,7 +173,7 @@ BOOST_AUTO_TEST_CASE(sigterm_finishes_the_batch_exits_6_and_resumes) {
   test::makePluginDir(dir, {testPlugin("counter")}, {"test_counter"});
   const int n = 200000;
   test::seedItems(dir / "store.db", n);
-  pid_t pid = test::startGraft(args(dir, {"up", "--batch-size", "100"}), dir / "out", dir / "err");
+  pid_t pid = test::startGraft(test::graftArgs(dir, {"up", "--batch-size", "100"}), dir / "out", dir / "err");
   // Wait until the first batches are committed, then ask it to stop.
   for (int i = 0; i < 500; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
@@ -196,7 +190,7 @@ BOOST_AUTO_TEST_CASE(sigterm_finishes_the_batch_exits_6_and_resumes) {
   const std::string cursor = test::sqlValue(dir / "store.db", "SELECT cursor FROM migration_state");
   BOOST_TEST(std::stoll(cursor) % 100 == 0);
   BOOST_TEST(std::stoll(cursor) < n);
-  o = runGraft(args(dir, {"up", "--quiet"}));
+  o = runGraft(test::graftArgs(dir, {"up", "--quiet"}));
   BOOST_TEST(o.exit_code == 0, o.err);
   BOOST_TEST(test::sqlValue(dir / "store.db",
                             "SELECT count(*) FROM items WHERE json_extract(body, '$.n') != 1") == "0");

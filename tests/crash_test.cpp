@@ -35,20 +35,16 @@ BOOST_AUTO_TEST_CASE(sigkill_mid_migration_then_resume_migrates_each_document_on
                                        "--batch-size", "50"};
   std::mt19937 rng(12345);  // fixed seed: a failure can be replayed
   std::uniform_int_distribution<int> extra_us(0, 20000);
-  auto processed = [&]() -> int64_t {
-    std::string text = test::sqlValue(db, "SELECT processed FROM migration_state");
-    return text.empty() ? 0 : std::stoll(text);
-  };
   int kills = 0;
   int mid_run_kills = 0;  // kills that left the migration partly done
   int finished_runs = 0;
   for (int attempt = 0; attempt < 200 && finished_runs == 0; ++attempt) {
-    const int64_t before = processed();
+    const int64_t before = test::processedSoFar(db);
     pid_t pid = test::startGraft(up, dir / "out", dir / "err");
     if (kills < 12) {
       // Kill once this run has committed something, at a random instant
       // after that: inside a batch, between two, or while committing.
-      for (int i = 0; i < 5000 && processed() == before; ++i)
+      for (int i = 0; i < 5000 && test::processedSoFar(db) == before; ++i)
         std::this_thread::sleep_for(std::chrono::milliseconds(1));
       std::this_thread::sleep_for(std::chrono::microseconds(extra_us(rng)));
       kill(pid, SIGKILL);
@@ -56,7 +52,7 @@ BOOST_AUTO_TEST_CASE(sigkill_mid_migration_then_resume_migrates_each_document_on
     test::Outcome o = test::waitGraft(pid, dir / "out", dir / "err");
     if (o.signal == SIGKILL) {
       ++kills;
-      const int64_t now = processed();
+      const int64_t now = test::processedSoFar(db);
       if (now > before && now < n) ++mid_run_kills;
     } else {
       BOOST_REQUIRE_MESSAGE(o.exit_code == 0, o.err);
@@ -133,15 +129,11 @@ BOOST_AUTO_TEST_CASE(fifty_kills_with_a_concurrent_writer_lose_nothing) {
                                        "--batch-size", "64"};
   std::mt19937 rng(4242);
   std::uniform_int_distribution<int> extra_us(0, 15000);
-  auto processed = [&]() -> int64_t {
-    std::string text = test::sqlValue(db, "SELECT processed FROM migration_state");
-    return text.empty() ? 0 : std::stoll(text);
-  };
   int kills = 0;
   for (int attempt = 0; attempt < 400 && kills < 50; ++attempt) {
-    const int64_t before = processed();
+    const int64_t before = test::processedSoFar(db);
     pid_t pid = test::startGraft(up, dir / "out", dir / "err");
-    for (int i = 0; i < 5000 && processed() == before; ++i)
+    for (int i = 0; i < 5000 && test::processedSoFar(db) == before; ++i)
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
     std::this_thread::sleep_for(std::chrono::microseconds(extra_us(rng)));
     kill(pid, SIGKILL);

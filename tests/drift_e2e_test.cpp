@@ -22,6 +22,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using test::Outcome;
+using test::runProgram;
 using test::runGraft;
 using test::ScratchDir;
 using test::testPlugin;
@@ -30,33 +31,6 @@ using test_util::writeFile;
 
 const std::string kId = "drift_fixture";
 
-// Runs `argv` (argv[0] a path) and waits for it; output in the Outcome.
-Outcome runProgram(std::vector<std::string> args) {
-  ScratchDir io;
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, 1, (io / "out").c_str(), O_WRONLY | O_CREAT | O_TRUNC,
-                                   0644);
-  posix_spawn_file_actions_addopen(&actions, 2, (io / "err").c_str(), O_WRONLY | O_CREAT | O_TRUNC,
-                                   0644);
-  pid_t pid = 0;
-  const int rc = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0) throw std::runtime_error("can not start " + args[0]);
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0) {
-  }
-  Outcome outcome;
-  if (WIFEXITED(status)) outcome.exit_code = WEXITSTATUS(status);
-  if (WIFSIGNALED(status)) outcome.signal = WTERMSIG(status);
-  outcome.out = readBytes(io / "out");
-  outcome.err = readBytes(io / "err");
-  return outcome;
-}
 
 void cmake(const std::vector<std::string>& args, const std::string& what) {
   std::vector<std::string> argv{GRAFT_CMAKE_COMMAND};
@@ -128,12 +102,6 @@ Loaded load(const std::string& path) {
 }
 std::string shortDigest(const std::string& path) { return load(path).digest.substr(0, 22); }
 
-// graft with --db and --plugins pointing into `dir`.
-std::vector<std::string> args(const ScratchDir& dir, std::vector<std::string> rest) {
-  std::vector<std::string> all{"--db", dir / "store.db", "--plugins", dir / "plugins"};
-  all.insert(all.end(), rest.begin(), rest.end());
-  return all;
-}
 
 // <dir>/plugins holding exactly `files` (as their file names) and a manifest
 // listing `ids`.
@@ -158,7 +126,7 @@ bool everyItem(const std::string& db, const std::string& field, const boost::jso
 void applyV1(const ScratchDir& dir) {
   usePlugins(dir, {builds().v1}, {kId});
   test::seedItems(dir / "store.db", 20);
-  Outcome o = runGraft(args(dir, {"up", "-q"}));
+  Outcome o = runGraft(test::graftArgs(dir, {"up", "-q"}));
   BOOST_TEST_REQUIRE(o.exit_code == 0, o.err);
   BOOST_TEST_REQUIRE(o.out == "drift_fixture: completed, 20 documents visited, 20 patched\n");
 }
@@ -227,7 +195,7 @@ BOOST_AUTO_TEST_CASE(an_edited_and_rebuilt_migration_blocks_up_until_allow_drift
   const std::string blocked = drift +
                               " (restore the source it was applied with and put the change in a "
                               "new migration; --allow-drift runs anyway)";
-  Outcome o = runGraft(args(dir, {"up", "-q"}));
+  Outcome o = runGraft(test::graftArgs(dir, {"up", "-q"}));
   BOOST_TEST(o.exit_code == 8);
   BOOST_TEST(o.err == "graft: " + blocked + "\n");
   BOOST_TEST(o.out == "");
@@ -237,12 +205,12 @@ BOOST_AUTO_TEST_CASE(an_edited_and_rebuilt_migration_blocks_up_until_allow_drift
   BOOST_TEST(everyItem(dir / "store.db", "n", 0));  // test_counter did not run
   BOOST_TEST(everyItem(dir / "store.db", "v", 1));
 
-  o = runGraft(args(dir, {"status"}));
+  o = runGraft(test::graftArgs(dir, {"status"}));
   BOOST_TEST(o.exit_code == 0);
   BOOST_TEST(o.out.find("drift_fixture  drifted (completed)") != std::string::npos, o.out);
   BOOST_TEST(o.out.find("    drift: " + blocked + "\n") != std::string::npos, o.out);
 
-  o = runGraft(args(dir, {"verify"}));
+  o = runGraft(test::graftArgs(dir, {"verify"}));
   BOOST_TEST(o.exit_code == 8);
   BOOST_TEST(o.err == "graft: " + blocked + "\n");
   BOOST_TEST(o.out ==
@@ -270,7 +238,7 @@ BOOST_AUTO_TEST_CASE(an_edited_and_rebuilt_migration_blocks_up_until_allow_drift
                  dir /
                      "plugins/test_counter.so\n"
                      "verify: 2 migrations, 1 blocking finding\n");
-  o = runGraft(args(dir, {"verify", "--json"}));
+  o = runGraft(test::graftArgs(dir, {"verify", "--json"}));
   BOOST_TEST(o.exit_code == 8);
   auto report = boost::json::parse(o.out).as_object();
   BOOST_TEST(report.at("blocked") == true);
@@ -281,7 +249,7 @@ BOOST_AUTO_TEST_CASE(an_edited_and_rebuilt_migration_blocks_up_until_allow_drift
   BOOST_TEST(fixture.at("now").at("logic_digest") == boost::json::value(load(builds().v2).digest));
   BOOST_TEST(fixture.at("findings").at(0).at("message") == boost::json::value(blocked));
 
-  o = runGraft(args(dir, {"up", "-q", "--allow-drift"}));
+  o = runGraft(test::graftArgs(dir, {"up", "-q", "--allow-drift"}));
   BOOST_TEST(o.exit_code == 0, o.err);
   BOOST_TEST(o.err == "graft: note: " + drift + " (let through by --allow-drift)\n");
   BOOST_TEST(o.out == "test_counter: completed, 20 documents visited, 20 patched\n");
@@ -301,23 +269,23 @@ BOOST_AUTO_TEST_CASE(the_same_source_rebuilt_elsewhere_is_rebuilt_not_drift) {
       load(builds().v1).sha256.substr(0, 12) + ", now " +
       load(builds().elsewhere).sha256.substr(0, 12) + " in " + dir / "plugins/" + kId +
       ".so, same logic " + shortDigest(builds().v1);
-  Outcome o = runGraft(args(dir, {"status"}));
+  Outcome o = runGraft(test::graftArgs(dir, {"status"}));
   BOOST_TEST(o.exit_code == 0);
   BOOST_TEST(o.out.find("drift_fixture  rebuilt (completed)") != std::string::npos, o.out);
 
-  o = runGraft(args(dir, {"up"}));
+  o = runGraft(test::graftArgs(dir, {"up"}));
   BOOST_TEST(o.exit_code == 0, o.err);
   BOOST_TEST(o.err == "graft: note: " + rebuilt + " (nothing to do; --strict refuses this)\n");
   BOOST_TEST(o.out == "nothing to do: every migration is completed\n");
-  BOOST_TEST(runGraft(args(dir, {"verify"})).exit_code == 0);
+  BOOST_TEST(runGraft(test::graftArgs(dir, {"verify"})).exit_code == 0);
 
-  o = runGraft(args(dir, {"up", "--strict"}));
+  o = runGraft(test::graftArgs(dir, {"up", "--strict"}));
   BOOST_TEST(o.exit_code == 8);
   BOOST_TEST(o.err == "graft: " + rebuilt +
                           " (restore the plugin file it was applied with, or run without "
                           "--strict)\n");
   BOOST_TEST(lastRun(dir / "store.db", "command") == "up --strict");
-  BOOST_TEST(runGraft(args(dir, {"verify", "--strict"})).exit_code == 8);
+  BOOST_TEST(runGraft(test::graftArgs(dir, {"verify", "--strict"})).exit_code == 8);
 }
 
 BOOST_AUTO_TEST_CASE(an_applied_migration_whose_plugin_is_gone_blocks) {
@@ -325,7 +293,7 @@ BOOST_AUTO_TEST_CASE(an_applied_migration_whose_plugin_is_gone_blocks) {
   applyV1(dir);
   // The plugin deleted, the manifest untouched: the catalog refuses it.
   fs::remove(dir / "plugins/" + kId + ".so");
-  Outcome o = runGraft(args(dir, {"up"}));
+  Outcome o = runGraft(test::graftArgs(dir, {"up"}));
   BOOST_TEST(o.exit_code == 4);
   BOOST_TEST(o.err == "graft: migration \"drift_fixture\" is in " + dir / "plugins/manifest.json" +
                           " but no plugin in " + dir / "plugins" +
@@ -335,15 +303,15 @@ BOOST_AUTO_TEST_CASE(an_applied_migration_whose_plugin_is_gone_blocks) {
   const std::string missing = "migration drift_fixture: applied (completed, logic " +
                               shortDigest(builds().v1) + ") but no longer in " +
                               dir / "plugins/manifest.json" + ", and no plugin has its id";
-  o = runGraft(args(dir, {"up"}));
+  o = runGraft(test::graftArgs(dir, {"up"}));
   BOOST_TEST(o.exit_code == 8);
   BOOST_TEST(o.err == "graft: " + missing +
                           " (restore its plugin and its manifest entry; --allow-drift runs "
                           "anyway)\n");
   BOOST_TEST(everyItem(dir / "store.db", "n", 0));
-  o = runGraft(args(dir, {"status"}));
+  o = runGraft(test::graftArgs(dir, {"status"}));
   BOOST_TEST(o.out.find("drift_fixture  missing") != std::string::npos, o.out);
-  o = runGraft(args(dir, {"up", "-q", "--allow-drift"}));
+  o = runGraft(test::graftArgs(dir, {"up", "-q", "--allow-drift"}));
   BOOST_TEST(o.exit_code == 0, o.err);
   BOOST_TEST(everyItem(dir / "store.db", "n", 1));
 }
@@ -352,7 +320,7 @@ BOOST_AUTO_TEST_CASE(a_pending_migration_before_an_applied_one_blocks) {
   ScratchDir dir;
   applyV1(dir);
   usePlugins(dir, {testPlugin("counter"), builds().v1}, {"test_counter", kId});
-  Outcome o = runGraft(args(dir, {"up", "-q"}));
+  Outcome o = runGraft(test::graftArgs(dir, {"up", "-q"}));
   BOOST_TEST(o.exit_code == 8);
   BOOST_TEST(o.err ==
              "graft: migration test_counter is pending but comes before applied "
@@ -361,10 +329,10 @@ BOOST_AUTO_TEST_CASE(a_pending_migration_before_an_applied_one_blocks) {
                  " (move it after drift_fixture in the manifest; --allow-out-of-order runs "
                  "it anyway)\n");
   BOOST_TEST(everyItem(dir / "store.db", "n", 0));
-  o = runGraft(args(dir, {"status"}));
+  o = runGraft(test::graftArgs(dir, {"status"}));
   BOOST_TEST(o.out.find("test_counter   out of order (pending)") != std::string::npos, o.out);
 
-  o = runGraft(args(dir, {"up", "-q", "--allow-out-of-order"}));
+  o = runGraft(test::graftArgs(dir, {"up", "-q", "--allow-out-of-order"}));
   BOOST_TEST(o.exit_code == 0, o.err);
   BOOST_TEST(o.out == "test_counter: completed, 20 documents visited, 20 patched\n");
   BOOST_TEST(everyItem(dir / "store.db", "n", 1));
@@ -375,7 +343,7 @@ BOOST_AUTO_TEST_CASE(restart_runs_a_changed_partly_run_migration_from_the_start)
   ScratchDir dir;
   usePlugins(dir, {builds().v1}, {kId});
   test::seedItems(dir / "store.db", 50);
-  Outcome o = runGraft(args(dir, {"up", "-q"}), {"GRAFT_TEST_FAIL_AT=33"});
+  Outcome o = runGraft(test::graftArgs(dir, {"up", "-q"}), {"GRAFT_TEST_FAIL_AT=33"});
   BOOST_TEST_REQUIRE(o.exit_code == 1, o.err);
   BOOST_TEST(o.out == "drift_fixture: failed, 30 documents visited, 30 patched\n");
 
@@ -389,16 +357,16 @@ BOOST_AUTO_TEST_CASE(restart_runs_a_changed_partly_run_migration_from_the_start)
                               "; resuming from its cursor would run two versions of the code over "
                               "one table (graft up --restart drift_fixture runs it again from the "
                               "first document; or restore the source it ran with)\n";
-  o = runGraft(args(dir, {"up", "-q"}));
+  o = runGraft(test::graftArgs(dir, {"up", "-q"}));
   BOOST_TEST(o.exit_code == 8);
   BOOST_TEST(o.err == blocked);
   // --allow-drift does not resume it from the old cursor.
-  o = runGraft(args(dir, {"up", "-q", "--allow-drift"}));
+  o = runGraft(test::graftArgs(dir, {"up", "-q", "--allow-drift"}));
   BOOST_TEST(o.exit_code == 8);
   BOOST_TEST(o.err == blocked);
   BOOST_TEST(test::sqlValue(dir / "store.db", "SELECT cursor FROM migration_state") == "30");
 
-  o = runGraft(args(dir, {"up", "-q", "--restart", kId}));
+  o = runGraft(test::graftArgs(dir, {"up", "-q", "--restart", kId}));
   BOOST_TEST(o.exit_code == 0, o.err);
   BOOST_TEST(o.err == "graft: note: " + drift +
                           " (restarting it from the first document, as --restart drift_fixture "
@@ -409,7 +377,7 @@ BOOST_AUTO_TEST_CASE(restart_runs_a_changed_partly_run_migration_from_the_start)
   BOOST_TEST(test::sqlValue(dir / "store.db", "SELECT logic_digest FROM migration_state") ==
              load(builds().v2).digest);
   BOOST_TEST(lastRun(dir / "store.db", "command") == "up --restart drift_fixture");
-  o = runGraft(args(dir, {"verify"}));
+  o = runGraft(test::graftArgs(dir, {"verify"}));
   BOOST_TEST(o.exit_code == 0, o.out + o.err);
 }
 
@@ -423,10 +391,10 @@ BOOST_AUTO_TEST_CASE(a_plugin_built_without_the_sdk_function_is_unverifiable) {
       " has no logic digest (built without graft_add_migration, or with an SDK older than ABI "
       "1.1), so graft can not tell a change to its logic from a rebuild (build it with "
       "graft_add_migration";
-  Outcome o = runGraft(args(dir, {"up", "-q", "--strict"}));
+  Outcome o = runGraft(test::graftArgs(dir, {"up", "-q", "--strict"}));
   BOOST_TEST(o.exit_code == 8);
   BOOST_TEST(o.err == "graft: " + unverifiable + ", or run without --strict)\n");
-  o = runGraft(args(dir, {"up", "-q"}));
+  o = runGraft(test::graftArgs(dir, {"up", "-q"}));
   BOOST_TEST(o.exit_code == 0, o.err);
   BOOST_TEST(o.err == "graft: note: " + unverifiable + "; --strict refuses this)\n");
   BOOST_TEST(everyItem(dir / "store.db", "n", 1));

@@ -92,10 +92,9 @@ std::string sqlValue(const std::string& db, const std::string& sql) {
   return value;
 }
 
-pid_t startGraft(const std::vector<std::string>& args, const std::string& out_file,
-                 const std::string& err_file, const std::vector<std::string>& env) {
-  std::vector<std::string> argv_text{GRAFT_BINARY};
-  argv_text.insert(argv_text.end(), args.begin(), args.end());
+pid_t startProgram(const std::vector<std::string>& argv_in, const std::string& out_file,
+                   const std::string& err_file, const std::vector<std::string>& env) {
+  std::vector<std::string> argv_text = argv_in;
   std::vector<char*> argv;
   for (auto& a : argv_text) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -126,8 +125,15 @@ pid_t startGraft(const std::vector<std::string>& args, const std::string& out_fi
   int rc = posix_spawn(&pid, argv[0], &actions, &attr, argv.data(), envp.data());
   posix_spawnattr_destroy(&attr);
   posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0) throw std::runtime_error("posix_spawn failed");
+  if (rc != 0) throw std::runtime_error("can not start " + argv_text[0]);
   return pid;
+}
+
+pid_t startGraft(const std::vector<std::string>& args, const std::string& out_file,
+                 const std::string& err_file, const std::vector<std::string>& env) {
+  std::vector<std::string> argv{GRAFT_BINARY};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return startProgram(argv, out_file, err_file, env);
 }
 
 Outcome waitGraft(pid_t pid, const std::string& out_file, const std::string& err_file) {
@@ -142,10 +148,27 @@ Outcome waitGraft(pid_t pid, const std::string& out_file, const std::string& err
   return outcome;
 }
 
-Outcome runGraft(const std::vector<std::string>& args, const std::vector<std::string>& env) {
+std::vector<std::string> graftArgs(const ScratchDir& dir, std::vector<std::string> rest) {
+  std::vector<std::string> all{"--db", dir / "store.db", "--plugins", dir / "plugins"};
+  all.insert(all.end(), rest.begin(), rest.end());
+  return all;
+}
+
+int64_t processedSoFar(const std::string& db) {
+  std::string text = sqlValue(db, "SELECT processed FROM migration_state");
+  return text.empty() ? 0 : std::stoll(text);
+}
+
+Outcome runProgram(const std::vector<std::string>& argv, const std::vector<std::string>& env) {
   ScratchDir io;
-  pid_t pid = startGraft(args, io / "out", io / "err", env);
+  pid_t pid = startProgram(argv, io / "out", io / "err", env);
   return waitGraft(pid, io / "out", io / "err");
+}
+
+Outcome runGraft(const std::vector<std::string>& args, const std::vector<std::string>& env) {
+  std::vector<std::string> argv{GRAFT_BINARY};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return runProgram(argv, env);
 }
 
 }  // namespace graft::test

@@ -42,14 +42,27 @@ struct Outcome {
   std::string out, err;
 };
 
-// Runs the graft binary with `args`, `env` ("NAME=value") added to the
-// environment, and waits for it.
+// graft's arguments for a store and plugins in `dir` (store.db, plugins/),
+// followed by `rest`.
+std::vector<std::string> graftArgs(const ScratchDir& dir, std::vector<std::string> rest);
+
+// The `processed` count of the first migration_state row, 0 if none.
+int64_t processedSoFar(const std::string& db);
+
+// Runs a program (argv[0] is its path) with `env` ("NAME=value") added to
+// the environment, stdin from /dev/null, and waits for it.
+Outcome runProgram(const std::vector<std::string>& argv, const std::vector<std::string>& env = {});
+// Starts a program without waiting; stdout/stderr go to the files.
+pid_t startProgram(const std::vector<std::string>& argv, const std::string& out_file,
+                   const std::string& err_file, const std::vector<std::string>& env = {});
+
+// The same for the graft binary, given its arguments.
 Outcome runGraft(const std::vector<std::string>& args, const std::vector<std::string>& env = {});
 
 // Starts the graft binary without waiting; stdout/stderr go to the files.
 pid_t startGraft(const std::vector<std::string>& args, const std::string& out_file,
                  const std::string& err_file, const std::vector<std::string>& env = {});
-// Waits for a child started by startGraft.
+// Waits for a child started by startGraft or startProgram.
 Outcome waitGraft(pid_t pid, const std::string& out_file, const std::string& err_file);
 
 }  // namespace graft::test

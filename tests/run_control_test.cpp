@@ -19,22 +19,12 @@ using test::runGraft;
 using test::ScratchDir;
 using test::testPlugin;
 
-std::vector<std::string> args(const ScratchDir& dir, std::vector<std::string> rest) {
-  std::vector<std::string> all{"--db", dir / "store.db", "--plugins", dir / "plugins"};
-  all.insert(all.end(), rest.begin(), rest.end());
-  return all;
-}
-
-int64_t processed(const std::string& db) {
-  std::string text = test::sqlValue(db, "SELECT processed FROM migration_state");
-  return text.empty() ? 0 : std::stoll(text);
-}
 
 // Waits until the migration has committed at least one batch.
 void waitForProgress(const std::string& db) {
-  for (int i = 0; i < 5000 && processed(db) == 0; ++i)
+  for (int i = 0; i < 5000 && test::processedSoFar(db) == 0; ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
-  BOOST_REQUIRE(processed(db) > 0);
+  BOOST_REQUIRE(test::processedSoFar(db) > 0);
 }
 
 std::string itemsWithCountOtherThan(const std::string& db, int n) {
@@ -47,10 +37,11 @@ BOOST_AUTO_TEST_SUITE(run_control)
 BOOST_AUTO_TEST_CASE(a_second_up_is_refused_while_one_runs) {
   ScratchDir dir;
   test::makePluginDir(dir, {testPlugin("counter")}, {"test_counter"});
-  test::seedItems(dir / "store.db", 200000);
-  pid_t first = test::startGraft(args(dir, {"up", "-q", "--batch-size", "100"}), dir / "out1", dir / "err1");
+  // Long enough that the first run is still going when the second starts.
+  test::seedItems(dir / "store.db", 400000);
+  pid_t first = test::startGraft(test::graftArgs(dir, {"up", "-q", "--batch-size", "20"}), dir / "out1", dir / "err1");
   waitForProgress(dir / "store.db");
-  Outcome second = runGraft(args(dir, {"up", "-q"}));
+  Outcome second = runGraft(test::graftArgs(dir, {"up", "-q"}));
   BOOST_TEST(second.exit_code == 7);
   const std::string started = test::sqlValue(dir / "store.db", "SELECT started_at FROM graft_lease");
   const std::string run = test::sqlValue(dir / "store.db", "SELECT run_id FROM graft_lease");
@@ -59,15 +50,24 @@ BOOST_AUTO_TEST_CASE(a_second_up_is_refused_while_one_runs) {
                                " since " + started + ", run " + run +
                                "); wait for it, or stop it with graft cancel\n");
   // Another terminal sees who holds the store and how far it got.
-  Outcome status = runGraft(args(dir, {"status"}));
+  Outcome status = runGraft(test::graftArgs(dir, {"status"}));
   BOOST_TEST(status.exit_code == 0, status.err);
   const std::string active = "\nactive run " + run + ": pid " + std::to_string(first) + " on host ";
   BOOST_TEST(status.out.find(active) != std::string::npos, status.out);
   BOOST_TEST(status.out.find("\n  test_counter up: ") != std::string::npos, status.out);
   Outcome done = test::waitGraft(first, dir / "out1", dir / "err1");
   BOOST_TEST(done.exit_code == 0, done.err);
-  BOOST_TEST(runGraft(args(dir, {"status"})).out.find("active run") == std::string::npos);
-  BOOST_TEST(itemsWithCountOtherThan(dir / "store.db", 1) == "0");
+  BOOST_TEST(runGraft(test::graftArgs(dir, {"status"})).out.find("active run") == std::string::npos);
+  BOOST_TEST(itemsWithCountOtherThan(dir / "store.db", 1) == "0",
+             "n by count: " << test::sqlValue(dir / "store.db",
+                                              "SELECT group_concat(n || ':' || c) FROM (SELECT "
+                                              "json_extract(body, '$.n') AS n, count(*) AS c FROM "
+                                              "items GROUP BY 1)")
+                            << "; runs: "
+                            << test::sqlValue(dir / "store.db",
+                                              "SELECT group_concat(run_id || ' ' || status || ' ' "
+                                              "|| pid || ' ' || processed, '; ') FROM migration_run")
+                            << "; second: " << second.out << second.err);
   // The lease is given back at the end.
   BOOST_TEST(test::sqlValue(dir / "store.db", "SELECT count(*) FROM graft_lease") == "0");
 }
@@ -76,13 +76,13 @@ BOOST_AUTO_TEST_CASE(the_lease_of_a_killed_run_is_taken_over) {
   ScratchDir dir;
   test::makePluginDir(dir, {testPlugin("counter")}, {"test_counter"});
   test::seedItems(dir / "store.db", 100000);
-  pid_t victim = test::startGraft(args(dir, {"up", "-q", "--batch-size", "100"}), dir / "out", dir / "err");
+  pid_t victim = test::startGraft(test::graftArgs(dir, {"up", "-q", "--batch-size", "100"}), dir / "out", dir / "err");
   waitForProgress(dir / "store.db");
   kill(victim, SIGKILL);
   test::waitGraft(victim, dir / "out", dir / "err");
   const std::string run = test::sqlValue(dir / "store.db", "SELECT run_id FROM graft_lease");
   BOOST_REQUIRE(!run.empty());
-  Outcome next = runGraft(args(dir, {"up", "-q"}));
+  Outcome next = runGraft(test::graftArgs(dir, {"up", "-q"}));
   BOOST_TEST(next.exit_code == 0, next.err);
   BOOST_TEST(next.err.rfind("graft: note: took over the lease of run " + run + " (pid " +
                                 std::to_string(victim),
@@ -97,9 +97,9 @@ BOOST_AUTO_TEST_CASE(cancel_stops_after_the_batch_and_up_resumes_exactly_once) {
   test::makePluginDir(dir, {testPlugin("counter")}, {"test_counter"});
   const int n = 200000;
   test::seedItems(dir / "store.db", n);
-  pid_t runner = test::startGraft(args(dir, {"up", "-q", "--batch-size", "100"}), dir / "out", dir / "err");
+  pid_t runner = test::startGraft(test::graftArgs(dir, {"up", "-q", "--batch-size", "100"}), dir / "out", dir / "err");
   waitForProgress(dir / "store.db");
-  Outcome cancel = runGraft(args(dir, {"cancel"}));
+  Outcome cancel = runGraft(test::graftArgs(dir, {"cancel"}));
   BOOST_TEST(cancel.exit_code == 0, cancel.err);
   BOOST_TEST(cancel.out.find("cancel requested: run ") == 0u, cancel.out);
   Outcome stopped = test::waitGraft(runner, dir / "out", dir / "err");
@@ -109,12 +109,12 @@ BOOST_AUTO_TEST_CASE(cancel_stops_after_the_batch_and_up_resumes_exactly_once) {
   BOOST_TEST(test::sqlValue(dir / "store.db",
                             "SELECT status FROM migration_run ORDER BY started_at DESC LIMIT 1") ==
              "canceled");
-  BOOST_TEST(processed(dir / "store.db") < n);
-  BOOST_TEST(runGraft(args(dir, {"cancel"})).out == "no run is active\n");
-  Outcome resumed = runGraft(args(dir, {"up", "-q"}));
+  BOOST_TEST(test::processedSoFar(dir / "store.db") < n);
+  BOOST_TEST(runGraft(test::graftArgs(dir, {"cancel"})).out == "no run is active\n");
+  Outcome resumed = runGraft(test::graftArgs(dir, {"up", "-q"}));
   BOOST_TEST(resumed.exit_code == 0, resumed.err);
   BOOST_TEST(itemsWithCountOtherThan(dir / "store.db", 1) == "0");
-  BOOST_TEST(processed(dir / "store.db") == n);
+  BOOST_TEST(test::processedSoFar(dir / "store.db") == n);
 }
 
 BOOST_AUTO_TEST_CASE(a_dry_run_reports_every_write_and_keeps_no_document_change) {
@@ -200,10 +200,10 @@ BOOST_AUTO_TEST_CASE(up_to_stops_after_the_named_migration) {
   ScratchDir dir;
   test::makePluginDir(dir, {testPlugin("counter"), testPlugin("fail_at")}, {"test_counter", "test_fail_at"});
   test::seedItems(dir / "store.db", 20);
-  Outcome o = runGraft(args(dir, {"up", "-q", "--to", "test_counter"}));
+  Outcome o = runGraft(test::graftArgs(dir, {"up", "-q", "--to", "test_counter"}));
   BOOST_TEST(o.exit_code == 0, o.err);
   BOOST_TEST(o.out == "test_counter: completed, 20 documents visited, 20 patched\n");
-  o = runGraft(args(dir, {"up", "-q", "--to", "nope"}));
+  o = runGraft(test::graftArgs(dir, {"up", "-q", "--to", "nope"}));
   BOOST_TEST(o.exit_code == 2);
   BOOST_TEST(o.err == "graft: graft up --to nope: no such migration in " + dir / "plugins/manifest.json" + "\n");
 }
@@ -214,7 +214,7 @@ BOOST_AUTO_TEST_CASE(watch_applies_a_plugin_once_it_is_complete) {
   ScratchDir dir;
   const std::string plugins = test::makePluginDir(dir, {}, {});
   test::seedItems(dir / "store.db", 500);
-  pid_t watcher = test::startGraft(args(dir, {"up", "-q", "--watch"}), dir / "out", dir / "err");
+  pid_t watcher = test::startGraft(test::graftArgs(dir, {"up", "-q", "--watch"}), dir / "out", dir / "err");
   auto wait_for = [&](const std::function<bool()>& done) {
     for (int i = 0; i < 1500 && !done(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
     return done();

@@ -20,39 +20,12 @@ namespace {
 
 namespace fs = std::filesystem;
 using test::Outcome;
+using test::runProgram;
 using test::ScratchDir;
 using test::testPlugin;
 using test_util::readBytes;
 using test_util::writeFile;
 
-// Runs `argv` (found on PATH if it has no '/') and waits for it.
-Outcome runProgram(const std::vector<std::string>& argv_text) {
-  ScratchDir io;
-  std::vector<std::string> args = argv_text;
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, 1, (io / "out").c_str(), O_WRONLY | O_CREAT | O_TRUNC,
-                                   0644);
-  posix_spawn_file_actions_addopen(&actions, 2, (io / "err").c_str(), O_WRONLY | O_CREAT | O_TRUNC,
-                                   0644);
-  pid_t pid = 0;
-  const int rc = posix_spawnp(&pid, argv[0], &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0) throw std::runtime_error("can not start " + args[0]);
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0) {
-  }
-  Outcome outcome;
-  if (WIFEXITED(status)) outcome.exit_code = WEXITSTATUS(status);
-  if (WIFSIGNALED(status)) outcome.signal = WTERMSIG(status);
-  outcome.out = readBytes(io / "out");
-  outcome.err = readBytes(io / "err");
-  return outcome;
-}
 
 // `cmake --install` of the build these tests belong to, into a scratch
 // prefix; once per process, shared by the tests that need it.
