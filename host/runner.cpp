@@ -64,29 +64,31 @@ Status Runner::up(const RunOptions& options, RunReport* report) {
     return Status(Code::kUsage, "graft up --to " + options.to + ": no such migration in " +
                                     catalog_.manifest.path);
 
-  std::vector<Pass> passes;
-  for (const auto& plugin : catalog_.plugins) {
-    const std::string id = plugin->id();
-    const bool selected = options.only.empty() || id == options.only;
-    auto state = store_.loadState(id);
-    if (!state.ok()) return state.status();
-    if (selected && isPartlyRolledBack(*state)) {
-      return Status(Code::kUsage, "migration " + id + " is partly rolled back (down " +
-                                      (*state)->status + " at _id " +
-                                      std::to_string((*state)->cursor) +
-                                      "); run graft down again to finish it, then graft up");
+  auto plan = [&](std::vector<Pass>* passes) -> Status {
+    for (const auto& plugin : catalog_.plugins) {
+      const std::string id = plugin->id();
+      const bool selected = options.only.empty() || id == options.only;
+      auto state = store_.loadState(id);
+      if (!state.ok()) return state.status();
+      if (selected && isPartlyRolledBack(*state)) {
+        return Status(Code::kUsage, "migration " + id + " is partly rolled back (down " +
+                                        (*state)->status + " at _id " +
+                                        std::to_string((*state)->cursor) +
+                                        "); run graft down again to finish it, then graft up");
+      }
+      if (selected && isApplied(*state)) {
+        report->migrations.push_back({id, "skipped", 0, 0, {}, {}, {}});
+      } else if (selected) {
+        passes->push_back({plugin.get(), false});
+      }
+      if (id == options.to) break;
     }
-    if (selected && isApplied(*state)) {
-      report->migrations.push_back({id, "skipped", 0, 0, {}, {}, {}});
-    } else if (selected) {
-      passes.push_back({plugin.get(), false});
-    }
-    if (id == options.to) break;
-  }
-
-  return execute(passes, {options.batch_size, options.dry_run, options.on_progress,
-                          options.stop_requested, options.command},
-                 report);
+    return Status::Ok();
+  };
+  return planAndExecute(plan,
+                        {options.batch_size, options.dry_run, options.on_progress,
+                         options.stop_requested, options.command},
+                        report);
 }
 
 Status Runner::down(const DownOptions& options, RunReport* report) {
@@ -97,28 +99,46 @@ Status Runner::down(const DownOptions& options, RunReport* report) {
     return Status(Code::kUsage, "graft down --to " + options.to + ": no such migration in " +
                                     catalog_.manifest.path);
 
-  // Applied (or partly rolled back) migrations, newest first.
-  std::vector<Pass> passes;
-  for (auto it = catalog_.plugins.rbegin(); it != catalog_.plugins.rend(); ++it) {
-    const Plugin* plugin = it->get();
-    if (plugin->id() == options.to) break;
-    auto state = store_.loadState(plugin->id());
-    if (!state.ok()) return state.status();
-    if (isApplied(*state) || isPartlyRolledBack(*state)) passes.push_back({plugin, true});
-    if (options.steps > 0 && static_cast<int>(passes.size()) == options.steps) break;
-  }
-  // All or nothing: a migration without a down step stops the command
-  // before any document is touched.
-  for (const Pass& pass : passes) {
-    if (!pass.plugin->down())
-      return Status(Code::kUsage, "migration " + pass.plugin->id() +
-                                      " has no down step and can not be rolled back; nothing "
-                                      "was changed (undo it with a new migration instead)");
-  }
+  auto plan = [&](std::vector<Pass>* passes) -> Status {
+    // Applied (or partly rolled back) migrations, newest first.
+    for (auto it = catalog_.plugins.rbegin(); it != catalog_.plugins.rend(); ++it) {
+      const Plugin* plugin = it->get();
+      if (plugin->id() == options.to) break;
+      auto state = store_.loadState(plugin->id());
+      if (!state.ok()) return state.status();
+      if (isApplied(*state) || isPartlyRolledBack(*state)) passes->push_back({plugin, true});
+      if (options.steps > 0 && static_cast<int>(passes->size()) == options.steps) break;
+    }
+    // All or nothing: a migration without a down step stops the command
+    // before any document is touched.
+    for (const Pass& pass : *passes) {
+      if (!pass.plugin->down())
+        return Status(Code::kUsage, "migration " + pass.plugin->id() +
+                                        " has no down step and can not be rolled back; nothing "
+                                        "was changed (undo it with a new migration instead)");
+    }
+    return Status::Ok();
+  };
+  return planAndExecute(plan,
+                        {options.batch_size, options.dry_run, options.on_progress,
+                         options.stop_requested, options.command},
+                        report);
+}
 
-  return execute(passes, {options.batch_size, options.dry_run, options.on_progress,
-                          options.stop_requested, options.command},
-                 report);
+// The lease comes first: planning reads the migrations' states, and only
+// the lease holder writes them, so the plan can not go stale before it runs.
+// (Planned before the lease, a run could see `running`, wait out the end of
+// the run holding the lease, and then walk a completed migration again.)
+Status Runner::planAndExecute(const std::function<Status(std::vector<Pass>*)>& plan,
+                              const Settings& settings, RunReport* report) {
+  std::string note;
+  GRAFT_RETURN_IF_ERROR(acquireLease(store_, report->run_id, &note));
+  if (!note.empty()) report->notes.push_back(note);
+  std::vector<Pass> passes;
+  Status result = plan(&passes);
+  if (result.ok()) result = execute(passes, settings, report);
+  Status released = releaseLease(store_, report->run_id);
+  return result.ok() ? released : result;
 }
 
 Status Runner::execute(const std::vector<Pass>& passes, const Settings& settings,
@@ -135,9 +155,6 @@ Status Runner::execute(const std::vector<Pass>& passes, const Settings& settings
     run.ended_at = utcNow();
     return saveRunNow(store_, run);
   }
-  std::string note;
-  GRAFT_RETURN_IF_ERROR(acquireLease(store_, run.run_id, &note));
-  if (!note.empty()) report->notes.push_back(note);
   run.status = "running";
   Status result = saveRunNow(store_, run);
 
@@ -159,9 +176,7 @@ Status Runner::execute(const std::vector<Pass>& passes, const Settings& settings
   run.ended_at = utcNow();
   report->status = run.status;
   Status saved = saveRunNow(store_, run);
-  Status released = releaseLease(store_, run.run_id);
-  if (!result.ok()) return result;
-  return saved.ok() ? released : saved;
+  return result.ok() ? saved : result;
 }
 
 namespace {

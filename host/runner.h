@@ -94,8 +94,9 @@ class Runner {
   // when the store itself failed, kCanceled-like stops return ok with
   // report->status == "canceled".
   //
-  // One run at a time: the run takes the store's lease (lease.h) and gives it
-  // back at the end; kBusy when another live run holds it.
+  // One run at a time: the run takes the store's lease (lease.h) before it
+  // reads any state and gives it back at the end; kBusy when another live
+  // run holds it (even when there would be nothing to do).
   //
   // Dry run: every migrateOne runs on every document, each batch in a
   // transaction that is always rolled back; the report counts what would be
@@ -114,8 +115,10 @@ class Runner {
   struct Pass;
   struct Settings;
   enum class Stop { kNone, kSignal, kCancel };
-  // Records the run and runs `passes` under the lease; a run with nothing
-  // to do is recorded as `noop`.
+  Status planAndExecute(const std::function<Status(std::vector<Pass>*)>& plan,
+                        const Settings& settings, RunReport* report);
+  // Records the run and runs `passes`; a run with nothing to do is recorded
+  // as `noop`. REQUIRES: the lease is held by report->run_id.
   Status execute(const std::vector<Pass>& passes, const Settings& settings, RunReport* report);
   Status runPass(const Pass& pass, const Settings& settings, const std::string& run_id,
                  MigrationReport* report, Stop* stop);
