@@ -3,6 +3,8 @@
 #include <boost/test/unit_test.hpp>
 
 #include <signal.h>
+#include <sqlite3.h>
+#include <sys/wait.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -49,6 +51,38 @@ BOOST_AUTO_TEST_CASE(store_errors_exit_5_and_name_the_file) {
   BOOST_TEST(o.err == "graft: database " + dir / "store.db" +
                           ": read schema: file is not a database (the file is not a SQLite "
                           "database: check --db)\n");
+}
+
+// Another process keeps the write lock past graft's 5 s busy timeout.
+BOOST_AUTO_TEST_CASE(a_store_locked_past_the_busy_timeout_exits_5) {
+  ScratchDir dir;
+  test::makePluginDir(dir, {testPlugin("counter")}, {"test_counter"});
+  test::seedItems(dir / "store.db", 3);
+  const std::string locked = dir / "locked";
+  pid_t holder = fork();
+  BOOST_REQUIRE(holder >= 0);
+  if (holder == 0) {
+    sqlite3* conn = nullptr;
+    sqlite3_open((dir / "store.db").c_str(), &conn);
+    sqlite3_exec(conn, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr);
+    test::writeFile(locked, "");
+    sleep(8);
+    sqlite3_exec(conn, "ROLLBACK", nullptr, nullptr, nullptr);
+    sqlite3_close(conn);
+    _exit(0);
+  }
+  while (access(locked.c_str(), F_OK) != 0) usleep(1000);
+  Outcome o = runGraft(test::graftArgs(dir, {"up", "-q"}));
+  BOOST_TEST(o.exit_code == 5);
+  BOOST_TEST(o.err == "graft: database " + dir / "store.db" +
+                          ": begin transaction: database is locked (another process held the "
+                          "database past the busy timeout: retry when it is done)\n");
+  int status = 0;
+  waitpid(holder, &status, 0);
+  // Nothing was recorded as running, and it works once the lock is gone.
+  BOOST_TEST(test::sqlValue(dir / "store.db", "SELECT count(*) FROM graft_lease") == "0");
+  o = runGraft(test::graftArgs(dir, {"up", "-q"}));
+  BOOST_TEST(o.exit_code == 0, o.err);
 }
 
 BOOST_AUTO_TEST_CASE(bad_manifest_exits_3_with_line_and_column) {
