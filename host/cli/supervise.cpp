@@ -30,17 +30,31 @@ std::string signalText(int signal) {
          " (" + sigdescr_np(signal) + ")";
 }
 
-// The heartbeat of the lease held in the name of `pid`, or 0 when there is
-// none.
-int64_t heartbeatOf(const std::string& db_path, pid_t pid) {
-  SqliteOptions options;
-  options.read_only = true;
-  auto store = SqliteStore::open(db_path, options);
-  if (!store.ok()) return 0;
-  auto lease = (*store)->loadLease();
-  if (!lease.ok() || !*lease || (*lease)->pid != pid) return 0;
-  return (*lease)->heartbeat_ms;
-}
+// Reads the lease for the supervisor through one read-only connection,
+// opened at the first read that can open it; between reads it holds no lock.
+class LeaseWatch {
+ public:
+  explicit LeaseWatch(std::string db_path) : db_path_(std::move(db_path)) {}
+
+  // The heartbeat of the lease held in the name of `pid`, or 0 when there
+  // is none.
+  int64_t heartbeatOf(pid_t pid) {
+    if (!store_) {
+      SqliteOptions options;
+      options.read_only = true;
+      auto store = SqliteStore::open(db_path_, options);
+      if (!store.ok()) return 0;
+      store_ = std::move(store).value();
+    }
+    auto lease = store_->loadLease();
+    if (!lease.ok() || !*lease || (*lease)->pid != pid) return 0;
+    return (*lease)->heartbeat_ms;
+  }
+
+ private:
+  std::string db_path_;
+  std::unique_ptr<SqliteStore> store_;
+};
 
 }  // namespace
 
@@ -71,6 +85,7 @@ int supervise(const std::function<int()>& child_main, const std::string& db_path
   sigaction(SIGINT, &forward, nullptr);
   sigaction(SIGTERM, &forward, nullptr);
 
+  LeaseWatch watch(db_path);
   std::string reason;
   int status = 0;
   int64_t last_beat = 0;
@@ -80,7 +95,7 @@ int supervise(const std::function<int()>& child_main, const std::string& db_path
     if (done == child) break;
     if (done < 0 && errno != EINTR) return exitCode(Code::kMigrationFailed);
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    const int64_t beat = heartbeatOf(db_path, parent);
+    const int64_t beat = watch.heartbeatOf(parent);
     const auto now = std::chrono::steady_clock::now();
     if (beat != last_beat) {
       last_beat = beat;
@@ -99,7 +114,7 @@ int supervise(const std::function<int()>& child_main, const std::string& db_path
   if (reason.empty()) {
     // A clean exit releases the lease; one still held means the process
     // left in the middle of a run (a plugin calling exit(), say).
-    if (heartbeatOf(db_path, parent) == 0) return WEXITSTATUS(status);
+    if (watch.heartbeatOf(parent) == 0) return WEXITSTATUS(status);
     reason = "exited with code " + std::to_string(WEXITSTATUS(status)) + " in the middle of a run";
   }
   auto store = SqliteStore::open(db_path, SqliteOptions{});
