@@ -44,8 +44,7 @@ BOOST_AUTO_TEST_CASE(sigkill_mid_migration_then_resume_migrates_each_document_on
     if (kills < 12) {
       // Kill once this run has committed something, at a random instant
       // after that: inside a batch, between two, or while committing.
-      for (int i = 0; i < 5000 && test::processedSoFar(db) == before; ++i)
-        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      test::waitForProcessedBeyond(db, before);
       std::this_thread::sleep_for(std::chrono::microseconds(extra_us(rng)));
       kill(pid, SIGKILL);
     }
@@ -133,8 +132,7 @@ BOOST_AUTO_TEST_CASE(fifty_kills_with_a_concurrent_writer_lose_nothing) {
   for (int attempt = 0; attempt < 400 && kills < 50; ++attempt) {
     const int64_t before = test::processedSoFar(db);
     pid_t pid = test::startGraft(up, dir / "out", dir / "err");
-    for (int i = 0; i < 5000 && test::processedSoFar(db) == before; ++i)
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    test::waitForProcessedBeyond(db, before);
     std::this_thread::sleep_for(std::chrono::microseconds(extra_us(rng)));
     kill(pid, SIGKILL);
     test::Outcome o = test::waitGraft(pid, dir / "out", dir / "err");

@@ -6,7 +6,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdlib>
+#include <thread>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -157,6 +159,12 @@ std::vector<std::string> graftArgs(const ScratchDir& dir, std::vector<std::strin
 int64_t processedSoFar(const std::string& db) {
   std::string text = sqlValue(db, "SELECT processed FROM migration_state");
   return text.empty() ? 0 : std::stoll(text);
+}
+
+bool waitForProcessedBeyond(const std::string& db, int64_t before) {
+  for (int i = 0; i < 5000 && processedSoFar(db) <= before; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  return processedSoFar(db) > before;
 }
 
 Outcome runProgram(const std::vector<std::string>& argv, const std::vector<std::string>& env) {

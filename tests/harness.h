@@ -48,6 +48,9 @@ std::vector<std::string> graftArgs(const ScratchDir& dir, std::vector<std::strin
 
 // The `processed` count of the first migration_state row, 0 if none.
 int64_t processedSoFar(const std::string& db);
+// Waits (up to about 10 s) until processedSoFar(db) exceeds `before`;
+// false if it never did.
+bool waitForProcessedBeyond(const std::string& db, int64_t before);
 
 // Runs a program (argv[0] is its path) with `env` ("NAME=value") added to
 // the environment, stdin from /dev/null, and waits for it.

@@ -21,11 +21,7 @@ using test::testPlugin;
 
 
 // Waits until the migration has committed at least one batch.
-void waitForProgress(const std::string& db) {
-  for (int i = 0; i < 5000 && test::processedSoFar(db) == 0; ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
-  BOOST_REQUIRE(test::processedSoFar(db) > 0);
-}
+void waitForProgress(const std::string& db) { BOOST_REQUIRE(test::waitForProcessedBeyond(db, 0)); }
 
 std::string itemsWithCountOtherThan(const std::string& db, int n) {
   return test::sqlValue(db, "SELECT count(*) FROM items WHERE json_extract(body, '$.n') != " +
