@@ -4,8 +4,11 @@
 
 #include <boost/json/value.hpp>
 
+#include <cstdint>
 #include <string>
 #include <string_view>
+#include <unordered_map>
+#include <vector>
 
 #include "status.h"
 
@@ -19,6 +22,66 @@ Result<std::string> readFile(const std::string& path);
 // the text's first line in `source` (not 1 for a line of a JSON lines file).
 Result<boost::json::value> parseJson(std::string_view text, const std::string& source,
                                      int64_t first_line = 1);
+
+struct LocatedJson;
+
+// Where the values of one parsed JSON text start, by JSON pointer (RFC 6901:
+// "" is the root, "/tables/users/document/role" a member, "/a/0" an array
+// element). Boost.JSON values carry no positions; this lets a reader that
+// finds a problem after parsing (an unknown key, a bad name) point at it
+// with the same "<source>:<line>:<column>" as a syntax error. Columns count
+// bytes, as parseJson's do.
+class JsonLocator {
+ public:
+  // "<source>:<line>:<column>" where the value at `pointer` starts. For a
+  // pointer that names nothing, the nearest enclosing value that exists.
+  std::string where(std::string_view pointer) const;
+  // Where the key of the object member at `pointer` starts (for an array
+  // element or the root: where the value starts).
+  std::string whereKey(std::string_view pointer) const;
+
+  // A member whose key an earlier member of the same object already has.
+  // Boost.JSON keeps the last one silently; a reader decides if that is an
+  // error. `pointer` names the member, `where`/`first` its two keys.
+  struct Duplicate {
+    std::string pointer;
+    std::string key;
+    std::string where;
+    std::string first;
+  };
+  // In text order.
+  const std::vector<Duplicate>& duplicates() const { return duplicates_; }
+
+ private:
+  friend class JsonScanner;
+  friend Result<LocatedJson> parseJsonLocated(std::string_view, const std::string&, int64_t);
+  struct Position {
+    size_t key = 0;  // == value when there is no key
+    size_t value = 0;
+  };
+  std::string format(size_t offset) const;
+  const Position* find(std::string_view pointer) const;
+
+  std::string source_;
+  int64_t first_line_ = 1;
+  std::vector<size_t> line_starts_;  // offsets where each line starts
+  std::unordered_map<std::string, Position> positions_;
+  std::vector<Duplicate> duplicates_;
+};
+
+struct LocatedJson {
+  boost::json::value value;
+  JsonLocator locator;
+};
+
+// parseJson, plus the positions of every value. Same errors as parseJson.
+Result<LocatedJson> parseJsonLocated(std::string_view text, const std::string& source,
+                                     int64_t first_line = 1);
+
+// `pointer` extended by one reference token, escaped as RFC 6901 requires
+// ("~" as "~0", "/" as "~1"): jsonPointer("/tables", "a/b") is "/tables/a~1b".
+std::string jsonPointer(std::string_view pointer, std::string_view token);
+std::string jsonPointer(std::string_view pointer, size_t index);
 
 }  // namespace graft
 

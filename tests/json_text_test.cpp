@@ -69,6 +69,70 @@ BOOST_AUTO_TEST_CASE(trailing_garbage_is_an_error_at_its_position) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(located_json_gives_where_each_value_and_key_starts) {
+  const std::string text =
+      "{\n"
+      "  \"tables\": {\"users\": {\"document\": {\"role\": \"string\"}}},\n"
+      "  \"list\": [1, {\"x\": null}, [true]],\n"
+      "  \"a\\\"b\": \"\\u00e9\\\"\", \"c/d~e\": 2, \"\u00e9\": 3}";
+  auto located = parseJsonLocated(text, "f.json");
+  BOOST_TEST_REQUIRE(located.ok(), located.status().message());
+  BOOST_TEST(located->value.at("list").at(2).at(0) == true);
+  const JsonLocator& at = located->locator;
+  BOOST_TEST(at.where("") == "f.json:1:1");
+  BOOST_TEST(at.where("/tables") == "f.json:2:13");
+  BOOST_TEST(at.whereKey("/tables") == "f.json:2:3");
+  BOOST_TEST(at.where("/tables/users/document/role") == "f.json:2:45");
+  BOOST_TEST(at.whereKey("/tables/users/document/role") == "f.json:2:37");
+  BOOST_TEST(at.where("/list/0") == "f.json:3:12");
+  BOOST_TEST(at.whereKey("/list/0") == "f.json:3:12");
+  BOOST_TEST(at.where("/list/1/x") == "f.json:3:21");
+  BOOST_TEST(at.where("/list/2/0") == "f.json:3:29");
+  // Keys with escapes, and "/" and "~" escaped in the pointer as RFC 6901 says.
+  BOOST_TEST(at.whereKey("/a\"b") == "f.json:4:3");
+  BOOST_TEST(at.where("/a\"b") == "f.json:4:11");
+  BOOST_TEST(jsonPointer("", "c/d~e") == "/c~1d~0e");
+  BOOST_TEST(at.where(jsonPointer("", "c/d~e")) == "f.json:4:32");
+  // Columns count bytes: "\u00e9" is two bytes in UTF-8.
+  BOOST_TEST(at.where("/\u00e9") == "f.json:4:41");
+  // What is not there: the nearest enclosing value.
+  BOOST_TEST(at.where("/tables/users/indexes/by_x") == "f.json:2:23");
+  BOOST_TEST(at.where("/nothing") == "f.json:1:1");
+  BOOST_TEST(at.where("no slash") == "f.json:1:1");
+  BOOST_TEST(at.duplicates().empty());
+}
+
+BOOST_AUTO_TEST_CASE(located_json_counts_lines_from_first_line) {
+  auto located = parseJsonLocated("[\n  {\"a\": 1}]", "f.jsonl", 7);
+  BOOST_TEST_REQUIRE(located.ok(), located.status().message());
+  BOOST_TEST(located->locator.where("/0/a") == "f.jsonl:8:9");
+  BOOST_TEST(jsonPointer("/0", 3) == "/0/3");
+}
+
+BOOST_AUTO_TEST_CASE(located_json_lists_duplicate_keys_and_keeps_the_last_value) {
+  auto located = parseJsonLocated("{\"a\": 1, \"b\": {\"x\": 1,\n \"x\": 2}, \"a\": 3}", "f.json");
+  BOOST_TEST_REQUIRE(located.ok(), located.status().message());
+  BOOST_TEST(located->value.at("a") == 3);
+  BOOST_TEST(located->value.at("b").at("x") == 2);
+  BOOST_TEST(located->locator.where("/a") == "f.json:2:16");
+  const auto& dups = located->locator.duplicates();
+  BOOST_TEST_REQUIRE(dups.size() == 2u);
+  BOOST_TEST(dups[0].pointer == "/b/x");
+  BOOST_TEST(dups[0].key == "x");
+  BOOST_TEST(dups[0].where == "f.json:2:2");
+  BOOST_TEST(dups[0].first == "f.json:1:16");
+  BOOST_TEST(dups[1].pointer == "/a");
+  BOOST_TEST(dups[1].where == "f.json:2:11");
+  BOOST_TEST(dups[1].first == "f.json:1:2");
+}
+
+BOOST_AUTO_TEST_CASE(located_json_reports_syntax_errors_as_parse_json_does) {
+  auto located = parseJsonLocated("{\"a\":\n  1,\n  ]}", "f.json");
+  BOOST_TEST_REQUIRE(!located.ok());
+  BOOST_TEST(located.status().code() == Code::kBadInput);
+  BOOST_TEST(located.status().message() == "f.json:3:3: syntax error");
+}
+
 BOOST_AUTO_TEST_CASE(read_file_returns_the_bytes) {
   TempDir dir;
   const std::string path = dir.file("data.bin");
