@@ -27,6 +27,17 @@
 // {"union": [V, ...]}, {"optional": V} (only as an object field: the field
 // may be absent; null is not absent).
 //
+// Numbers have two kinds, the ones SQLite tells apart: an integer within
+// int64, and every other number (a double, or an integer literal beyond
+// int64: Boost.JSON reads 2^63 as uint64, SQLite 3.40 calls it 'integer'
+// but extracts it as a REAL, so both sides treat it as a float). "int64" and
+// "id" accept the first kind only; {"literal": 1} matches the integer 1 but
+// not 1.0, {"literal": 1.0} matches 1.0 and not 1; a literal integer beyond
+// int64 is refused (write it as a float). Record keys are JSON object keys,
+// so the key validator is "string", "any", a string literal or a union of
+// those. Field names are [A-Za-z][A-Za-z0-9_]* (a leading '_' is reserved),
+// so that "$.a.b" needs no quoting in SQLite's JSON paths.
+//
 // The same validator has two executions that must agree on every document:
 // validate() in C++ (precise reasons, used by `graft schema check` and for
 // writes made through graft), and sqlCheck() as a SQL expression over the
@@ -111,23 +122,37 @@ std::string describe(const Validator& v);
 //   field "age": expected int64, got 1.5
 //   field "tags"[2]: expected string, got null
 //   unknown field "nickname" (not in the schema)
+//   field "address"."city": expected string, got 1
+//   field "scores"["bob"]: expected number, got "x"
+//   field "scores": key "c" is not union(literal("a"), literal("b"))
+//   field "role": expected union(literal("admin"), literal("member")), got "owner"
+// Got-values are compact JSON, cut to about 60 bytes.
 std::optional<std::string> validateDocument(const Validator& document,
                                             const boost::json::object& body);
 
 // Checks any JSON value against a validator (optional is not allowed at the
-// top). Same reasons as validateDocument, with `path` as the field path.
+// top). Same reasons as validateDocument, with `path` as the field path as
+// reasons spell it (`"tags"[2]`); with an empty path the reason is
+// "expected int64, got 1.5".
 std::optional<std::string> validateValue(const Validator& v, const boost::json::value& value,
                                          const std::string& path);
 
 // A SQL boolean expression, true exactly when validateDocument() would
 // accept the body in column expression `body_expr` (e.g. "NEW.body").
 // Uses only SQLite's built-in JSON functions, so any client can evaluate it.
+// A body that is not JSON at all makes SQLite raise "malformed JSON". Float
+// literals compare the doubles each side parsed from the text; Boost.JSON
+// 1.81 and SQLite agree on short decimals such as 1.5, not provably on every
+// 17-digit one.
 std::string sqlCheckDocument(const Validator& document, const std::string& body_expr);
 
-// The checks a trigger makes, one per top-level field plus one for unknown
-// fields: each a pair (SQL boolean expression over `body_expr`, one-line
-// message naming the table and field, e.g.
-// `users: field "role" must be optional(literal("admin"))`).
+// The checks a trigger makes: first one for the document's shape (an
+// object with no fields besides the declared ones, _id and _creationTime),
+// then one per top-level field; each a pair (SQL boolean expression over
+// `body_expr`, one-line message naming the table and field, e.g.
+// `users: field "role" must be optional(literal("admin"))`). All true
+// exactly when sqlCheckDocument() is. Messages may contain single quotes
+// (from string literals): double them when putting one in SQL text.
 std::vector<std::pair<std::string, std::string>> sqlFieldChecks(const TableSchema& table,
                                                                const std::string& body_expr);
 
