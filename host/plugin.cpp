@@ -8,12 +8,14 @@
 
 #include <cstddef>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 
 #include "elf_check.h"
 #include "json_text.h"
 #include "manifest.h"
 #include "sha256.h"
+#include "step_spec.h"
 #include "trust.h"
 
 namespace graft {
@@ -97,9 +99,13 @@ class PrivateCopy {
   std::string path_;
 };
 
+// ABI 1.0 and 1.1's graft_step ended before write_mode.
+constexpr size_t kStepV1_0Size = offsetof(graft_step, write_mode);
+
 bool checkStep(const graft_step* step, const char* name, std::string* why) {
-  if (step->struct_size < sizeof(graft_step)) {
-    *why = std::string(name) + " step is smaller than this host's graft_step";
+  if (step->struct_size < kStepV1_0Size) {
+    *why = std::string(name) + " step is " + std::to_string(step->struct_size) +
+           " bytes, expected at least " + std::to_string(kStepV1_0Size);
     return false;
   }
   if (!step->table || !*step->table) {
@@ -109,6 +115,39 @@ bool checkStep(const graft_step* step, const char* name, std::string* why) {
   if (!step->migrate_one) {
     *why = std::string(name) + " step has no migrateOne";
     return false;
+  }
+  return true;
+}
+
+// The step as this host's graft_step: fields the plugin's SDK did not know
+// are zero (normal writes, whole table, nothing to verify).
+graft_step widen(const graft_step& step) {
+  graft_step out{};
+  std::memcpy(&out, &step, std::min<size_t>(step.struct_size, sizeof out));
+  out.struct_size = sizeof out;
+  return out;
+}
+
+// The 1.2 fields that carry text must parse before anything runs.
+bool checkStepExtras(const graft_step& step, const char* name, std::string* why) {
+  if (step.write_mode != GRAFT_WRITE_NORMAL && step.write_mode != GRAFT_WRITE_SAFE_BYPASS) {
+    *why = std::string(name) + " step has write_mode " + std::to_string(step.write_mode) +
+           " (expected normal or safe_bypass)";
+    return false;
+  }
+  if (step.range_json) {
+    auto range = parseRangeSpec(step.range_json, std::string(name) + " step customRange");
+    if (!range.ok()) {
+      *why = range.status().message();
+      return false;
+    }
+  }
+  if (step.verify_json) {
+    auto validator = parseVerifyValidator(step.verify_json, std::string(name) + " step verify");
+    if (!validator.ok()) {
+      *why = validator.status().message();
+      return false;
+    }
   }
   return true;
 }
@@ -181,7 +220,11 @@ Result<std::unique_ptr<Plugin>> Plugin::load(const std::string& given_path,
     why = "no up step";
   } else if (checkStep(p->up, "up", &why) && (!p->down || checkStep(p->down, "down", &why))) {
     plugin->plugin_ = p;
-    return plugin;
+    plugin->up_ = widen(*p->up);
+    if (p->down) plugin->down_ = widen(*p->down);
+    if (checkStepExtras(plugin->up_, "up", &why) &&
+        (!p->down || checkStepExtras(plugin->down_, "down", &why)))
+      return plugin;
   }
   return fail("metadata", why);
 }

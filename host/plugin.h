@@ -38,9 +38,11 @@ class Plugin {
   const std::string& sha256() const { return sha256_; }
   std::string id() const { return plugin_->id; }
   std::string description() const { return plugin_->description; }
-  const graft_step& up() const { return *plugin_->up; }
+  // The steps as this host's graft_step, whatever ABI 1.x built them: fields
+  // the plugin did not know are zero.
+  const graft_step& up() const { return up_; }
   // nullptr when the migration has no down step.
-  const graft_step* down() const { return plugin_->down; }
+  const graft_step* down() const { return plugin_->down ? &down_ : nullptr; }
   // "v1:sha256:<hex>" as embedded by graft_add_migration, "" if none
   // (a plugin built otherwise, or for ABI 1.0).
   std::string logicDigest() const;
@@ -52,6 +54,8 @@ class Plugin {
   std::string sha256_;
   boost::dll::shared_library library_;
   const graft_plugin* plugin_ = nullptr;
+  graft_step up_{};
+  graft_step down_{};
 };
 
 }  // namespace graft

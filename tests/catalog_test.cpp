@@ -47,7 +47,7 @@ BOOST_AUTO_TEST_CASE(reports_every_mismatch_at_once_one_line_each) {
   BOOST_TEST(catalog.status().code() == Code::kPlugin);
   BOOST_TEST(catalog.status().message() ==
              "plugin " + plugins + "/test_bad_abi.so: ABI: built for graft ABI 2.0, this host speaks "
-             "1.1 (rebuild the plugin against this host's SDK)\n"
+             "1.2 (rebuild the plugin against this host's SDK)\n"
              "plugins " + plugins + "/test_counter.so and " + plugins +
              "/test_counter_copy.so both have id \"test_counter\" (remove one of them)\n"
              "migration \"test_missing\" is in " + manifest + " but no plugin in " + plugins +

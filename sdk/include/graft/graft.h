@@ -34,7 +34,7 @@ extern "C" {
 #endif
 
 #define GRAFT_ABI_MAJOR 1
-#define GRAFT_ABI_MINOR 1
+#define GRAFT_ABI_MINOR 2
 /* abi_version packs major and minor: (major << 16) | minor. */
 #define GRAFT_ABI_VERSION ((uint32_t)((GRAFT_ABI_MAJOR << 16) | GRAFT_ABI_MINOR))
 
@@ -60,6 +60,14 @@ extern "C" {
 #define GRAFT_UP 0
 #define GRAFT_DOWN 1
 
+/* graft_step.write_mode (since ABI 1.2). */
+#define GRAFT_WRITE_NORMAL 0      /* writes are checked against the schema in force */
+#define GRAFT_WRITE_SAFE_BYPASS 1 /* this step's writes skip schema validation, for speed */
+
+/* Return codes of graft_step.verify_one (since ABI 1.2). */
+#define GRAFT_VERIFY_HOLDS 1
+#define GRAFT_VERIFY_FAILS 0
+
 /*
  * Document operations the host offers to migrate_one, inside the batch's
  * transaction: what they write commits or rolls back with the batch.
@@ -84,7 +92,9 @@ typedef struct graft_db_api {
 
   /* Runs a query and returns a JSON array of documents in _id order.
    * spec_json is a JSON object: {"eq": {"field": value, ...}, "after": id,
-   * "limit": n}; every key is optional. */
+   * "limit": n}; every key is optional. Since ABI 1.2, "index": name reads
+   * through a declared index of the schema in force (see graft_step.range_json
+   * for "eq", "gt", "gte", "lt", "lte"), in (index key, _id) order. */
   int32_t (*query)(graft_db* db, const char* table, const char* spec_json, const char** docs,
                    size_t* docs_len, char* err, size_t err_cap);
 
@@ -133,12 +143,35 @@ typedef int32_t (*graft_migrate_one_fn)(const graft_context* ctx, const char* do
                                         const char** patch, size_t* patch_len, char* err,
                                         size_t err_cap);
 
+/*
+ * Says whether one document (JSON object text with _id and _creationTime) is
+ * in the state the migration promises: GRAFT_VERIFY_HOLDS, GRAFT_VERIFY_FAILS
+ * (err may say why), or GRAFT_ERROR. Reads only; runs outside transactions.
+ */
+typedef int32_t (*graft_verify_one_fn)(const char* doc, size_t doc_len, char* err,
+                                       size_t err_cap);
+
 /* One direction of a migration: the table it walks and what it does. */
 typedef struct graft_step {
   uint32_t struct_size;
   const char* table;
   uint32_t batch_size; /* 0: the host's default */
   graft_migrate_one_fn migrate_one;
+  /* Since ABI 1.2 (read only when struct_size covers them). */
+  uint32_t write_mode; /* GRAFT_WRITE_NORMAL or GRAFT_WRITE_SAFE_BYPASS */
+  /* NULL: every document, in _id order. Else a JSON object naming a declared
+   * index of the schema in force and a range over it:
+   *   {"index": "by_status_and_rank", "eq": {"status": "draft"},
+   *    "gte": {"rank": 3}, "lt": {"rank": 9}}
+   * "eq" covers a prefix of the index's fields; "gt"/"gte" and "lt"/"lte" bound
+   * the next one. Only matching documents are visited, in (index key, _id)
+   * order. */
+  const char* range_json;
+  /* What must hold when the step is done (either, both or neither may be
+   * set): a validator in schema-file syntax every document of `table` must
+   * match, and a per-document predicate. */
+  const char* verify_json;
+  graft_verify_one_fn verify_one;
 } graft_step;
 
 typedef struct graft_plugin {

@@ -99,7 +99,46 @@ inline std::int64_t idOf(const boost::json::object& doc) { return doc.at("_id").
 
 class Db;
 
-// A query over one table, in _id order. Built by Db::query().
+// A range over one declared index of the schema in force (graft schema
+// push): equality on a prefix of the index's fields, then optionally bounds
+// on the next field. Used as a step's customRange and in Query::withIndex.
+//
+//   graft::IndexRange("by_status_and_rank").eq("status", "draft").gte("rank", 3)
+class IndexRange {
+ public:
+  explicit IndexRange(std::string_view index) : index_(index) {}
+  IndexRange& eq(std::string_view field, boost::json::value value) {
+    eq_[field] = std::move(value);
+    return *this;
+  }
+  IndexRange& gt(std::string_view field, boost::json::value v) { return bound("gt", field, v); }
+  IndexRange& gte(std::string_view field, boost::json::value v) { return bound("gte", field, v); }
+  IndexRange& lt(std::string_view field, boost::json::value v) { return bound("lt", field, v); }
+  IndexRange& lte(std::string_view field, boost::json::value v) { return bound("lte", field, v); }
+
+  // The wire form of graft.h (graft_step.range_json).
+  boost::json::object toObject() const {
+    boost::json::object out = bounds_;
+    out["index"] = index_;
+    if (!eq_.empty()) out["eq"] = eq_;
+    return out;
+  }
+  std::string toJson() const { return boost::json::serialize(toObject()); }
+
+ private:
+  IndexRange& bound(const char* op, std::string_view field, boost::json::value& v) {
+    boost::json::object b;
+    b[field] = std::move(v);
+    bounds_[op] = std::move(b);
+    return *this;
+  }
+  std::string index_;
+  boost::json::object eq_;
+  boost::json::object bounds_;
+};
+
+// A query over one table, in _id order (or in index order with withIndex).
+// Built by Db::query().
 class Query {
  public:
   // Keeps only documents whose top-level `field` equals `value`.
@@ -110,6 +149,13 @@ class Query {
   // Keeps only documents with _id greater than `id` (for paging).
   Query& after(std::int64_t id) {
     after_ = id;
+    return *this;
+  }
+  // Reads through a declared index, in (index key, _id) order: SQLite walks
+  // the index instead of the table. Fails if the schema in force does not
+  // declare it. Combines with take/collect/first, not with eq/after.
+  Query& withIndex(const IndexRange& range) {
+    index_ = range.toObject();
     return *this;
   }
   std::vector<boost::json::object> take(std::int64_t n);
@@ -129,6 +175,7 @@ class Query {
   std::string table_;
   boost::json::object eq_;
   std::optional<std::int64_t> after_;
+  std::optional<boost::json::object> index_;
 };
 
 // Reads and writes documents inside the current batch's transaction.
@@ -199,6 +246,7 @@ inline std::vector<boost::json::object> Query::take(std::int64_t n) {
 
 inline std::vector<boost::json::object> Query::run(std::int64_t limit) {
   boost::json::object spec;
+  if (index_) spec = *index_;
   if (!eq_.empty()) spec["eq"] = eq_;
   if (after_) spec["after"] = *after_;
   if (limit >= 0) spec["limit"] = limit;
@@ -229,12 +277,30 @@ struct Ctx {
 
 using MigrateOne = std::function<Result(Ctx&, const boost::json::object&)>;
 
+enum class WriteMode {
+  kNormal,      // writes are checked against the schema in force
+  kSafeBypass,  // this step's writes skip schema validation, for speed
+};
+
+// What must hold once a step is done: every document of its table matches
+// `validator` (schema-file syntax, e.g. R"({"object": {"role": "string"}})"
+// or just R"({"role": "string"})" for a document's fields) and `check`.
+// graft up checks it when the step finishes; graft verify on demand.
+struct Verify {
+  std::string validator = "";
+  std::function<bool(const boost::json::object&)> check = nullptr;
+};
+
 // Default member initializers mark what a designated initializer may leave
 // out: table and migrateOne are required, the rest is optional.
 struct Step {
   std::string table;
   MigrateOne migrateOne;
   std::uint32_t batchSize = 0;  // 0: the host's default (256)
+  // Visit only the documents in this index range (Convex's customRange).
+  std::optional<IndexRange> customRange = std::nullopt;
+  WriteMode writeMode = WriteMode::kNormal;
+  std::optional<Verify> verify = std::nullopt;
 };
 
 struct MigrationSpec {
@@ -293,6 +359,28 @@ inline int32_t callStep(const Step& step, const graft_context* c, const char* do
   return GRAFT_ERROR;
 }
 
+// Turns a C++ Verify::check into graft_step.verify_one.
+inline int32_t callVerify(const Step& step, const char* doc, size_t doc_len, char* err,
+                          size_t err_cap) noexcept {
+  try {
+    boost::json::object object = boost::json::parse(std::string_view(doc, doc_len)).as_object();
+    return step.verify->check(object) ? GRAFT_VERIFY_HOLDS : GRAFT_VERIFY_FAILS;
+  } catch (const std::exception& e) {
+    copyError(err, err_cap, e.what());
+  } catch (...) {
+    copyError(err, err_cap, "verify threw an exception that is not a std::exception");
+  }
+  return GRAFT_ERROR;
+}
+
+inline int32_t upVerify(const char* doc, size_t n, char* err, size_t cap) noexcept {
+  return callVerify(exported->spec().up, doc, n, err, cap);
+}
+
+inline int32_t downVerify(const char* doc, size_t n, char* err, size_t cap) noexcept {
+  return callVerify(*exported->spec().down, doc, n, err, cap);
+}
+
 inline int32_t upTrampoline(const graft_context* c, const char* doc, size_t n, const char** patch,
                             size_t* patch_len, char* err, size_t cap) noexcept {
   return callStep(exported->spec().up, c, doc, n, patch, patch_len, err, cap);
@@ -309,18 +397,40 @@ inline const graft_plugin* exportPlugin(const Migration& migration) {
     graft_step up;
     graft_step down;
     graft_plugin plugin;
+    std::string up_range, down_range;  // the text range_json points into
   };
-  static const Exported table = [&] {
+  static Exported table = [&] {
     exported = &migration;
     const MigrationSpec& s = migration.spec();
     Exported t{};
-    t.up = {sizeof(graft_step), s.up.table.c_str(), s.up.batchSize, &upTrampoline};
-    if (s.down)
-      t.down = {sizeof(graft_step), s.down->table.c_str(), s.down->batchSize, &downTrampoline};
-    t.plugin = {GRAFT_ABI_VERSION, sizeof(graft_plugin), s.id.c_str(), s.description.c_str(),
-                nullptr, nullptr, graft_logic_digest};
+    if (s.up.customRange) t.up_range = s.up.customRange->toJson();
+    if (s.down && s.down->customRange) t.down_range = s.down->customRange->toJson();
     return t;
   }();
+  static const bool steps_set = [&] {
+    const MigrationSpec& s = migration.spec();
+    auto step = [](const Step& from, const std::string& range, graft_migrate_one_fn migrate,
+                   graft_verify_one_fn verify) {
+      graft_step out{};
+      out.struct_size = sizeof(graft_step);
+      out.table = from.table.c_str();
+      out.batch_size = from.batchSize;
+      out.migrate_one = migrate;
+      out.write_mode = from.writeMode == WriteMode::kSafeBypass ? GRAFT_WRITE_SAFE_BYPASS
+                                                                 : GRAFT_WRITE_NORMAL;
+      out.range_json = range.empty() ? nullptr : range.c_str();
+      out.verify_json =
+          from.verify && !from.verify->validator.empty() ? from.verify->validator.c_str() : nullptr;
+      out.verify_one = from.verify && from.verify->check ? verify : nullptr;
+      return out;
+    };
+    table.up = step(s.up, table.up_range, &upTrampoline, &upVerify);
+    if (s.down) table.down = step(*s.down, table.down_range, &downTrampoline, &downVerify);
+    table.plugin = {GRAFT_ABI_VERSION, sizeof(graft_plugin), s.id.c_str(),
+                    s.description.c_str(), nullptr, nullptr, graft_logic_digest};
+    return true;
+  }();
+  (void)steps_set;
   // The pointers into `table` are taken here, after it has its final address.
   static const graft_plugin plugin = [] {
     graft_plugin p = table.plugin;
