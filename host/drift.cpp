@@ -280,6 +280,7 @@ Status gateRun(Store& store, const Catalog& catalog, const RunOptions& options,
     MigrationState fresh = *restarted;
     fresh.status = "pending";
     fresh.cursor = fresh.processed = fresh.changed = 0;
+    fresh.cursor_key.clear();
     fresh.started_at.clear();
     fresh.completed_at.clear();
     fresh.error.clear();

@@ -32,6 +32,11 @@ Status importJsonLines(Store& store, const std::string& table, std::istream& in,
       return fail(Status(Code::kBadInput, where + ": " + body.status().message() +
                                               " (remove _id and _creationTime from the input)"));
     auto id = store.insert(table, *body);
+    // A document the store refuses (the schema in force) is the input's
+    // fault: say which line.
+    if (!id.ok() && id.status().code() == Code::kBadInput)
+      return fail(Status(Code::kBadInput,
+                         where + ": " + id.status().message() + "; nothing was imported"));
     if (!id.ok()) return fail(id.status());
     ++*imported;
   }

@@ -7,12 +7,16 @@
 #include <algorithm>
 #include <filesystem>
 
+#include "clock.h"
+#include "json_text.h"
+#include "schema.h"
+
 namespace graft {
 namespace {
 
 constexpr int kFormatVersion = 1;
 
-std::string quoted(std::string_view table) {
+std::string quotedName(std::string_view table) {
   // checkTableName() admits only [A-Za-z0-9_], so quoting never needs escaping.
   return "\"" + std::string(table) + "\"";
 }
@@ -167,6 +171,10 @@ Status SqliteStore::initialize(const SqliteOptions& options) {
     auto has_state = hasTable("migration_state");
     if (!has_state.ok()) return has_state.status();
     has_state_tables_ = *has_state;
+    if (!has_state_tables_) return Status::Ok();
+    auto has_key = hasColumn("migration_state", "cursor_key");
+    if (!has_key.ok()) return has_key.status();
+    has_cursor_key_ = *has_key;
     return Status::Ok();
   }
   // WAL lets readers and one writer work at once: the application keeps
@@ -185,7 +193,7 @@ Status SqliteStore::initialize(const SqliteOptions& options) {
   }
   if (complete) {
     has_state_tables_ = true;
-    return Status::Ok();
+    return addCursorKeyColumn();
   }
   GRAFT_RETURN_IF_ERROR(exec(
       "CREATE TABLE IF NOT EXISTS graft_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
@@ -195,7 +203,7 @@ Status SqliteStore::initialize(const SqliteOptions& options) {
       "  direction TEXT NOT NULL DEFAULT 'up', cursor INTEGER NOT NULL DEFAULT 0,"
       "  processed INTEGER NOT NULL DEFAULT 0, changed INTEGER NOT NULL DEFAULT 0,"
       "  started_at TEXT, updated_at TEXT, completed_at TEXT, error TEXT,"
-      "  error_doc_id INTEGER, run_id TEXT);"
+      "  error_doc_id INTEGER, run_id TEXT, cursor_key TEXT);"
       "CREATE TABLE IF NOT EXISTS migration_run ("
       "  run_id TEXT PRIMARY KEY, status TEXT NOT NULL, command TEXT NOT NULL,"
       "  started_at TEXT NOT NULL, ended_at TEXT, migrations INTEGER NOT NULL DEFAULT 0,"
@@ -207,6 +215,30 @@ Status SqliteStore::initialize(const SqliteOptions& options) {
       "  cancel_requested INTEGER NOT NULL DEFAULT 0);",
       "create graft tables"));
   has_state_tables_ = true;
+  return addCursorKeyColumn();
+}
+
+Result<bool> SqliteStore::hasColumn(const char* table, const char* column) {
+  auto stmt = prepare("SELECT 1 FROM pragma_table_info(?) WHERE name = ?", "read schema");
+  if (!stmt.ok()) return stmt.status();
+  ResetOnExit reset{*stmt};
+  sqlite3_bind_text(*stmt, 1, table, -1, SQLITE_STATIC);
+  sqlite3_bind_text(*stmt, 2, column, -1, SQLITE_STATIC);
+  int rc = sqlite3_step(*stmt);
+  if (rc == SQLITE_ROW) return true;
+  if (rc != SQLITE_DONE) return error(rc, "read schema");
+  return false;
+}
+
+// Stores made before index ranges have no cursor_key; it is added once, on
+// the first read-write open (an ALTER that older graft versions ignore).
+Status SqliteStore::addCursorKeyColumn() {
+  auto has_key = hasColumn("migration_state", "cursor_key");
+  if (!has_key.ok()) return has_key.status();
+  if (!*has_key)
+    GRAFT_RETURN_IF_ERROR(
+        exec("ALTER TABLE migration_state ADD COLUMN cursor_key TEXT", "upgrade migration_state"));
+  has_cursor_key_ = true;
   return Status::Ok();
 }
 
@@ -282,8 +314,18 @@ Status SqliteStore::createTable(std::string_view table) {
   auto exists = hasTable(table);
   if (!exists.ok()) return exists.status();
   if (*exists) return Status::Ok();
+  auto record = loadSchema();
+  if (!record.ok()) return record.status();
+  if (*record) {
+    auto schema = parseSchema((*record)->text, "schema v" + std::to_string((*record)->version));
+    if (schema.ok() && !schema->allow_unknown_tables && !schema->find(table))
+      return Status(Code::kBadInput,
+                    "table \"" + std::string(table) + "\" is not in schema v" +
+                        std::to_string((*record)->version) +
+                        ", which refuses unknown tables (declare it, then graft schema push)");
+  }
   const std::string sql =
-      "CREATE TABLE " + quoted(table) +
+      "CREATE TABLE " + quotedName(table) +
       " (_id INTEGER PRIMARY KEY AUTOINCREMENT,"
       " _creationTime REAL NOT NULL DEFAULT (round((julianday('now') - 2440587.5) * 86400000.0)),"
       " body TEXT NOT NULL CHECK (json_valid(body) AND json_type(body) = 'object'"
@@ -293,7 +335,7 @@ Status SqliteStore::createTable(std::string_view table) {
 
 Result<int64_t> SqliteStore::count(std::string_view table, int64_t after_id) {
   GRAFT_RETURN_IF_ERROR(needTable(table));
-  auto stmt = prepare("SELECT count(*) FROM " + quoted(table) + " WHERE _id > ?", "count");
+  auto stmt = prepare("SELECT count(*) FROM " + quotedName(table) + " WHERE _id > ?", "count");
   if (!stmt.ok()) return stmt.status();
   ResetOnExit reset{*stmt};
   sqlite3_bind_int64(*stmt, 1, after_id);
@@ -306,7 +348,7 @@ Status SqliteStore::readDocuments(sqlite3_stmt* stmt, std::vector<Document>* out
   int rc;
   while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
     out->push_back(Document{sqlite3_column_int64(stmt, 0), sqlite3_column_double(stmt, 1),
-                            columnText(stmt, 2)});
+                            columnText(stmt, 2), {}});
   }
   return rc == SQLITE_DONE ? Status::Ok() : error(rc, what);
 }
@@ -314,7 +356,7 @@ Status SqliteStore::readDocuments(sqlite3_stmt* stmt, std::vector<Document>* out
 Status SqliteStore::scan(std::string_view table, int64_t after_id, int64_t limit,
                          std::vector<Document>* out, int64_t upto_id) {
   GRAFT_RETURN_IF_ERROR(needTable(table));
-  auto stmt = prepare("SELECT _id, _creationTime, body FROM " + quoted(table) +
+  auto stmt = prepare("SELECT _id, _creationTime, body FROM " + quotedName(table) +
                           " WHERE _id > ? AND _id <= ? ORDER BY _id LIMIT ?",
                       "read documents");
   if (!stmt.ok()) return stmt.status();
@@ -327,14 +369,14 @@ Status SqliteStore::scan(std::string_view table, int64_t after_id, int64_t limit
 Status SqliteStore::forEach(std::string_view table,
                             const std::function<bool(const Document&)>& fn) {
   GRAFT_RETURN_IF_ERROR(needTable(table));
-  auto stmt = prepare("SELECT _id, _creationTime, body FROM " + quoted(table) + " ORDER BY _id",
+  auto stmt = prepare("SELECT _id, _creationTime, body FROM " + quotedName(table) + " ORDER BY _id",
                       "read documents");
   if (!stmt.ok()) return stmt.status();
   ResetOnExit reset{*stmt};
   int rc;
   while ((rc = sqlite3_step(*stmt)) == SQLITE_ROW) {
     Document doc{sqlite3_column_int64(*stmt, 0), sqlite3_column_double(*stmt, 1),
-                 columnText(*stmt, 2)};
+                 columnText(*stmt, 2), {}};
     if (!fn(doc)) break;
   }
   return rc == SQLITE_DONE || rc == SQLITE_ROW ? Status::Ok() : error(rc, "read documents");
@@ -345,7 +387,7 @@ Result<std::optional<Document>> SqliteStore::get(std::string_view table, int64_t
   auto exists = hasTable(table);
   if (!exists.ok()) return exists.status();
   if (!*exists) return std::optional<Document>();
-  auto stmt = prepare("SELECT _id, _creationTime, body FROM " + quoted(table) + " WHERE _id = ?",
+  auto stmt = prepare("SELECT _id, _creationTime, body FROM " + quotedName(table) + " WHERE _id = ?",
                       "read document");
   if (!stmt.ok()) return stmt.status();
   sqlite3_bind_int64(*stmt, 1, id);
@@ -361,7 +403,7 @@ Status SqliteStore::query(std::string_view table, const QuerySpec& spec,
   auto exists = hasTable(table);
   if (!exists.ok()) return exists.status();
   if (!*exists) return Status::Ok();
-  std::string sql = "SELECT _id, _creationTime, body FROM " + quoted(table) + " WHERE _id > ?";
+  std::string sql = "SELECT _id, _creationTime, body FROM " + quotedName(table) + " WHERE _id > ?";
   for (const auto& [field, value] : spec.equals) {
     if (field.find('"') != std::string::npos || field.find('\\') != std::string::npos)
       return Status(Code::kBadInput, "query on " + std::string(table) + ": field name \"" + field +
@@ -389,21 +431,23 @@ Status SqliteStore::query(std::string_view table, const QuerySpec& spec,
 
 Result<int64_t> SqliteStore::insert(std::string_view table, std::string_view body) {
   GRAFT_RETURN_IF_ERROR(createTable(table));
-  auto stmt = prepare("INSERT INTO " + quoted(table) + " (body) VALUES (?)", "insert");
+  auto stmt = prepare("INSERT INTO " + quotedName(table) + " (body) VALUES (?)", "insert");
   if (!stmt.ok()) return stmt.status();
   bindText(*stmt, 1, body);
   int rc = sqlite3_step(*stmt);
+  if (rc == SQLITE_CONSTRAINT_TRIGGER) return schemaRefusal(table, std::nullopt, body);
   if (rc != SQLITE_DONE) return error(rc, "insert into " + std::string(table));
   return static_cast<int64_t>(sqlite3_last_insert_rowid(db_));
 }
 
 Result<bool> SqliteStore::update(std::string_view table, int64_t id, std::string_view body) {
   GRAFT_RETURN_IF_ERROR(needTable(table));
-  auto stmt = prepare("UPDATE " + quoted(table) + " SET body = ? WHERE _id = ?", "update");
+  auto stmt = prepare("UPDATE " + quotedName(table) + " SET body = ? WHERE _id = ?", "update");
   if (!stmt.ok()) return stmt.status();
   bindText(*stmt, 1, body);
   sqlite3_bind_int64(*stmt, 2, id);
   int rc = sqlite3_step(*stmt);
+  if (rc == SQLITE_CONSTRAINT_TRIGGER) return schemaRefusal(table, id, body);
   if (rc != SQLITE_DONE)
     return error(rc, "update " + std::string(table) + "/" + std::to_string(id));
   return sqlite3_changes(db_) == 1;
@@ -414,7 +458,7 @@ Result<bool> SqliteStore::remove(std::string_view table, int64_t id) {
   auto exists = hasTable(table);
   if (!exists.ok()) return exists.status();
   if (!*exists) return false;
-  auto stmt = prepare("DELETE FROM " + quoted(table) + " WHERE _id = ?", "delete");
+  auto stmt = prepare("DELETE FROM " + quotedName(table) + " WHERE _id = ?", "delete");
   if (!stmt.ok()) return stmt.status();
   sqlite3_bind_int64(*stmt, 1, id);
   int rc = sqlite3_step(*stmt);
@@ -427,7 +471,11 @@ namespace {
 
 constexpr const char* kStateColumns =
     "id, checksum, status, direction, cursor, processed, changed, started_at, updated_at,"
-    " completed_at, error, error_doc_id, run_id, logic_digest";
+    " completed_at, error, error_doc_id, run_id, logic_digest, cursor_key";
+// A store opened read-only may predate cursor_key.
+constexpr const char* kStateColumnsV1 =
+    "id, checksum, status, direction, cursor, processed, changed, started_at, updated_at,"
+    " completed_at, error, error_doc_id, run_id, logic_digest, NULL";
 
 MigrationState readState(sqlite3_stmt* stmt) {
   MigrationState s;
@@ -445,14 +493,19 @@ MigrationState readState(sqlite3_stmt* stmt) {
   if (sqlite3_column_type(stmt, 11) != SQLITE_NULL) s.error_doc_id = sqlite3_column_int64(stmt, 11);
   s.run_id = columnText(stmt, 12);
   s.logic_digest = columnText(stmt, 13);
+  s.cursor_key = columnText(stmt, 14);
   return s;
 }
 
 }  // namespace
 
+const char* SqliteStore::stateColumns() const {
+  return has_cursor_key_ ? kStateColumns : kStateColumnsV1;
+}
+
 Result<std::optional<MigrationState>> SqliteStore::loadState(std::string_view id) {
   if (!has_state_tables_) return std::optional<MigrationState>();
-  auto stmt = prepare(std::string("SELECT ") + kStateColumns + " FROM migration_state WHERE id = ?",
+  auto stmt = prepare(std::string("SELECT ") + stateColumns() + " FROM migration_state WHERE id = ?",
                       "read migration_state");
   if (!stmt.ok()) return stmt.status();
   ResetOnExit reset{*stmt};
@@ -466,7 +519,7 @@ Result<std::optional<MigrationState>> SqliteStore::loadState(std::string_view id
 Result<std::vector<MigrationState>> SqliteStore::loadStates() {
   std::vector<MigrationState> states;
   if (!has_state_tables_) return states;
-  auto stmt = prepare(std::string("SELECT ") + kStateColumns + " FROM migration_state ORDER BY id",
+  auto stmt = prepare(std::string("SELECT ") + stateColumns() + " FROM migration_state ORDER BY id",
                       "read migration_state");
   if (!stmt.ok()) return stmt.status();
   int rc;
@@ -477,7 +530,7 @@ Result<std::vector<MigrationState>> SqliteStore::loadStates() {
 
 Status SqliteStore::saveState(const MigrationState& s) {
   auto stmt = prepare(std::string("INSERT OR REPLACE INTO migration_state (") + kStateColumns +
-                          ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                          ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                       "write migration_state");
   if (!stmt.ok()) return stmt.status();
   bindText(*stmt, 1, s.id);
@@ -494,6 +547,7 @@ Status SqliteStore::saveState(const MigrationState& s) {
   if (s.error_doc_id) sqlite3_bind_int64(*stmt, 12, *s.error_doc_id);
   bindOptionalText(*stmt, 13, s.run_id);
   bindOptionalText(*stmt, 14, s.logic_digest);
+  bindOptionalText(*stmt, 15, s.cursor_key);
   int rc = sqlite3_step(*stmt);
   return rc == SQLITE_DONE ? Status::Ok() : error(rc, "write migration_state for " + s.id);
 }
@@ -617,6 +671,386 @@ Result<bool> SqliteStore::requestCancel() {
   int rc = sqlite3_step(*stmt);
   if (rc != SQLITE_DONE) return error(rc, "request cancel");
   return sqlite3_changes(db_) > 0;
+}
+
+// ---------------------------------------------------------------------------
+// Index ranges.
+
+namespace {
+
+// Binds a JSON scalar the way json_extract() returns it: true/false as 1/0.
+void bindKeyValue(sqlite3_stmt* stmt, int i, const boost::json::value& v) {
+  switch (v.kind()) {
+    case boost::json::kind::null:
+      sqlite3_bind_null(stmt, i);
+      break;
+    case boost::json::kind::bool_:
+      sqlite3_bind_int(stmt, i, v.get_bool() ? 1 : 0);
+      break;
+    default:
+      bindJsonScalar(stmt, i, v);
+      break;
+  }
+}
+
+// One column of an index key as JSON, the inverse of bindKeyValue for what
+// json_extract() can return.
+boost::json::value keyValue(sqlite3_stmt* stmt, int i) {
+  switch (sqlite3_column_type(stmt, i)) {
+    case SQLITE_INTEGER:
+      return static_cast<int64_t>(sqlite3_column_int64(stmt, i));
+    case SQLITE_FLOAT:
+      return sqlite3_column_double(stmt, i);
+    case SQLITE_NULL:
+      return nullptr;
+    default:
+      return boost::json::value(boost::json::string(columnText(stmt, i)));
+  }
+}
+
+}  // namespace
+
+// The WHERE clause of a range walk. Order is (key columns, _id) with SQLite's
+// NULL-first ordering, so "after the cursor" is spelled out column by column
+// (a row-value comparison would drop NULL keys); the redundant `c1 >= v1`
+// lets the planner seek instead of filtering from the start of the range.
+struct SqliteStore::RangeQuery {
+  std::string where;
+  std::vector<boost::json::value> binds;
+
+  void term(const std::string& sql) { where += " AND " + sql; }
+
+  static Result<std::vector<boost::json::value>> keyOf(const Cursor& c, size_t columns) {
+    std::vector<boost::json::value> key;
+    if (c.key.empty() && columns == 0) return key;
+    auto parsed = parseJson(c.key.empty() ? "[]" : c.key, "cursor key");
+    if (!parsed.ok() || !parsed->is_array() || parsed->get_array().size() != columns)
+      return Status(Code::kStore, "cursor key " + c.key + " does not fit the index (" +
+                                      std::to_string(columns) +
+                                      " key fields); run graft up --restart for this migration");
+    for (auto& v : parsed->get_array()) key.push_back(v);
+    return key;
+  }
+
+  std::string after(const std::vector<std::string>& cols, const std::vector<boost::json::value>& key,
+                    int64_t id, size_t i) {
+    if (i == cols.size()) {
+      binds.emplace_back(id);
+      return "_id > ?";
+    }
+    std::string gt;
+    if (key[i].is_null()) {
+      gt = cols[i] + " IS NOT NULL";
+    } else {
+      gt = cols[i] + " > ?";
+      binds.push_back(key[i]);
+    }
+    std::string s = "(" + gt + " OR (" + cols[i] + " IS ?";
+    binds.push_back(key[i]);
+    return s + " AND " + after(cols, key, id, i + 1) + "))";
+  }
+
+  std::string upto(const std::vector<std::string>& cols, const std::vector<boost::json::value>& key,
+                   int64_t id, size_t i) {
+    if (i == cols.size()) {
+      binds.emplace_back(id);
+      return "_id <= ?";
+    }
+    std::string lt;
+    if (key[i].is_null()) {
+      lt = "0";
+    } else {
+      lt = "(" + cols[i] + " < ? OR " + cols[i] + " IS NULL)";
+      binds.push_back(key[i]);
+    }
+    std::string s = "(" + lt + " OR (" + cols[i] + " IS ?";
+    binds.push_back(key[i]);
+    return s + " AND " + upto(cols, key, id, i + 1) + "))";
+  }
+};
+
+Result<sqlite3_stmt*> SqliteStore::prepareRange(std::string_view table, const KeyRange& range,
+                                                const Cursor& after, const Cursor* upto,
+                                                int64_t limit, const char* head, bool ordered) {
+  GRAFT_RETURN_IF_ERROR(needTable(table));
+  if (range.eq.size() > range.fields.size())
+    return Status(Code::kBadInput, "index " + range.index + ": more equalities than fields");
+  std::vector<std::string> exprs;
+  for (const auto& f : range.fields) exprs.push_back(indexFieldExpr(f));
+  const std::vector<std::string> cols(exprs.begin() + static_cast<long>(range.eq.size()), exprs.end());
+
+  RangeQuery q;
+  for (size_t i = 0; i < range.eq.size(); ++i) {
+    q.term(exprs[i] + " IS ?");
+    q.binds.push_back(range.eq[i]);
+  }
+  if (!cols.empty() && range.lower) {
+    q.term(cols[0] + (range.lower->inclusive ? " >= ?" : " > ?"));
+    q.binds.push_back(range.lower->value);
+  }
+  if (!cols.empty() && range.upper) {
+    q.term(cols[0] + (range.upper->inclusive ? " <= ?" : " < ?"));
+    q.binds.push_back(range.upper->value);
+  }
+  if (after.id != 0 || !after.key.empty()) {
+    auto key = RangeQuery::keyOf(after, cols.size());
+    if (!key.ok()) return key.status();
+    if (!cols.empty() && !(*key)[0].is_null()) {
+      q.term(cols[0] + " >= ?");
+      q.binds.push_back((*key)[0]);
+    }
+    q.term(q.after(cols, *key, after.id, 0));
+  }
+  if (upto) {
+    auto key = RangeQuery::keyOf(*upto, cols.size());
+    if (!key.ok()) return key.status();
+    q.term(q.upto(cols, *key, upto->id, 0));
+  }
+  std::string sql = std::string(head);
+  if (ordered)
+    for (const auto& c : cols) sql += ", " + c;
+  sql += " FROM " + quotedName(table) + " WHERE 1" + q.where;
+  if (ordered) {
+    sql += " ORDER BY ";
+    for (const auto& c : cols) sql += c + ", ";
+    sql += "_id LIMIT ?";
+  }
+  auto stmt = prepare(sql, "read index range");
+  if (!stmt.ok()) return stmt.status();
+  int i = 1;
+  for (const auto& v : q.binds) bindKeyValue(*stmt, i++, v);
+  if (ordered) sqlite3_bind_int64(*stmt, i, limit);
+  return stmt;
+}
+
+Status SqliteStore::scanRange(std::string_view table, const KeyRange& range, const Cursor& after,
+                              int64_t limit, std::vector<Document>* out, const Cursor* upto) {
+  auto stmt =
+      prepareRange(table, range, after, upto, limit, "SELECT _id, _creationTime, body", true);
+  if (!stmt.ok()) return stmt.status();
+  const int key_columns = static_cast<int>(range.fields.size() - range.eq.size());
+  int rc;
+  while ((rc = sqlite3_step(*stmt)) == SQLITE_ROW) {
+    boost::json::array key;
+    for (int c = 0; c < key_columns; ++c) key.push_back(keyValue(*stmt, 3 + c));
+    out->push_back(Document{sqlite3_column_int64(*stmt, 0), sqlite3_column_double(*stmt, 1),
+                            columnText(*stmt, 2), boost::json::serialize(key)});
+  }
+  return rc == SQLITE_DONE ? Status::Ok() : error(rc, "read index range of " + std::string(table));
+}
+
+Result<int64_t> SqliteStore::countRange(std::string_view table, const KeyRange& range,
+                                        const Cursor& after) {
+  auto stmt = prepareRange(table, range, after, nullptr, -1, "SELECT count(*)", false);
+  if (!stmt.ok()) return stmt.status();
+  ResetOnExit reset{*stmt};
+  int rc = sqlite3_step(*stmt);
+  if (rc != SQLITE_ROW) return error(rc, "count index range of " + std::string(table));
+  return static_cast<int64_t>(sqlite3_column_int64(*stmt, 0));
+}
+
+Result<std::string> SqliteStore::explainRange(std::string_view table, const KeyRange& range) {
+  // The plan of a resumed batch: the cursor terms are part of it.
+  Cursor somewhere{1, ""};
+  if (range.fields.size() > range.eq.size()) {
+    boost::json::array key;
+    for (size_t i = range.eq.size(); i < range.fields.size(); ++i) key.emplace_back("");
+    somewhere.key = boost::json::serialize(key);
+  }
+  auto stmt = prepareRange(table, range, somewhere, nullptr, 1,
+                           "EXPLAIN QUERY PLAN SELECT _id, _creationTime, body", true);
+  if (!stmt.ok()) return stmt.status();
+  std::string plan;
+  int rc;
+  while ((rc = sqlite3_step(*stmt)) == SQLITE_ROW) {
+    if (!plan.empty()) plan += "; ";
+    plan += columnText(*stmt, 3);
+  }
+  if (rc != SQLITE_DONE) return error(rc, "explain index range of " + std::string(table));
+  return plan;
+}
+
+// ---------------------------------------------------------------------------
+// Schemas.
+
+namespace {
+
+std::string sqlString(std::string_view text) {
+  std::string out = "'";
+  for (char c : text) {
+    out += c;
+    if (c == '\'') out += '\'';
+  }
+  return out + "'";
+}
+
+std::string indexName(std::string_view table, std::string_view index) {
+  return "graft_ix_" + std::string(table) + "_" + std::string(index);
+}
+
+}  // namespace
+
+Result<std::optional<SchemaRecord>> SqliteStore::loadSchema() {
+  auto history = loadSchemaHistory();
+  if (!history.ok()) return history.status();
+  if (history->empty()) return std::optional<SchemaRecord>();
+  return std::optional<SchemaRecord>(history->front());
+}
+
+Result<std::vector<SchemaRecord>> SqliteStore::loadSchemaHistory() {
+  std::vector<SchemaRecord> records;
+  auto has = hasTable("graft_schema");
+  if (!has.ok()) return has.status();
+  if (!*has) return records;
+  auto stmt = prepare("SELECT version, pushed_at, user, text FROM graft_schema ORDER BY version DESC",
+                      "read graft_schema");
+  if (!stmt.ok()) return stmt.status();
+  int rc;
+  while ((rc = sqlite3_step(*stmt)) == SQLITE_ROW) {
+    records.push_back({sqlite3_column_int64(*stmt, 0), columnText(*stmt, 1), columnText(*stmt, 2),
+                       columnText(*stmt, 3)});
+  }
+  if (rc != SQLITE_DONE) return error(rc, "read graft_schema");
+  return records;
+}
+
+Status SqliteStore::installSchema(const Schema& schema, const std::string& text,
+                                  const std::string& user) {
+  GRAFT_RETURN_IF_ERROR(exec(
+      "CREATE TABLE IF NOT EXISTS graft_schema (version INTEGER PRIMARY KEY,"
+      " pushed_at TEXT NOT NULL, user TEXT, text TEXT NOT NULL)",
+      "create graft_schema"));
+  known_tables_.clear();
+  auto current = loadSchema();
+  if (!current.ok()) return current.status();
+  const int64_t version = *current ? (*current)->version + 1 : 1;
+
+  // What the previous version installed: graft_schema_* triggers and
+  // graft_ix_* indexes. Triggers always go (their messages name the
+  // version); an index stays when its definition is unchanged, so pushing a
+  // schema does not rebuild every index of a large table.
+  std::vector<std::string> old_triggers;
+  std::unordered_map<std::string, std::string> old_indexes;  // name -> sql
+  {
+    auto stmt = prepare(
+        "SELECT type, name, sql FROM sqlite_master WHERE (type = 'trigger' AND name LIKE "
+        "'graft\\_schema\\_%' ESCAPE '\\') OR (type = 'index' AND name LIKE 'graft\\_ix\\_%' "
+        "ESCAPE '\\')",
+        "read schema objects");
+    if (!stmt.ok()) return stmt.status();
+    int rc;
+    while ((rc = sqlite3_step(*stmt)) == SQLITE_ROW) {
+      if (columnText(*stmt, 0) == "trigger") old_triggers.push_back(columnText(*stmt, 1));
+      else old_indexes[columnText(*stmt, 1)] = columnText(*stmt, 2);
+    }
+    if (rc != SQLITE_DONE) return error(rc, "read schema objects");
+  }
+  for (const auto& name : old_triggers)
+    GRAFT_RETURN_IF_ERROR(exec(("DROP TRIGGER " + quotedName(name)).c_str(), "drop schema trigger"));
+
+  std::set<std::string> keep;
+  for (const TableSchema& table : schema.tables) {
+    GRAFT_RETURN_IF_ERROR(createTable(table.name));
+    for (const IndexDef& index : table.indexes) {
+      const std::string name = indexName(table.name, index.name);
+      std::string sql = "CREATE INDEX " + quotedName(name) + " ON " + quotedName(table.name) + " (";
+      for (size_t i = 0; i < index.fields.size(); ++i)
+        sql += (i ? ", " : "") + indexFieldExpr(index.fields[i]);
+      sql += ")";
+      auto old = old_indexes.find(name);
+      if (old != old_indexes.end() && old->second == sql) {
+        keep.insert(name);
+        continue;
+      }
+      if (old != old_indexes.end())
+        GRAFT_RETURN_IF_ERROR(exec(("DROP INDEX " + quotedName(name)).c_str(), "drop index"));
+      GRAFT_RETURN_IF_ERROR(exec(sql.c_str(), ("create index " + name).c_str()));
+      keep.insert(name);
+    }
+  }
+  for (const auto& [name, sql] : old_indexes) {
+    if (!keep.count(name))
+      GRAFT_RETURN_IF_ERROR(exec(("DROP INDEX " + quotedName(name)).c_str(), "drop index"));
+  }
+
+  if (schema.validation) {
+    const std::string prefix = "schema v" + std::to_string(version) + ": ";
+    auto trigger = [&](const std::string& table, const char* event, const std::string& body) {
+      const std::string name = std::string("graft_schema_") + table + "_" +
+                               (std::string(event) == "INSERT" ? "insert" : "update");
+      const std::string sql = "CREATE TRIGGER " + quotedName(name) + " BEFORE " + event +
+                              (std::string(event) == "INSERT" ? "" : " OF body") + " ON " +
+                              quotedName(table) + " BEGIN " + body + " END";
+      return exec(sql.c_str(), ("create trigger " + name).c_str());
+    };
+    for (const TableSchema& table : schema.tables) {
+      std::string body;
+      for (const auto& [check, message] : sqlFieldChecks(table, "NEW.body"))
+        body += "SELECT RAISE(ABORT, " + sqlString(prefix + message) + ") WHERE NOT (" + check + ");";
+      if (body.empty()) continue;
+      GRAFT_RETURN_IF_ERROR(trigger(table.name, "INSERT", body));
+      GRAFT_RETURN_IF_ERROR(trigger(table.name, "UPDATE", body));
+    }
+    if (!schema.allow_unknown_tables) {
+      auto names = tables();
+      if (!names.ok()) return names.status();
+      for (const auto& name : *names) {
+        if (schema.find(name)) continue;
+        const std::string body =
+            "SELECT RAISE(ABORT, " +
+            sqlString(prefix + "table \"" + name +
+                      "\" is not in the schema, which refuses unknown tables") +
+            ");";
+        GRAFT_RETURN_IF_ERROR(trigger(name, "INSERT", body));
+        GRAFT_RETURN_IF_ERROR(trigger(name, "UPDATE", body));
+      }
+    }
+  }
+
+  auto stmt = prepare("INSERT INTO graft_schema (version, pushed_at, user, text) VALUES (?, ?, ?, ?)",
+                      "write graft_schema");
+  if (!stmt.ok()) return stmt.status();
+  sqlite3_bind_int64(*stmt, 1, version);
+  bindText(*stmt, 2, utcNow());
+  bindOptionalText(*stmt, 3, user);
+  bindText(*stmt, 4, text);
+  int rc = sqlite3_step(*stmt);
+  return rc == SQLITE_DONE ? Status::Ok() : error(rc, "write graft_schema");
+}
+
+Status SqliteStore::setSchemaChecks(bool on) {
+  int now = -1;
+  int rc = sqlite3_db_config(db_, SQLITE_DBCONFIG_ENABLE_TRIGGER, on ? 1 : 0, &now);
+  if (rc != SQLITE_OK) return error(rc, "switch schema checks");
+  return Status::Ok();
+}
+
+Status SqliteStore::schemaRefusal(std::string_view table, std::optional<int64_t> id,
+                                  std::string_view body) {
+  const std::string trigger_says = sqlite3_errmsg(db_);
+  const std::string what = id ? std::string(table) + "/" + std::to_string(*id)
+                              : "a new document in " + std::string(table);
+  std::string reason;
+  std::string version = "the schema";
+  auto record = loadSchema();
+  if (record.ok() && *record) {
+    version = "schema v" + std::to_string((*record)->version);
+    auto schema = parseSchema((*record)->text, version);
+    const TableSchema* declared = schema.ok() ? schema->find(table) : nullptr;
+    if (declared) {
+      auto parsed = parseJson(body, what);
+      if (parsed.ok() && parsed->is_object()) {
+        if (auto why = validateDocument(declared->document, parsed->get_object())) reason = *why;
+      }
+    }
+  }
+  if (reason.empty()) {
+    // The trigger's own words, without the "schema vN: " it starts with.
+    reason = trigger_says;
+    if (size_t colon = reason.find(": "); reason.rfind("schema v", 0) == 0 && colon != std::string::npos)
+      reason = reason.substr(colon + 2);
+  }
+  return Status(Code::kBadInput, version + " refuses " + what + ": " + reason);
 }
 
 }  // namespace graft

@@ -75,10 +75,33 @@ class SqliteStore final : public Store {
   Result<Heartbeat> heartbeat(const std::string& run_id, int64_t now_ms) override;
   Result<bool> requestCancel() override;
 
+  Status scanRange(std::string_view table, const KeyRange& range, const Cursor& after,
+                   int64_t limit, std::vector<Document>* out, const Cursor* upto) override;
+  Result<int64_t> countRange(std::string_view table, const KeyRange& range,
+                             const Cursor& after) override;
+  Result<std::string> explainRange(std::string_view table, const KeyRange& range) override;
+
+  Result<std::optional<SchemaRecord>> loadSchema() override;
+  Result<std::vector<SchemaRecord>> loadSchemaHistory() override;
+  Status installSchema(const Schema& schema, const std::string& text,
+                       const std::string& user) override;
+  Status setSchemaChecks(bool on) override;
+
  private:
   SqliteStore(std::string path, sqlite3* db) : path_(std::move(path)), db_(db) {}
 
   Status initialize(const SqliteOptions& options);
+  Result<bool> hasColumn(const char* table, const char* column);
+  Status addCursorKeyColumn();
+  const char* stateColumns() const;
+  // A write the schema's triggers refused, as a kBadInput naming the
+  // document, the field and (from the C++ validator) the reason.
+  Status schemaRefusal(std::string_view table, std::optional<int64_t> id, std::string_view body);
+  // The SELECT and its bindings for a KeyRange walk (see scanRange).
+  struct RangeQuery;
+  Result<sqlite3_stmt*> prepareRange(std::string_view table, const KeyRange& range,
+                                     const Cursor& after, const Cursor* upto, int64_t limit,
+                                     const char* head, bool ordered);
   Status exec(const char* sql, const char* what);
   // A cached prepared statement, reset and with bindings cleared.
   Result<sqlite3_stmt*> prepare(const std::string& sql, const char* what);
@@ -96,6 +119,7 @@ class SqliteStore final : public Store {
   };
   std::set<std::string, NoCaseLess> known_tables_;
   bool has_state_tables_ = false;
+  bool has_cursor_key_ = false;
 };
 
 }  // namespace graft

@@ -30,10 +30,44 @@
 
 namespace graft {
 
+struct Schema;
+
 struct Document {
   int64_t id = 0;
   double creation_time = 0;
   std::string body;  // JSON object text, without _id and _creationTime
+  // Read through a KeyRange only: the document's index key after the
+  // range's equality prefix, a JSON array (see Cursor).
+  std::string key;
+};
+
+// A range over a declared index (schema.h) of one table: documents whose
+// fields[0..eq.size()) equal `eq`, and whose next field lies within
+// lower/upper, visited in (index key, _id) order.
+struct KeyRange {
+  std::string index;                   // declared name, for messages
+  std::vector<std::string> fields;     // the index's field paths
+  std::vector<boost::json::value> eq;  // a prefix of fields; null matches null and absent
+  struct Bound {
+    boost::json::value value;
+    bool inclusive = false;
+  };
+  std::optional<Bound> lower, upper;  // on fields[eq.size()], if any
+};
+
+// Where a walk over a table stands: after the document with this _id and,
+// in index order, this key (Document::key). The default is the start.
+struct Cursor {
+  int64_t id = 0;
+  std::string key;  // "" in _id order
+};
+
+// One recorded schema version (graft schema push).
+struct SchemaRecord {
+  int64_t version = 0;
+  std::string pushed_at;  // ISO 8601 UTC
+  std::string user;
+  std::string text;       // the canonical schema JSON (schemaJson)
 };
 
 // The document as a plugin and `graft export` see it:
@@ -56,6 +90,7 @@ struct MigrationState {
   std::string status;     // pending, running, completed, failed, canceled
   std::string direction;  // up or down
   int64_t cursor = 0;     // last _id processed; 0 before the first batch
+  std::string cursor_key;  // with a customRange: that document's index key
   int64_t processed = 0;  // documents visited
   int64_t changed = 0;    // documents patched
   std::string started_at, updated_at, completed_at;  // ISO 8601 UTC, "" if none
@@ -111,6 +146,15 @@ class Store {
   // Calls `fn` for each document in _id order until it returns false.
   virtual Status forEach(std::string_view table,
                          const std::function<bool(const Document&)>& fn) = 0;
+  // The same over a KeyRange, in (key, _id) order: up to `limit` documents
+  // after `after` and not after `*upto` (when given), each with its key.
+  virtual Status scanRange(std::string_view table, const KeyRange& range, const Cursor& after,
+                           int64_t limit, std::vector<Document>* out,
+                           const Cursor* upto = nullptr) = 0;
+  virtual Result<int64_t> countRange(std::string_view table, const KeyRange& range,
+                                     const Cursor& after) = 0;
+  // How the store walks the range, for humans: SQLite's query plan.
+  virtual Result<std::string> explainRange(std::string_view table, const KeyRange& range) = 0;
   virtual Result<std::optional<Document>> get(std::string_view table, int64_t id) = 0;
   virtual Status query(std::string_view table, const QuerySpec& spec,
                        std::vector<Document>* out) = 0;
@@ -140,6 +184,20 @@ class Store {
   virtual Result<Heartbeat> heartbeat(const std::string& run_id, int64_t now_ms) = 0;
   // Marks the current lease canceled; false when no run holds it.
   virtual Result<bool> requestCancel() = 0;
+
+  // Schemas (schema.h). The one in force is the newest version.
+  virtual Result<std::optional<SchemaRecord>> loadSchema() = 0;
+  virtual Result<std::vector<SchemaRecord>> loadSchemaHistory() = 0;
+  // Inside a transaction: records `schema` (canonical text `text`) as the
+  // next version and makes the store enforce it from then on, for every
+  // client: checks on each write of a declared table when validation is on,
+  // the indexes behind its declared indexes (a previous version's that it no
+  // longer declares are dropped). The caller has checked the data first.
+  virtual Status installSchema(const Schema& schema, const std::string& text,
+                               const std::string& user) = 0;
+  // Off: this connection's writes skip the schema's checks (write mode
+  // safe_bypass) until it is turned on again. Other connections are unaffected.
+  virtual Status setSchemaChecks(bool on) = 0;
 };
 
 // Runs `body` (which writes through `store` and returns a Status) in a

@@ -41,6 +41,8 @@ inline std::ostream& boost_test_print_type(std::ostream& out, Code code) {
       return out << "kBusy";
     case Code::kDrift:
       return out << "kDrift";
+    case Code::kSchema:
+      return out << "kSchema";
   }
   return out << "Code(" << static_cast<int>(code) << ")";
 }
