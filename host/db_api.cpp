@@ -6,6 +6,8 @@
 #include <exception>
 
 #include "patch.h"
+#include "schema_check.h"
+#include "step_spec.h"
 
 namespace graft {
 namespace {
@@ -57,6 +59,49 @@ int32_t dbGet(graft_db* db, const char* table, int64_t id, const char** doc, siz
   });
 }
 
+// Hands `found` to the plugin as one JSON array.
+int32_t returnDocuments(DocApi* api, const std::vector<Document>& found, const char** docs,
+                       size_t* len) {
+  std::string& out = api->out();
+  out = "[";
+  for (size_t i = 0; i < found.size(); ++i) {
+    if (i) out += ',';
+    out += documentJson(found[i]);
+  }
+  out += ']';
+  *docs = out.data();
+  *len = out.size();
+  return GRAFT_DB_OK;
+}
+
+// ctx.db.query(table).withIndex(range): through the SQLite index behind a
+// declared index of the schema in force.
+int32_t queryIndex(DocApi* api, const char* table, const boost::json::object& spec,
+                   const char** docs, size_t* len, char* err, size_t cap) {
+  const std::string what = std::string("ctx.db.query ") + table + " withIndex";
+  boost::json::object range_json = spec;
+  int64_t limit = -1;
+  if (const auto* l = range_json.if_contains("limit")) {
+    if (!l->is_int64()) return fail(err, cap, what + ": \"limit\" must be an integer");
+    limit = l->get_int64();
+    range_json.erase("limit");
+  }
+  auto range = parseRangeSpec(range_json, what);
+  if (!range.ok()) return fail(err, cap, range.status().message());
+  auto schema = loadSchemaInForce(api->store());
+  if (!schema.ok()) return fail(err, cap, what + ": " + schema.status().message());
+  auto resolved = resolveRange(*range, *schema ? &(*schema)->schema : nullptr, table, what);
+  if (!resolved.ok()) return fail(err, cap, resolved.status().message());
+  auto exists = api->store().hasTable(table);
+  if (!exists.ok()) return fail(err, cap, what + ": " + exists.status().message());
+  std::vector<Document> found;
+  if (*exists) {
+    Status s = api->store().scanRange(table, *resolved, Cursor{}, limit, &found);
+    if (!s.ok()) return fail(err, cap, what + ": " + s.message());
+  }
+  return returnDocuments(api, found, docs, len);
+}
+
 int32_t dbQuery(graft_db* db, const char* table, const char* spec_json, const char** docs,
                 size_t* len, char* err, size_t cap) {
   return guarded(db, err, cap, "query", [&]() -> int32_t {
@@ -65,6 +110,8 @@ int32_t dbQuery(graft_db* db, const char* table, const char* spec_json, const ch
     boost::json::value spec_value = boost::json::parse(spec_json ? spec_json : "{}", ec);
     if (ec || !spec_value.is_object())
       return fail(err, cap, std::string("ctx.db.query ") + table + ": the query is not a JSON object");
+    if (spec_value.get_object().contains("index"))
+      return queryIndex(api, table, spec_value.get_object(), docs, len, err, cap);
     QuerySpec spec;
     for (const auto& [key, value] : spec_value.get_object()) {
       if (key == "eq" && value.is_object()) {
@@ -81,16 +128,7 @@ int32_t dbQuery(graft_db* db, const char* table, const char* spec_json, const ch
     std::vector<Document> found;
     Status s = api->store().query(table, spec, &found);
     if (!s.ok()) return fail(err, cap, std::string("ctx.db.query ") + table + ": " + s.message());
-    std::string& out = api->out();
-    out = "[";
-    for (size_t i = 0; i < found.size(); ++i) {
-      if (i) out += ',';
-      out += documentJson(found[i]);
-    }
-    out += ']';
-    *docs = out.data();
-    *len = out.size();
-    return GRAFT_DB_OK;
+    return returnDocuments(api, found, docs, len);
   });
 }
 
@@ -135,7 +173,7 @@ int32_t dbPatch(graft_db* db, const char* table, int64_t id, const char* patch_j
       ++api->log().by_table[table].patches;
       if (api->log().wantsExample())
         api->log().example({table, id, documentJson(**current),
-                            documentJson(Document{id, (*current)->creation_time, patched->body})});
+                            documentJson(Document{id, (*current)->creation_time, patched->body, {}})});
     }
     return GRAFT_DB_OK;
   });
@@ -159,7 +197,7 @@ int32_t dbReplace(graft_db* db, const char* table, int64_t id, const char* doc_j
     ++api->log().by_table[table].replaces;
     if (api->log().wantsExample())
       api->log().example({table, id, documentJson(**current),
-                          documentJson(Document{id, (*current)->creation_time, *body})});
+                          documentJson(Document{id, (*current)->creation_time, *body, {}})});
     return GRAFT_DB_OK;
   });
 }

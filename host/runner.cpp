@@ -4,10 +4,14 @@
 
 #include <algorithm>
 
+#include <unordered_map>
+
 #include "clock.h"
 #include "db_api.h"
 #include "lease.h"
 #include "patch.h"
+#include "schema_check.h"
+#include "step_spec.h"
 
 namespace graft {
 
@@ -77,7 +81,7 @@ Status Runner::up(const RunOptions& options, RunReport* report) {
                                         "); run graft down again to finish it, then graft up");
       }
       if (selected && isApplied(*state)) {
-        report->migrations.push_back({id, "skipped", 0, 0, {}, {}, {}});
+        report->migrations.push_back({id, "skipped", 0, 0, {}, {}, {}, {}, {}});
       } else if (selected) {
         passes->push_back({plugin.get(), false});
       }
@@ -160,7 +164,7 @@ Status Runner::execute(const std::vector<Pass>& passes, const Settings& settings
 
   Stop stop = Stop::kNone;
   for (size_t i = 0; result.ok() && stop == Stop::kNone && i < passes.size(); ++i) {
-    MigrationReport m{passes[i].plugin->id(), "", 0, 0, {}, {}, {}};
+    MigrationReport m{passes[i].plugin->id(), "", 0, 0, {}, {}, {}, {}, {}};
     result = runPass(passes[i], settings, run.run_id, &m, &stop);
     report->migrations.push_back(std::move(m));
     run.processed += report->migrations.back().processed;
@@ -192,10 +196,12 @@ namespace {
 // A step starts lock-free and switches for good at its first ctx.db call.
 class PassRunner {
  public:
-  PassRunner(Store& store, const graft_step& step, const graft_context& ctx, DocApi& api,
-             bool dry_run, MigrationReport* report)
-      : store_(store), step_(step), ctx_(ctx), api_(api), table_(step.table), dry_run_(dry_run),
-        report_(report) {}
+  // `range`: walk only that index range, in (key, _id) order; nullptr: the
+  // whole table in _id order.
+  PassRunner(Store& store, const graft_step& step, const KeyRange* range, const graft_context& ctx,
+             DocApi& api, bool dry_run, MigrationReport* report)
+      : store_(store), step_(step), range_(range), ctx_(ctx), api_(api), table_(step.table),
+        dry_run_(dry_run), report_(report) {}
 
   bool lockFree() const { return lock_free_; }
   int64_t failedAt() const { return failed_at_; }
@@ -203,11 +209,11 @@ class PassRunner {
   // Reads and migrates the batch after `cursor` without a transaction.
   // Leaves in `docs` what was read and in `patches` what migrateOne said.
   // Sets lockFree() false (and returns ok) when the step needs ctx.db.
-  Status computeOutside(int64_t cursor, uint32_t batch_size, std::vector<Document>* docs,
+  Status computeOutside(const Cursor& cursor, uint32_t batch_size, std::vector<Document>* docs,
                         std::vector<std::optional<std::string>>* patches) {
     docs->clear();
     patches->clear();
-    GRAFT_RETURN_IF_ERROR(store_.scan(table_, cursor, batch_size, docs));
+    GRAFT_RETURN_IF_ERROR(read(cursor, batch_size, nullptr, docs));
     api_.setOutsideTransaction(true);
     Status s;
     for (const Document& doc : *docs) {
@@ -226,17 +232,25 @@ class PassRunner {
   // Inside the transaction: applies what computeOutside found to the
   // documents as they are now, recomputing the ones changed meanwhile.
   // Documents deleted meanwhile are skipped.
-  Status applyComputed(int64_t cursor, const std::vector<Document>& docs,
-                       const std::vector<std::optional<std::string>>& patches, int64_t* changed) {
+  //
+  // The batch read again is what lies between the cursor and the batch's
+  // last document now; it is that set (not the one computed on) that the
+  // cursor moves past. In _id order it can only have lost documents; in
+  // index order documents can also have moved into it.
+  Status applyComputed(const Cursor& cursor, const std::vector<Document>& docs,
+                       const std::vector<std::optional<std::string>>& patches, int64_t* changed,
+                       std::vector<Document>* now) {
+    now->clear();
     if (docs.empty()) return Status::Ok();
-    std::vector<Document> now;
-    GRAFT_RETURN_IF_ERROR(
-        store_.scan(table_, cursor, static_cast<int64_t>(docs.size()), &now, docs.back().id));
-    size_t j = 0;
-    for (const Document& current : now) {
-      while (j < docs.size() && docs[j].id < current.id) ++j;
-      if (j < docs.size() && docs[j].id == current.id && docs[j].body == current.body) {
-        if (patches[j]) GRAFT_RETURN_IF_ERROR(apply(current, *patches[j], false, changed));
+    const Cursor last{docs.back().id, docs.back().key};
+    GRAFT_RETURN_IF_ERROR(read(cursor, -1, &last, now));
+    std::unordered_map<int64_t, size_t> computed;
+    for (size_t j = 0; j < docs.size(); ++j) computed.emplace(docs[j].id, j);
+    for (const Document& current : *now) {
+      auto it = computed.find(current.id);
+      if (it != computed.end() && docs[it->second].body == current.body) {
+        if (patches[it->second])
+          GRAFT_RETURN_IF_ERROR(apply(current, *patches[it->second], false, changed));
         continue;
       }
       GRAFT_RETURN_IF_ERROR(migrate(current, changed));
@@ -255,15 +269,22 @@ class PassRunner {
   }
 
   // Inside the transaction: reads the batch and migrates every document.
-  Status migrateLocked(int64_t cursor, uint32_t batch_size, std::vector<Document>* docs,
+  Status migrateLocked(const Cursor& cursor, uint32_t batch_size, std::vector<Document>* docs,
                        int64_t* changed) {
     docs->clear();
-    GRAFT_RETURN_IF_ERROR(store_.scan(table_, cursor, batch_size, docs));
+    GRAFT_RETURN_IF_ERROR(read(cursor, batch_size, nullptr, docs));
     for (const Document& doc : *docs) GRAFT_RETURN_IF_ERROR(migrate(doc, changed));
     return Status::Ok();
   }
 
  private:
+  // Up to `limit` documents after `after` (and not after `*upto`), in the
+  // order this step walks its table.
+  Status read(const Cursor& after, int64_t limit, const Cursor* upto, std::vector<Document>* out) {
+    if (range_) return store_.scanRange(table_, *range_, after, limit, out, upto);
+    return store_.scan(table_, after.id, limit, out, upto ? upto->id : INT64_MAX);
+  }
+
   // migrateOne on one document, then its patch, all inside the transaction.
   Status migrate(const Document& doc, int64_t* changed) {
     std::optional<std::string> patch;
@@ -326,7 +347,7 @@ class PassRunner {
       ++report_->writes_by_table[table_].patches;
       if (api_.log().wantsExample())
         api_.log().example({table_, doc.id, documentJson(current),
-                            documentJson({doc.id, doc.creation_time, patched->body})});
+                            documentJson({doc.id, doc.creation_time, patched->body, {}})});
       // A lock-free dry run has no transaction to write into.
       if (lock_free_) return Status::Ok();
     }
@@ -338,6 +359,7 @@ class PassRunner {
 
   Store& store_;
   const graft_step& step_;
+  const KeyRange* range_;
   const graft_context& ctx_;
   DocApi& api_;
   const std::string table_;
@@ -360,6 +382,20 @@ Status Runner::runPass(const Pass& pass, const Settings& settings, const std::st
                               : step.batch_size   ? step.batch_size
                                                   : kDefaultBatchSize;
 
+  // A customRange is checked against the schema in force before anything
+  // is written: a run must not start walking an index that is not there.
+  std::optional<KeyRange> range;
+  if (step.range_json) {
+    const std::string what = "migration " + id + " customRange";
+    auto spec = parseRangeSpec(step.range_json, what);
+    if (!spec.ok()) return spec.status();
+    auto schema = loadSchemaInForce(store_);
+    if (!schema.ok()) return schema.status();
+    auto resolved = resolveRange(*spec, *schema ? &(*schema)->schema : nullptr, table, what);
+    if (!resolved.ok()) return resolved.status();
+    range = std::move(*resolved);
+  }
+
   auto loaded = store_.loadState(id);
   if (!loaded.ok()) return loaded.status();
   MigrationState state;
@@ -371,6 +407,7 @@ Status Runner::runPass(const Pass& pass, const Settings& settings, const std::st
                        state.status != "completed" && state.status != "rolled_back";
   if (!resumes) {
     state.cursor = state.processed = state.changed = 0;
+    state.cursor_key.clear();
     state.started_at.clear();
     state.completed_at.clear();
   }
@@ -390,9 +427,28 @@ Status Runner::runPass(const Pass& pass, const Settings& settings, const std::st
   if (!exists.ok()) return exists.status();
   int64_t left = 0;
   if (*exists) {
-    auto n = store_.count(table, state.cursor);
+    auto n = range ? store_.countRange(table, *range, {state.cursor, state.cursor_key})
+                   : store_.count(table, state.cursor);
     if (!n.ok()) return n.status();
     left = *n;
+    if (range && settings.dry_run) {
+      auto plan = store_.explainRange(table, *range);
+      if (!plan.ok()) return plan.status();
+      report->plan = "index " + range->index + ": " + *plan;
+    }
+  }
+
+  // safe_bypass: this connection's writes skip the schema's triggers for
+  // the whole pass, and only for it.
+  struct ChecksOff {
+    Store* store = nullptr;
+    ~ChecksOff() {
+      if (store) (void)store->setSchemaChecks(true);
+    }
+  } checks_off;
+  if (step.write_mode == GRAFT_WRITE_SAFE_BYPASS) {
+    GRAFT_RETURN_IF_ERROR(store_.setSchemaChecks(false));
+    checks_off.store = &store_;
   }
   Progress progress{id, state.processed, state.processed + left, state.changed, 0, false};
 
@@ -404,9 +460,9 @@ Status Runner::runPass(const Pass& pass, const Settings& settings, const std::st
   const graft_context ctx{sizeof(graft_context), id.c_str(), run_id.c_str(),
                           pass.down ? GRAFT_DOWN : GRAFT_UP, settings.dry_run ? 1 : 0,
                           api.handle(), DocApi::table()};
-  PassRunner batch(store_, step, ctx, api, settings.dry_run, report);
+  PassRunner batch(store_, step, range ? &*range : nullptr, ctx, api, settings.dry_run, report);
 
-  std::vector<Document> docs;
+  std::vector<Document> docs, reread;
   std::vector<std::optional<std::string>> patches;
   WriteCounts committed_writes;  // api.counts() as of the last commit
   bool more = *exists;
@@ -418,8 +474,9 @@ Status Runner::runPass(const Pass& pass, const Settings& settings, const std::st
     int64_t changed = 0;
     Status failure;
     bool in_transaction = false;
+    const Cursor cursor{state.cursor, state.cursor_key};
     if (batch.lockFree()) {
-      failure = batch.computeOutside(state.cursor, batch_size, &docs, &patches);
+      failure = batch.computeOutside(cursor, batch_size, &docs, &patches);
       if (failure.ok() && !batch.lockFree()) continue;  // redo it inside a transaction
       if (failure.ok() && settings.dry_run) {
         // Nothing to write, so no transaction at all.
@@ -427,12 +484,12 @@ Status Runner::runPass(const Pass& pass, const Settings& settings, const std::st
       } else if (failure.ok()) {
         failure = store_.begin();
         in_transaction = failure.ok();
-        if (failure.ok()) failure = batch.applyComputed(state.cursor, docs, patches, &changed);
+        if (failure.ok()) failure = batch.applyComputed(cursor, docs, patches, &changed, &reread);
       }
     } else {
       failure = store_.begin();
       in_transaction = failure.ok();
-      if (failure.ok()) failure = batch.migrateLocked(state.cursor, batch_size, &docs, &changed);
+      if (failure.ok()) failure = batch.migrateLocked(cursor, batch_size, &docs, &changed);
     }
 
     Store::Heartbeat beat;
@@ -440,6 +497,7 @@ Status Runner::runPass(const Pass& pass, const Settings& settings, const std::st
       MigrationState next = state;
       if (!docs.empty()) {
         next.cursor = docs.back().id;
+        next.cursor_key = docs.back().key;
         next.processed += static_cast<int64_t>(docs.size());
         next.changed += changed;
         next.updated_at = utcNow();
@@ -527,6 +585,24 @@ Status Runner::runPass(const Pass& pass, const Settings& settings, const std::st
     }
     report->outcome = *stop != Stop::kNone ? "canceled" : "dry_run";
     return Status::Ok();
+  }
+  if (*stop == Stop::kNone && (step.verify_json || step.verify_one)) {
+    auto verified = verifyStep(store_, step);
+    if (!verified.ok()) return verified.status();
+    report->verified = *verified;
+    if (verified->failed > 0) {
+      state.status = "failed";
+      state.error = "verification failed: " + describeVerifyFailure(*verified);
+      state.updated_at = utcNow();
+      report->outcome = "failed";
+      std::string message = "migration " + id + (pass.down ? " (down)" : "") +
+                            " walked its table but " + state.error +
+                            " (fix the plugin and run graft up --restart " + id +
+                            ", or fix the data and run graft up again)";
+      Status saved = saveStateNow(store_, state);
+      if (!saved.ok()) message += "; also could not record the failure: " + saved.message();
+      return Status(Code::kMigrationFailed, message);
+    }
   }
   state.updated_at = utcNow();
   if (*stop != Stop::kNone) {

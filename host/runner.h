@@ -14,11 +14,13 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "catalog.h"
 #include "db_api.h"
+#include "schema_check.h"
 #include "status.h"
 #include "store.h"
 
@@ -62,6 +64,10 @@ struct MigrationReport {
   // and up to kDryRunExamples of them.
   std::map<std::string, WriteCounts> writes_by_table;
   std::vector<Change> examples;
+  // Dry runs of a customRange step: how the store walks the index.
+  std::string plan;
+  // Steps that declare verify: what the check at the end found.
+  std::optional<TableCheck> verified;
 };
 
 constexpr size_t kDryRunExamples = 10;
