@@ -39,6 +39,7 @@ Command addExportCommand(CLI::App& app, const Globals& globals);
 Command addSumCommand(CLI::App& app, const Globals& globals);
 Command addCreateCommand(CLI::App& app, const Globals& globals);
 Command addVerifyCommand(CLI::App& app, const Globals& globals);
+Command addSchemaCommand(CLI::App& app, const Globals& globals);
 
 }  // namespace graft::cli
 

@@ -6,6 +6,7 @@
 
 #include "cli.h"
 #include "drift.h"
+#include "schema_check.h"
 
 namespace graft::cli {
 namespace {
@@ -14,6 +15,7 @@ struct VerifyFlags {
   bool json = false;
   bool strict = false;
   bool allow_out_of_order = false;
+  bool data = false;
 };
 
 // One migration as verify shows it: in the manifest, recorded, or both.
@@ -95,6 +97,40 @@ void printJson(const std::vector<Row>& rows, size_t blocking) {
   std::printf("%s\n", boost::json::serialize(out).c_str());
 }
 
+// --data: each applied (or verify-failed) migration's verify over its
+// table now. Runs the plugins' verify code. Returns the documents failing.
+Result<int64_t> verifyData(Store& store, const Catalog& catalog,
+                           const std::vector<MigrationState>& states, std::string* failing_ids) {
+  int64_t failing = 0;
+  for (const auto& plugin : catalog.plugins) {
+    const graft_step& step = plugin->up();
+    if (!step.verify_json && !step.verify_one) continue;
+    const MigrationState* state = nullptr;
+    for (const auto& s : states)
+      if (s.id == plugin->id()) state = &s;
+    if (!state || state->direction == "down" ||
+        (state->status != "completed" && state->error.rfind("verification failed", 0) != 0)) {
+      std::printf("%s: not applied, nothing to verify\n", plugin->id().c_str());
+      continue;
+    }
+    auto check = verifyStep(store, step);
+    if (!check.ok()) return check.status();
+    if (check->failed == 0) {
+      std::printf("%s: complete (%lld documents in %s hold)\n", plugin->id().c_str(),
+                  static_cast<long long>(check->documents), check->table.c_str());
+      continue;
+    }
+    failing += check->failed;
+    *failing_ids += (failing_ids->empty() ? "" : ", ") + plugin->id();
+    std::printf("%s: %lld of %lld documents in %s do not hold\n", plugin->id().c_str(),
+                static_cast<long long>(check->failed), static_cast<long long>(check->documents),
+                check->table.c_str());
+    for (const auto& [id, why] : check->samples)
+      std::printf("    %s/%lld: %s\n", check->table.c_str(), static_cast<long long>(id), why.c_str());
+  }
+  return failing;
+}
+
 int runVerify(HostOptions host_options, const VerifyFlags& flags) {
   host_options.read_only = true;
   auto host = Host::open(host_options);
@@ -133,7 +169,18 @@ int runVerify(HostOptions host_options, const VerifyFlags& flags) {
   else
     printText(rows, blocking);
   std::fflush(stdout);
-  return blocking == 0 ? 0 : fail(Status(Code::kDrift, blocking_lines));
+  if (blocking > 0) return fail(Status(Code::kDrift, blocking_lines));
+  if (!flags.data) return 0;
+  std::string failing_ids;
+  auto failing = verifyData((*host)->store(), catalog, *states, &failing_ids);
+  std::fflush(stdout);
+  if (!failing.ok()) return fail(failing.status());
+  if (*failing > 0)
+    return fail(Status(Code::kSchema, std::to_string(*failing) +
+                                          (*failing == 1 ? " document does" : " documents do") +
+                                          " not hold what their migration verifies (" +
+                                          failing_ids + ")"));
+  return 0;
 }
 
 }  // namespace
@@ -147,6 +194,9 @@ Command addVerifyCommand(CLI::App& app, const Globals& globals) {
                 "count rebuilt plugins and plugins without a logic digest as blocking");
   sub->add_flag("--allow-out-of-order", flags->allow_out_of_order,
                 "do not count pending migrations before applied ones as blocking");
+  sub->add_flag("--data", flags->data,
+                "also check each applied migration's verify over its table now (runs the "
+                "plugins' verify code; exit 9 when a document does not hold)");
   return {sub, [&globals, flags] { return runVerify(globals.host, *flags); }};
 }
 

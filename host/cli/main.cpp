@@ -46,6 +46,7 @@ int main(int argc, char** argv) {
       addSumCommand(app, globals),
       addCreateCommand(app, globals),
       addVerifyCommand(app, globals),
+      addSchemaCommand(app, globals),
   };
 
   try {

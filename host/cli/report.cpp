@@ -21,6 +21,7 @@ void printCounts(const char* indent, const WriteCounts& w) {
 void printDryRun(const MigrationReport& m) {
   std::printf("%s: would change %lld of %lld documents\n", m.id.c_str(),
               static_cast<long long>(m.changed), static_cast<long long>(m.processed));
+  if (!m.plan.empty()) std::printf("  walks %s\n", m.plan.c_str());
   for (const auto& [table, counts] : m.writes_by_table) {
     std::printf("  %s: ", table.c_str());
     printCounts("", counts);
@@ -58,6 +59,8 @@ int finishRun(const Status& status, const RunReport& report, const char* command
     std::printf("%s: %s, %lld documents visited, %lld patched", m.id.c_str(), m.outcome.c_str(),
                 static_cast<long long>(m.processed), static_cast<long long>(m.changed));
     if (m.db_writes.total() > 0) printCounts("; through ctx.db: ", m.db_writes);
+    if (m.verified && m.verified->failed == 0)
+      std::printf("; verified: all %lld documents hold", static_cast<long long>(m.verified->documents));
     std::printf("\n");
   }
   if (!status.ok()) return fail(status);
