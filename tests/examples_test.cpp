@@ -34,8 +34,18 @@ BOOST_AUTO_TEST_CASE(every_example_migration_reshapes_the_demo_data) {
     auto o = test::runGraft({"--db", db, "import", table, dir / (std::string(table) + ".jsonl")});
     BOOST_REQUIRE_MESSAGE(o.exit_code == 0, o.err);
   }
-  auto o = test::runGraft({"--db", db, "--plugins", GRAFT_EXAMPLE_PLUGIN_DIR, "up", "--batch-size", "37"});
+  // The schemas of plugins/schema: the final shape is refused before the
+  // migrations; the one that admits old and new shapes is in force while
+  // they run, so each of their writes is checked by the store.
+  const std::string schemas = GRAFT_EXAMPLE_SCHEMA_DIR;
+  auto o = test::runGraft({"--db", db, "schema", "push", schemas + "/final.json"});
+  BOOST_TEST(o.exit_code == 9);
+  o = test::runGraft({"--db", db, "schema", "push", schemas + "/during.json"});
   BOOST_REQUIRE_MESSAGE(o.exit_code == 0, o.err);
+  o = test::runGraft({"--db", db, "--plugins", GRAFT_EXAMPLE_PLUGIN_DIR, "up", "--batch-size", "37"});
+  BOOST_REQUIRE_MESSAGE(o.exit_code == 0, o.err);
+  o = test::runGraft({"--db", db, "schema", "push", schemas + "/final.json"});
+  BOOST_TEST(o.exit_code == 0, o.err);
 
   const auto old_users = readJsonLines(dir / "users.jsonl");
   const auto old_posts = readJsonLines(dir / "posts.jsonl");
