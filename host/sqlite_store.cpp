@@ -318,12 +318,17 @@ Status SqliteStore::createTable(std::string_view table) {
   if (!record.ok()) return record.status();
   if (*record) {
     auto schema = parseSchema((*record)->text, "schema v" + std::to_string((*record)->version));
-    if (schema.ok() && !schema->allow_unknown_tables && !schema->find(table))
+    if (schema.ok() && schema->validation && !schema->allow_unknown_tables &&
+        !schema->find(table))
       return Status(Code::kBadInput,
                     "table \"" + std::string(table) + "\" is not in schema v" +
                         std::to_string((*record)->version) +
                         ", which refuses unknown tables (declare it, then graft schema push)");
   }
+  return makeTable(table);
+}
+
+Status SqliteStore::makeTable(std::string_view table) {
   const std::string sql =
       "CREATE TABLE " + quotedName(table) +
       " (_id INTEGER PRIMARY KEY AUTOINCREMENT,"
@@ -950,7 +955,10 @@ Status SqliteStore::installSchema(const Schema& schema, const std::string& text,
 
   std::set<std::string> keep;
   for (const TableSchema& table : schema.tables) {
-    GRAFT_RETURN_IF_ERROR(createTable(table.name));
+    // Not createTable(): the version in force may refuse a table this one declares.
+    auto exists = hasTable(table.name);
+    if (!exists.ok()) return exists.status();
+    if (!*exists) GRAFT_RETURN_IF_ERROR(makeTable(table.name));
     for (const IndexDef& index : table.indexes) {
       const std::string name = indexName(table.name, index.name);
       std::string sql = "CREATE INDEX " + quotedName(name) + " ON " + quotedName(table.name) + " (";

@@ -91,6 +91,8 @@ class SqliteStore final : public Store {
   SqliteStore(std::string path, sqlite3* db) : path_(std::move(path)), db_(db) {}
 
   Status initialize(const SqliteOptions& options);
+  // CREATE TABLE with the document table's columns. REQUIRES: absent.
+  Status makeTable(std::string_view table);
   Result<bool> hasColumn(const char* table, const char* column);
   Status addCursorKeyColumn();
   const char* stateColumns() const;

@@ -177,6 +177,13 @@ BOOST_AUTO_TEST_CASE(unknown_tables_can_be_refused) {
   BOOST_TEST(o.err.find("table \"tags\" is not in schema v1, which refuses unknown tables (declare "
                         "it, then graft schema push)") != std::string::npos,
              o.err);
+  // Declaring it is what makes room for it.
+  writeFile(dir / "with_tags.json", R"({"graft_schema": 1, "allowUnknownTables": false,
+    "tables": {"users": {"document": {"name": "string"}}, "tags": {"document": {"tag": "string"}}}})");
+  o = runGraft({"--db", db, "schema", "push", dir / "with_tags.json"});
+  BOOST_TEST(o.exit_code == 0, o.err);
+  o = runGraft({"--db", db, "import", "tags", dir / "tags.jsonl"});
+  BOOST_TEST(o.exit_code == 0, o.err);
 }
 
 BOOST_AUTO_TEST_CASE(a_migration_write_the_schema_refuses_fails_the_batch_unless_bypassed) {
