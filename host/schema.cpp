@@ -447,9 +447,11 @@ std::optional<std::string> checkFields(const Validator& v, const json::object& o
 
 // ---- schemaJson ----
 
-json::value validatorJson(const Validator& v) {
+// The name of a validator that takes no argument ("string", ...), or
+// nullptr for the others: one spelling for the file and for messages.
+const char* primitiveName(Validator::Kind kind) {
   using K = Validator::Kind;
-  switch (v.kind) {
+  switch (kind) {
     case K::kString:
       return "string";
     case K::kNumber:
@@ -462,6 +464,15 @@ json::value validatorJson(const Validator& v) {
       return "null";
     case K::kAny:
       return "any";
+    default:
+      return nullptr;
+  }
+}
+
+json::value validatorJson(const Validator& v) {
+  using K = Validator::Kind;
+  if (const char* name = primitiveName(v.kind)) return name;
+  switch (v.kind) {
     case K::kLiteral:
       return {{"literal", v.literal}};
     case K::kId:
@@ -482,6 +493,8 @@ json::value validatorJson(const Validator& v) {
       for (const auto& [name, field] : v.fields) fields[name] = validatorJson(field);
       return {{"object", std::move(fields)}};
     }
+    default:
+      break;
   }
   return nullptr;
 }
@@ -585,19 +598,8 @@ std::string describe(const Validator& v) {
     for (size_t i = 0; i < items.size(); ++i) out += (i ? ", " : "") + describe(items[i]);
     return out;
   };
+  if (const char* name = primitiveName(v.kind)) return name;
   switch (v.kind) {
-    case K::kString:
-      return "string";
-    case K::kNumber:
-      return "number";
-    case K::kInt64:
-      return "int64";
-    case K::kBoolean:
-      return "boolean";
-    case K::kNull:
-      return "null";
-    case K::kAny:
-      return "any";
     case K::kLiteral:
       return "literal(" + describeLiteral(v.literal) + ")";
     case K::kId:
@@ -616,6 +618,8 @@ std::string describe(const Validator& v) {
         out += (i ? ", " : "") + v.fields[i].first + ": " + describe(v.fields[i].second);
       return out + "})";
     }
+    default:
+      break;
   }
   return "?";
 }

@@ -156,6 +156,9 @@ std::string sqlCheckDocument(const Validator& document, const std::string& body_
 std::vector<std::pair<std::string, std::string>> sqlFieldChecks(const TableSchema& table,
                                                                const std::string& body_expr);
 
+// A SQL string literal of `text`: quoted, single quotes doubled.
+std::string sqlStringLiteral(std::string_view text);
+
 // The SQL expression an index field is stored under, e.g.
 // json_extract(body, '$.authorId'); the same text in CREATE INDEX and in
 // queries, so that SQLite's planner uses the index.

@@ -14,16 +14,6 @@ namespace json = boost::json;
 
 namespace {
 
-// A SQL string literal: single quotes doubled, any other byte as it is.
-std::string sqlString(std::string_view s) {
-  std::string out = "'";
-  for (char c : s) {
-    out += c;
-    if (c == '\'') out += '\'';
-  }
-  return out + "'";
-}
-
 // Where a value sits, in SQL terms: its JSON type name and SQL value, and
 // (for objects and arrays) a JSON text plus a path into it.
 struct SqlPlace {
@@ -34,7 +24,7 @@ struct SqlPlace {
 };
 
 SqlPlace placeAt(const std::string& json_expr, const std::string& path) {
-  const std::string args = "(" + json_expr + ", " + sqlString(path) + ")";
+  const std::string args = "(" + json_expr + ", " + sqlStringLiteral(path) + ")";
   return {"json_type" + args, "json_extract" + args, json_expr, path};
 }
 
@@ -74,7 +64,7 @@ class SqlWriter {
       case K::kArray: {
         const std::string row = alias();
         return "CASE WHEN " + at.type + " IS 'array' THEN NOT EXISTS (SELECT 1 FROM json_each(" +
-               at.json + ", " + sqlString(at.path) + ") AS " + row + " WHERE NOT (" +
+               at.json + ", " + sqlStringLiteral(at.path) + ") AS " + row + " WHERE NOT (" +
                check(v.items[0], placeOfRow(row)) + ")) ELSE 0 END";
       }
       case K::kObject:
@@ -83,7 +73,7 @@ class SqlWriter {
       case K::kRecord: {
         const std::string row = alias();
         return "CASE WHEN " + at.type + " IS 'object' THEN NOT EXISTS (SELECT 1 FROM json_each(" +
-               at.json + ", " + sqlString(at.path) + ") AS " + row + " WHERE NOT (" +
+               at.json + ", " + sqlStringLiteral(at.path) + ") AS " + row + " WHERE NOT (" +
                keyCheck(v.items[0], row + ".key") + " AND " + check(v.items[1], placeOfRow(row)) +
                ")) ELSE 0 END";
       }
@@ -109,11 +99,11 @@ class SqlWriter {
   std::string onlyDeclared(const Validator& v, const SqlPlace& at,
                            const std::vector<std::string>& also) {
     std::string names;
-    for (const auto& name : also) names += (names.empty() ? "" : ", ") + sqlString(name);
+    for (const auto& name : also) names += (names.empty() ? "" : ", ") + sqlStringLiteral(name);
     for (const auto& field : v.fields)
-      names += (names.empty() ? "" : ", ") + sqlString(field.first);
+      names += (names.empty() ? "" : ", ") + sqlStringLiteral(field.first);
     const std::string row = alias();
-    return "NOT EXISTS (SELECT 1 FROM json_each(" + at.json + ", " + sqlString(at.path) + ") AS " +
+    return "NOT EXISTS (SELECT 1 FROM json_each(" + at.json + ", " + sqlStringLiteral(at.path) + ") AS " +
            row + (names.empty() ? "" : " WHERE " + row + ".key NOT IN (" + names + ")") + ")";
   }
 
@@ -133,7 +123,7 @@ class SqlWriter {
 
   static std::string literal(const json::value& lit, const SqlPlace& at) {
     if (lit.is_string())
-      return "(" + at.type + " IS 'text' AND " + at.value + " IS " + sqlString(lit.get_string()) +
+      return "(" + at.type + " IS 'text' AND " + at.value + " IS " + sqlStringLiteral(lit.get_string()) +
              ")";
     if (lit.is_bool()) return at.type + (lit.get_bool() ? " IS 'true'" : " IS 'false'");
     if (lit.is_int64())
@@ -146,7 +136,7 @@ class SqlWriter {
   static std::string keyCheck(const Validator& v, const std::string& key) {
     switch (v.kind) {
       case Validator::Kind::kLiteral:
-        return "(" + key + " IS " + sqlString(v.literal.get_string()) + ")";
+        return "(" + key + " IS " + sqlStringLiteral(v.literal.get_string()) + ")";
       case Validator::Kind::kUnion: {
         std::string out = "(";
         for (size_t i = 0; i < v.items.size(); ++i)
@@ -197,7 +187,16 @@ std::vector<std::pair<std::string, std::string>> sqlFieldChecks(const TableSchem
 }
 
 std::string indexFieldExpr(const std::string& field_path, const std::string& body_expr) {
-  return "json_extract(" + body_expr + ", " + sqlString("$." + field_path) + ")";
+  return "json_extract(" + body_expr + ", " + sqlStringLiteral("$." + field_path) + ")";
+}
+
+std::string sqlStringLiteral(std::string_view text) {
+  std::string out = "'";
+  for (char c : text) {
+    out += c;
+    if (c == '\'') out += '\'';
+  }
+  return out + "'";
 }
 
 }  // namespace graft

@@ -880,15 +880,6 @@ Result<std::string> SqliteStore::explainRange(std::string_view table, const KeyR
 
 namespace {
 
-std::string sqlString(std::string_view text) {
-  std::string out = "'";
-  for (char c : text) {
-    out += c;
-    if (c == '\'') out += '\'';
-  }
-  return out + "'";
-}
-
 std::string indexName(std::string_view table, std::string_view index) {
   return "graft_ix_" + std::string(table) + "_" + std::string(index);
 }
@@ -994,7 +985,7 @@ Status SqliteStore::installSchema(const Schema& schema, const std::string& text,
     for (const TableSchema& table : schema.tables) {
       std::string body;
       for (const auto& [check, message] : sqlFieldChecks(table, "NEW.body"))
-        body += "SELECT RAISE(ABORT, " + sqlString(prefix + message) + ") WHERE NOT (" + check + ");";
+        body += "SELECT RAISE(ABORT, " + sqlStringLiteral(prefix + message) + ") WHERE NOT (" + check + ");";
       if (body.empty()) continue;
       GRAFT_RETURN_IF_ERROR(trigger(table.name, "INSERT", body));
       GRAFT_RETURN_IF_ERROR(trigger(table.name, "UPDATE", body));
@@ -1006,7 +997,7 @@ Status SqliteStore::installSchema(const Schema& schema, const std::string& text,
         if (schema.find(name)) continue;
         const std::string body =
             "SELECT RAISE(ABORT, " +
-            sqlString(prefix + "table \"" + name +
+            sqlStringLiteral(prefix + "table \"" + name +
                       "\" is not in the schema, which refuses unknown tables") +
             ");";
         GRAFT_RETURN_IF_ERROR(trigger(name, "INSERT", body));
