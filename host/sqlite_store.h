@@ -76,7 +76,8 @@ class SqliteStore final : public Store {
   Result<bool> requestCancel() override;
 
   Status scanRange(std::string_view table, const KeyRange& range, const Cursor& after,
-                   int64_t limit, std::vector<Document>* out, const Cursor* upto) override;
+                   int64_t limit, std::vector<Document>* out,
+                   const Cursor* upto = nullptr) override;
   Result<int64_t> countRange(std::string_view table, const KeyRange& range,
                              const Cursor& after) override;
   Result<std::string> explainRange(std::string_view table, const KeyRange& range) override;
