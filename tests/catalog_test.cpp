@@ -71,7 +71,7 @@ BOOST_AUTO_TEST_CASE(a_missing_directory_or_manifest_is_named) {
   BOOST_REQUIRE(!missing_dir.ok());
   BOOST_TEST(missing_dir.status().message() ==
              "read manifest: " + dir / "manifest.json" +
-             ": missing \"graft_manifest\": 1 (the manifest format version)");
+             ":1:1: missing \"graft_manifest\": 1 (the manifest format version)");
   test::writeFile(dir / "manifest.json", R"({"graft_manifest": 1, "migrations": []})");
   auto not_dir = loadCatalog(dir / "nope", dir / "manifest.json");
   BOOST_REQUIRE(!not_dir.ok());

@@ -44,26 +44,28 @@ BOOST_AUTO_TEST_CASE(bad_manifests_say_what_is_wrong) {
       {"bad JSON, with line:column", "{\n  \"graft_manifest\": 1,\n  \"migrations\": [\"a\",,]\n}",
        "m.json:3:22: syntax error"},
       {"not an object", "[\"a\"]",
-       "m.json: a manifest is a JSON object {\"graft_manifest\": 1, \"migrations\": [...]}"},
+       "m.json:1:1: a manifest is a JSON object {\"graft_manifest\": 1, \"migrations\": [...]}"},
       {"unknown key", R"({"graft_manifest": 1, "migrations": [], "extra": true})",
-       "m.json: unknown key \"extra\" (a manifest has only \"graft_manifest\" and "
+       "m.json:1:41: unknown key \"extra\" (a manifest has only \"graft_manifest\" and "
        "\"migrations\")"},
       {"missing version", R"({"migrations": ["a"]})",
-       "m.json: missing \"graft_manifest\": 1 (the manifest format version)"},
+       "m.json:1:1: missing \"graft_manifest\": 1 (the manifest format version)"},
       {"version as a string", R"({"graft_manifest": "1", "migrations": ["a"]})",
-       "m.json: missing \"graft_manifest\": 1 (the manifest format version)"},
+       "m.json:1:20: missing \"graft_manifest\": 1 (the manifest format version)"},
       {"wrong version", R"({"graft_manifest": 2, "migrations": ["a"]})",
-       "m.json: manifest format 2 is not supported; this graft reads format 1"},
+       "m.json:1:20: manifest format 2 is not supported; this graft reads format 1"},
       {"missing migrations", R"({"graft_manifest": 1})",
-       "m.json: \"migrations\" must be an array of migration ids"},
+       "m.json:1:1: \"migrations\" must be an array of migration ids"},
       {"migrations not an array", R"({"graft_manifest": 1, "migrations": "a"})",
-       "m.json: \"migrations\" must be an array of migration ids"},
+       "m.json:1:37: \"migrations\" must be an array of migration ids"},
       {"duplicate id", R"({"graft_manifest": 1, "migrations": ["a", "b", "a"]})",
-       "m.json: duplicate id \"a\" at migrations[0] and migrations[2]"},
+       "m.json:1:48: duplicate id \"a\" at migrations[2], first at migrations[0] (1:38)"},
       {"non-string entry", R"({"graft_manifest": 1, "migrations": ["a", 7]})",
-       "m.json: migrations[1] is not a string"},
+       "m.json:1:43: migrations[1] is not a string"},
+      {"duplicate key", "{\"graft_manifest\": 1,\n \"migrations\": [],\n \"migrations\": [\"a\"]}",
+       "m.json:3:2: duplicate key \"migrations\" (first at 2:2)"},
       {"invalid id", R"({"graft_manifest": 1, "migrations": ["a", "add role"]})",
-       "m.json: migrations[1]: \"add role\" is not a valid id (letters, digits, '_', '-', '.'; "
+       "m.json:1:43: migrations[1]: \"add role\" is not a valid id (letters, digits, '_', '-', '.'; "
        "at most 128)"},
   };
   for (const auto& c : cases) {
@@ -127,7 +129,7 @@ BOOST_AUTO_TEST_CASE(read_manifest_errors_name_the_stage_and_the_file) {
   BOOST_TEST(too_new.status().code() == Code::kBadInput);
   BOOST_TEST(too_new.status().message() ==
              "read manifest: " + wrong +
-                 ": manifest format 3 is not supported; this graft reads "
+                 ":1:20: manifest format 3 is not supported; this graft reads "
                  "format 1");
 }
 
