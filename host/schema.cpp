@@ -176,7 +176,7 @@ class ValidatorParser {
       if (auto problem = fieldNameProblem(name)) return error(at, *problem, true);
       auto field = parse(item, at, true);
       if (!field.ok()) return field.status();
-      v.fields.emplace_back(std::string(name), std::move(field).value());
+      v.fields.push_back({std::string(name), std::move(field).value()});
     }
     return v;
   }

@@ -69,8 +69,15 @@ struct Validator {
   // kArray: {element}; kOptional: {inner}; kRecord: {key, value};
   // kUnion: the alternatives, at least one.
   std::vector<Validator> items;
-  // kObject: the fields in file order.
-  std::vector<std::pair<std::string, Validator>> fields;
+  // kObject: the fields in file order. (Not std::pair: a pair may not hold
+  // the still incomplete Validator, which clang's standard library enforces.)
+  struct Field;
+  std::vector<Field> fields;
+};
+
+struct Validator::Field {
+  std::string first;  // the field's name
+  Validator second;
 };
 
 struct IndexDef {
