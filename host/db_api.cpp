@@ -5,6 +5,7 @@
 #include <cstring>
 #include <exception>
 
+#include "json_text.h"
 #include "patch.h"
 
 namespace graft {
@@ -50,6 +51,8 @@ int32_t dbGet(graft_db* db, const char* table, int64_t id, const char** doc, siz
     auto found = api->store().get(table, id);
     if (!found.ok()) return fail(err, cap, "ctx.db.get " + where(table, id) + ": " + found.status().message());
     if (!*found) return GRAFT_DB_NOT_FOUND;
+    Status valid = checkDocumentBody((*found)->body);
+    if (!valid.ok()) return fail(err, cap, "ctx.db.get " + where(table, id) + ": " + valid.message());
     api->out() = documentJson(**found);
     *doc = api->out().data();
     *len = api->out().size();
@@ -62,7 +65,8 @@ int32_t dbQuery(graft_db* db, const char* table, const char* spec_json, const ch
   return guarded(db, err, cap, "query", [&]() -> int32_t {
     DocApi* api = DocApi::from(db);
     boost::system::error_code ec;
-    boost::json::value spec_value = boost::json::parse(spec_json ? spec_json : "{}", ec);
+    boost::json::value spec_value =
+        boost::json::parse(spec_json ? spec_json : "{}", ec, {}, jsonParseOptions(2));
     if (ec || !spec_value.is_object())
       return fail(err, cap, std::string("ctx.db.query ") + table + ": the query is not a JSON object");
     QuerySpec spec;
@@ -84,6 +88,9 @@ int32_t dbQuery(graft_db* db, const char* table, const char* spec_json, const ch
     std::string& out = api->out();
     out = "[";
     for (size_t i = 0; i < found.size(); ++i) {
+      Status valid = checkDocumentBody(found[i].body);
+      if (!valid.ok())
+        return fail(err, cap, "ctx.db.query " + where(table, found[i].id) + ": " + valid.message());
       if (i) out += ',';
       out += documentJson(found[i]);
     }

@@ -42,11 +42,23 @@ Status importJsonLines(Store& store, const std::string& table, std::istream& in,
 }
 
 Status exportJsonLines(Store& store, const std::string& table, std::ostream& out) {
+  // Each line is checked before it is written: a document another client
+  // stored broken stops the export there, named, instead of going out as a
+  // line that is not JSON or, spliced, as a different document.
+  Status bad;
   Status s = store.forEach(table, [&](const Document& doc) {
+    bad = checkDocumentBody(doc.body);
+    if (!bad.ok()) {
+      bad = Status(Code::kBadInput, "export " + table + "/" + std::to_string(doc.id) + ": " +
+                                        bad.message() +
+                                        " (another client wrote it: repair or delete that row)");
+      return false;
+    }
     out << documentJson(doc) << '\n';
     return static_cast<bool>(out);
   });
   if (!s.ok()) return s.prefixed("export");
+  if (!bad.ok()) return bad;
   if (!out) return Status(Code::kBadInput, "export: could not write the output");
   return Status::Ok();
 }

@@ -2,14 +2,18 @@
 
 #include <boost/json.hpp>
 
+#include "json_text.h"
+
 namespace graft {
 namespace {
 
 bool isSystemField(std::string_view field) { return field == "_id" || field == "_creationTime"; }
 
-Result<boost::json::object> parseObject(std::string_view text, const char* what) {
+// A patch holds its values one level below a document's fields.
+Result<boost::json::object> parseObject(std::string_view text, const char* what,
+                                        size_t extra_levels = 0) {
   boost::system::error_code ec;
-  boost::json::value value = boost::json::parse(text, ec);
+  boost::json::value value = boost::json::parse(text, ec, {}, jsonParseOptions(extra_levels));
   if (ec) return Status(Code::kBadInput, std::string(what) + " is not valid JSON: " + ec.message());
   if (!value.is_object()) return Status(Code::kBadInput, std::string(what) + " is not a JSON object");
   return std::move(value.as_object());
@@ -18,7 +22,7 @@ Result<boost::json::object> parseObject(std::string_view text, const char* what)
 }  // namespace
 
 Result<Patched> applyPatch(std::string_view body, std::string_view patch_json) {
-  auto patch = parseObject(patch_json, "patch");
+  auto patch = parseObject(patch_json, "patch", 1);
   if (!patch.ok()) return patch.status();
   const boost::json::object* set = nullptr;
   const boost::json::array* unset = nullptr;
