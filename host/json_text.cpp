@@ -1,9 +1,12 @@
 #include "json_text.h"
 
 #include <boost/json/basic_parser_impl.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/json/string.hpp>
 #include <boost/json/stream_parser.hpp>
 
 #include <cerrno>
+#include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -58,7 +61,14 @@ class BodyChecker {
   bool on_number_part(string_view, error_code&) { return true; }
   bool on_int64(int64_t, string_view, error_code&) { return true; }
   bool on_uint64(uint64_t, string_view, error_code&) { return true; }
-  bool on_double(double, string_view, error_code&) { return true; }
+  bool on_double(double d, string_view, error_code& ec) {
+    // Boost.JSON reads 1e400 as infinity and writes it back as Infinity,
+    // which is not JSON: graft would turn a document SQLite accepts into
+    // one it refuses. Documents hold float64 and int64 numbers, as in Convex.
+    if (std::isfinite(d)) return true;
+    ec = boost::json::error::exponent_overflow;
+    return false;
+  }
   bool on_bool(bool, error_code&) { return true; }
   bool on_null(error_code&) { return true; }
   bool on_comment_part(string_view, error_code&) { return true; }
@@ -82,6 +92,10 @@ Status checkDocumentBody(std::string_view body) {
     return Status(Code::kBadInput, "stored document nests deeper than " +
                                        std::to_string(kMaxJsonDepth) + " levels");
   }
+  if (ec == boost::json::error::exponent_overflow) {
+    return Status(Code::kBadInput, "stored document has a number beyond the range of a float64 "
+                                   "(it ends before byte " + std::to_string(consumed) + ")");
+  }
   if (ec) {
     // Boost.JSON calls a byte that is not UTF-8 a syntax error; say which.
     const bool bad_utf8 = ec == boost::json::error::syntax && consumed < body.size() &&
@@ -98,6 +112,27 @@ Status checkDocumentBody(std::string_view body) {
                                        " of its own (the store assigns _id and _creationTime)");
   }
   return Status::Ok();
+}
+
+bool holdsNonFiniteNumber(const boost::json::value& value) {
+  switch (value.kind()) {
+    case boost::json::kind::double_:
+      return !std::isfinite(value.get_double());
+    case boost::json::kind::array:
+      for (const auto& item : value.get_array())
+        if (holdsNonFiniteNumber(item)) return true;
+      return false;
+    case boost::json::kind::object:
+      for (const auto& [key, item] : value.get_object())
+        if (holdsNonFiniteNumber(item)) return true;
+      return false;
+    default:
+      return false;
+  }
+}
+
+std::string jsonQuoted(std::string_view text) {
+  return boost::json::serialize(boost::json::string(text));
 }
 
 Result<std::string> readFile(const std::string& path) {

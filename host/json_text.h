@@ -29,6 +29,15 @@ boost::json::parse_options jsonParseOptions(size_t extra_levels = 0);
 // with "stored document" and say what is wrong and at which byte.
 Status checkDocumentBody(std::string_view body);
 
+// True when `value` holds a number a float64 can not hold (Boost.JSON
+// parses 1e400 as infinity, and serializes that as Infinity: not JSON).
+bool holdsNonFiniteNumber(const boost::json::value& value);
+
+// `text` as a JSON string literal, quotes included: how a message shows a
+// string it got from a file, so that a newline or a control character in it
+// can not break the message's one line (or forge another).
+std::string jsonQuoted(std::string_view text);
+
 // Reads a whole file. Errors (kBadInput) name the path and the OS reason.
 Result<std::string> readFile(const std::string& path);
 

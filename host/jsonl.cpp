@@ -28,9 +28,13 @@ Status importJsonLines(Store& store, const std::string& table, std::istream& in,
     if (!parsed->is_object())
       return fail(Status(Code::kBadInput, where + ": not a JSON object (each line is one document)"));
     auto body = newBody(line);
-    if (!body.ok())
-      return fail(Status(Code::kBadInput, where + ": " + body.status().message() +
-                                              " (remove _id and _creationTime from the input)"));
+    if (!body.ok()) {
+      const bool system_field = body.status().message().rfind("document sets ", 0) == 0;
+      return fail(Status(Code::kBadInput,
+                         where + ": " + body.status().message() +
+                             (system_field ? " (remove _id and _creationTime from the input)"
+                                           : " (documents hold float64 and int64 numbers)")));
+    }
     auto id = store.insert(table, *body);
     if (!id.ok()) return fail(id.status());
     ++*imported;

@@ -28,8 +28,8 @@ Result<Manifest> parseManifest(std::string_view text, const std::string& path) {
   if (!root) return bad("a manifest is a JSON object {\"graft_manifest\": 1, \"migrations\": [...]}");
   for (const auto& [key, value] : *root) {
     if (key != "graft_manifest" && key != "migrations")
-      return bad("unknown key \"" + std::string(key) +
-                 "\" (a manifest has only \"graft_manifest\" and \"migrations\")");
+      return bad("unknown key " + jsonQuoted(key) +
+                 " (a manifest has only \"graft_manifest\" and \"migrations\")");
   }
   const auto* version = root->if_contains("graft_manifest");
   if (!version || !version->is_int64())
@@ -49,8 +49,8 @@ Result<Manifest> parseManifest(std::string_view text, const std::string& path) {
       return bad("migrations[" + std::to_string(index - 1) + "] is not a string");
     std::string id(entry.as_string());
     if (!isValidMigrationId(id))
-      return bad("migrations[" + std::to_string(index - 1) + "]: \"" + id +
-                 "\" is not a valid id (letters, digits, '_', '-', '.'; at most 128)");
+      return bad("migrations[" + std::to_string(index - 1) + "]: " + jsonQuoted(id) +
+                 " is not a valid id (letters, digits, '_', '-', '.'; at most 128)");
     auto [it, inserted] = seen.emplace(id, index - 1);
     if (!inserted)
       return bad("duplicate id \"" + id + "\" at migrations[" + std::to_string(it->second) +

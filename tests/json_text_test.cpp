@@ -113,6 +113,8 @@ BOOST_AUTO_TEST_CASE(stored_bodies_are_checked_before_anything_uses_them) {
        "stored document is not valid JSON: invalid UTF-8 at byte 6"},
       {"not JSON", "{\"a\":1,}", "stored document is not valid JSON: syntax error at byte 7"},
       {"two values", "{} {}", "stored document is not valid JSON: extra data at byte 3"},
+      {"beyond float64", "{\"a\":[1,-1e400]}",
+       "stored document has a number beyond the range of a float64 (it ends before byte 14)"},
       {"array", "[{\"a\":1}]", "stored document is not a JSON object"},
       {"string", "\"{}\"", "stored document is not a JSON object"},
       {"_id in the body", R"({"a":1,"_id":5})",
