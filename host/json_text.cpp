@@ -84,7 +84,11 @@ class BodyChecker {
 }  // namespace
 
 Status checkDocumentBody(std::string_view body) {
-  boost::json::basic_parser<BodyChecker> parser(jsonParseOptions());
+  // One parser per thread, reset for each body: the runner checks every
+  // document it reads, and building a parser costs as much as a check.
+  thread_local boost::json::basic_parser<BodyChecker> parser(jsonParseOptions());
+  parser.reset();
+  parser.handler() = BodyChecker();
   boost::system::error_code ec;
   size_t consumed = parser.write_some(false, body.data(), body.size(), ec);
   if (!ec && consumed < body.size()) ec = boost::json::error::extra_data;
