@@ -5,6 +5,7 @@
 #include <cstring>
 #include <exception>
 
+#include "json_text.h"
 #include "patch.h"
 #include "schema_check.h"
 #include "step_spec.h"
@@ -52,6 +53,8 @@ int32_t dbGet(graft_db* db, const char* table, int64_t id, const char** doc, siz
     auto found = api->store().get(table, id);
     if (!found.ok()) return fail(err, cap, "ctx.db.get " + where(table, id) + ": " + found.status().message());
     if (!*found) return GRAFT_DB_NOT_FOUND;
+    Status valid = checkDocumentBody((*found)->body);
+    if (!valid.ok()) return fail(err, cap, "ctx.db.get " + where(table, id) + ": " + valid.message());
     api->out() = documentJson(**found);
     *doc = api->out().data();
     *len = api->out().size();
@@ -59,12 +62,16 @@ int32_t dbGet(graft_db* db, const char* table, int64_t id, const char** doc, siz
   });
 }
 
-// Hands `found` to the plugin as one JSON array.
-int32_t returnDocuments(DocApi* api, const std::vector<Document>& found, const char** docs,
-                       size_t* len) {
+// Hands `found` to the plugin as one JSON array; a document graft itself
+// could not read (see checkDocumentBody) fails the call instead.
+int32_t returnDocuments(DocApi* api, const char* table, const std::vector<Document>& found,
+                        const char** docs, size_t* len, char* err, size_t cap) {
   std::string& out = api->out();
   out = "[";
   for (size_t i = 0; i < found.size(); ++i) {
+    Status valid = checkDocumentBody(found[i].body);
+    if (!valid.ok())
+      return fail(err, cap, "ctx.db.query " + where(table, found[i].id) + ": " + valid.message());
     if (i) out += ',';
     out += documentJson(found[i]);
   }
@@ -99,7 +106,7 @@ int32_t queryIndex(DocApi* api, const char* table, const boost::json::object& sp
     Status s = api->store().scanRange(table, *resolved, Cursor{}, limit, &found);
     if (!s.ok()) return fail(err, cap, what + ": " + s.message());
   }
-  return returnDocuments(api, found, docs, len);
+  return returnDocuments(api, table, found, docs, len, err, cap);
 }
 
 int32_t dbQuery(graft_db* db, const char* table, const char* spec_json, const char** docs,
@@ -107,7 +114,8 @@ int32_t dbQuery(graft_db* db, const char* table, const char* spec_json, const ch
   return guarded(db, err, cap, "query", [&]() -> int32_t {
     DocApi* api = DocApi::from(db);
     boost::system::error_code ec;
-    boost::json::value spec_value = boost::json::parse(spec_json ? spec_json : "{}", ec);
+    boost::json::value spec_value =
+        boost::json::parse(spec_json ? spec_json : "{}", ec, {}, jsonParseOptions(2));
     if (ec || !spec_value.is_object())
       return fail(err, cap, std::string("ctx.db.query ") + table + ": the query is not a JSON object");
     if (spec_value.get_object().contains("index"))
@@ -128,7 +136,7 @@ int32_t dbQuery(graft_db* db, const char* table, const char* spec_json, const ch
     std::vector<Document> found;
     Status s = api->store().query(table, spec, &found);
     if (!s.ok()) return fail(err, cap, std::string("ctx.db.query ") + table + ": " + s.message());
-    return returnDocuments(api, found, docs, len);
+    return returnDocuments(api, table, found, docs, len, err, cap);
   });
 }
 

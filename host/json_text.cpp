@@ -1,16 +1,145 @@
 #include "json_text.h"
 
+#include <boost/json/basic_parser_impl.hpp>
 #include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/json/string.hpp>
 #include <boost/json/stream_parser.hpp>
 
 #include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
 namespace graft {
+
+boost::json::parse_options jsonParseOptions(size_t extra_levels) {
+  boost::json::parse_options options;
+  options.max_depth = kMaxJsonDepth + extra_levels;
+  return options;
+}
+
+namespace {
+
+// A basic_parser handler that builds nothing: it only notes whether the
+// text is an object and the names of that object's own keys.
+class BodyChecker {
+ public:
+  static constexpr size_t max_object_size = size_t(-1);
+  static constexpr size_t max_array_size = size_t(-1);
+  static constexpr size_t max_key_size = size_t(-1);
+  static constexpr size_t max_string_size = size_t(-1);
+  using error_code = boost::system::error_code;
+  using string_view = boost::json::string_view;
+
+  bool topIsObject() const { return top_is_object_; }
+  const std::string& systemField() const { return system_field_; }
+
+  bool on_document_begin(error_code&) { return true; }
+  bool on_document_end(error_code&) { return true; }
+  bool on_object_begin(error_code&) {
+    if (depth_++ == 0) top_is_object_ = true;
+    return true;
+  }
+  bool on_object_end(size_t, error_code&) { return --depth_, true; }
+  bool on_array_begin(error_code&) { return ++depth_, true; }
+  bool on_array_end(size_t, error_code&) { return --depth_, true; }
+  bool on_key_part(string_view s, size_t, error_code&) {
+    if (depth_ == 1) key_.append(s.data(), s.size());
+    return true;
+  }
+  bool on_key(string_view s, size_t, error_code&) {
+    if (depth_ != 1) return true;
+    key_.append(s.data(), s.size());
+    if (system_field_.empty() && (key_ == "_id" || key_ == "_creationTime")) system_field_ = key_;
+    key_.clear();
+    return true;
+  }
+  bool on_string_part(string_view, size_t, error_code&) { return true; }
+  bool on_string(string_view, size_t, error_code&) { return true; }
+  bool on_number_part(string_view, error_code&) { return true; }
+  bool on_int64(int64_t, string_view, error_code&) { return true; }
+  bool on_uint64(uint64_t, string_view, error_code&) { return true; }
+  bool on_double(double d, string_view, error_code& ec) {
+    // Boost.JSON reads 1e400 as infinity and writes it back as Infinity,
+    // which is not JSON: graft would turn a document SQLite accepts into
+    // one it refuses. Documents hold float64 and int64 numbers, as in Convex.
+    if (std::isfinite(d)) return true;
+    ec = boost::json::error::exponent_overflow;
+    return false;
+  }
+  bool on_bool(bool, error_code&) { return true; }
+  bool on_null(error_code&) { return true; }
+  bool on_comment_part(string_view, error_code&) { return true; }
+  bool on_comment(string_view, error_code&) { return true; }
+
+ private:
+  int64_t depth_ = 0;
+  bool top_is_object_ = false;
+  std::string key_;
+  std::string system_field_;
+};
+
+}  // namespace
+
+Status checkDocumentBody(std::string_view body) {
+  // One parser per thread, reset for each body: the runner checks every
+  // document it reads, and building a parser costs as much as a check.
+  thread_local boost::json::basic_parser<BodyChecker> parser(jsonParseOptions());
+  parser.reset();
+  parser.handler() = BodyChecker();
+  boost::system::error_code ec;
+  size_t consumed = parser.write_some(false, body.data(), body.size(), ec);
+  if (!ec && consumed < body.size()) ec = boost::json::error::extra_data;
+  if (ec == boost::json::error::too_deep) {
+    return Status(Code::kBadInput, "stored document nests deeper than " +
+                                       std::to_string(kMaxJsonDepth) + " levels");
+  }
+  if (ec == boost::json::error::exponent_overflow) {
+    return Status(Code::kBadInput, "stored document has a number beyond the range of a float64 "
+                                   "(it ends before byte " + std::to_string(consumed) + ")");
+  }
+  if (ec) {
+    // Boost.JSON calls a byte that is not UTF-8 a syntax error; say which.
+    const bool bad_utf8 = ec == boost::json::error::syntax && consumed < body.size() &&
+                          static_cast<unsigned char>(body[consumed]) >= 0x80;
+    return Status(Code::kBadInput, "stored document is not valid JSON: " +
+                                       (bad_utf8 ? std::string("invalid UTF-8") : ec.message()) +
+                                       " at byte " + std::to_string(consumed));
+  }
+  if (!parser.handler().topIsObject())
+    return Status(Code::kBadInput, "stored document is not a JSON object");
+  if (!parser.handler().systemField().empty()) {
+    return Status(Code::kBadInput, "stored document has a field " +
+                                       parser.handler().systemField() +
+                                       " of its own (the store assigns _id and _creationTime)");
+  }
+  return Status::Ok();
+}
+
+bool holdsNonFiniteNumber(const boost::json::value& value) {
+  switch (value.kind()) {
+    case boost::json::kind::double_:
+      return !std::isfinite(value.get_double());
+    case boost::json::kind::array:
+      for (const auto& item : value.get_array())
+        if (holdsNonFiniteNumber(item)) return true;
+      return false;
+    case boost::json::kind::object:
+      for (const auto& [key, item] : value.get_object())
+        if (holdsNonFiniteNumber(item)) return true;
+      return false;
+    default:
+      return false;
+  }
+}
+
+std::string jsonQuoted(std::string_view text) {
+  return boost::json::serialize(boost::json::string(text));
+}
 
 Result<std::string> readFile(const std::string& path) {
   std::error_code ec;
@@ -26,7 +155,7 @@ Result<std::string> readFile(const std::string& path) {
 
 Result<boost::json::value> parseJson(std::string_view text, const std::string& source,
                                      int64_t first_line) {
-  boost::json::stream_parser parser;
+  boost::json::stream_parser parser({}, jsonParseOptions());
   boost::system::error_code ec;
   size_t consumed = parser.write_some(text.data(), text.size(), ec);
   if (!ec && consumed < text.size()) {

@@ -28,14 +28,18 @@ Status importJsonLines(Store& store, const std::string& table, std::istream& in,
     if (!parsed->is_object())
       return fail(Status(Code::kBadInput, where + ": not a JSON object (each line is one document)"));
     auto body = newBody(line);
-    if (!body.ok())
-      return fail(Status(Code::kBadInput, where + ": " + body.status().message() +
-                                              " (remove _id and _creationTime from the input)"));
+    if (!body.ok()) {
+      const bool system_field = body.status().message().rfind("document sets ", 0) == 0;
+      return fail(Status(Code::kBadInput,
+                         where + ": " + body.status().message() +
+                             (system_field ? " (remove _id and _creationTime from the input)"
+                                           : " (documents hold float64 and int64 numbers)")));
+    }
     auto id = store.insert(table, *body);
     // A document the store refuses (the schema in force) is the input's
     // fault: say which line.
-    if (!id.ok() && id.status().code() == Code::kBadInput)
-      return fail(Status(Code::kBadInput,
+    if (!id.ok() && (id.status().code() == Code::kBadInput || id.status().code() == Code::kSchema))
+      return fail(Status(id.status().code(),
                          where + ": " + id.status().message() + "; nothing was imported"));
     if (!id.ok()) return fail(id.status());
     ++*imported;
@@ -47,11 +51,23 @@ Status importJsonLines(Store& store, const std::string& table, std::istream& in,
 }
 
 Status exportJsonLines(Store& store, const std::string& table, std::ostream& out) {
+  // Each line is checked before it is written: a document another client
+  // stored broken stops the export there, named, instead of going out as a
+  // line that is not JSON or, spliced, as a different document.
+  Status bad;
   Status s = store.forEach(table, [&](const Document& doc) {
+    bad = checkDocumentBody(doc.body);
+    if (!bad.ok()) {
+      bad = Status(Code::kBadInput, "export " + table + "/" + std::to_string(doc.id) + ": " +
+                                        bad.message() +
+                                        " (another client wrote it: repair or delete that row)");
+      return false;
+    }
     out << documentJson(doc) << '\n';
     return static_cast<bool>(out);
   });
   if (!s.ok()) return s.prefixed("export");
+  if (!bad.ok()) return bad;
   if (!out) return Status(Code::kBadInput, "export: could not write the output");
   return Status::Ok();
 }

@@ -31,13 +31,13 @@ Result<Manifest> parseManifest(std::string_view text, const std::string& path) {
     return bad(at.where(""),
                "a manifest is a JSON object {\"graft_manifest\": 1, \"migrations\": [...]}");
   for (const auto& d : at.duplicates())
-    return bad(d.where, "duplicate key \"" + d.key + "\" (first at " +
+    return bad(d.where, "duplicate key " + jsonQuoted(d.key) + " (first at " +
                             d.first.substr(path.size() + 1) + ")");
   for (const auto& [key, value] : *root) {
     if (key != "graft_manifest" && key != "migrations")
       return bad(at.whereKey(jsonPointer("", key)),
-                 "unknown key \"" + std::string(key) +
-                     "\" (a manifest has only \"graft_manifest\" and \"migrations\")");
+                 "unknown key " + jsonQuoted(key) +
+                     " (a manifest has only \"graft_manifest\" and \"migrations\")");
   }
   const auto* version = root->if_contains("graft_manifest");
   if (!version || !version->is_int64())
@@ -61,12 +61,12 @@ Result<Manifest> parseManifest(std::string_view text, const std::string& path) {
     if (!entry.is_string()) return bad(where, name + " is not a string");
     std::string id(entry.as_string());
     if (!isValidMigrationId(id))
-      return bad(where, name + ": \"" + id +
-                            "\" is not a valid id (letters, digits, '_', '-', '.'; at most 128)");
+      return bad(where, name + ": " + jsonQuoted(id) +
+                            " is not a valid id (letters, digits, '_', '-', '.'; at most 128)");
     auto [it, inserted] = seen.emplace(id, index - 1);
     if (!inserted) {
       const std::string first = at.where(jsonPointer("/migrations", it->second));
-      return bad(where, "duplicate id \"" + id + "\" at " + name + ", first at migrations[" +
+      return bad(where, "duplicate id " + jsonQuoted(id) + " at " + name + ", first at migrations[" +
                             std::to_string(it->second) + "] (" +
                             first.substr(path.size() + 1) + ")");
     }

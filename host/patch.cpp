@@ -2,23 +2,29 @@
 
 #include <boost/json.hpp>
 
+#include "json_text.h"
+
 namespace graft {
 namespace {
 
 bool isSystemField(std::string_view field) { return field == "_id" || field == "_creationTime"; }
 
-Result<boost::json::object> parseObject(std::string_view text, const char* what) {
+// A patch holds its values one level below a document's fields.
+Result<boost::json::object> parseObject(std::string_view text, const char* what,
+                                        size_t extra_levels = 0) {
   boost::system::error_code ec;
-  boost::json::value value = boost::json::parse(text, ec);
+  boost::json::value value = boost::json::parse(text, ec, {}, jsonParseOptions(extra_levels));
   if (ec) return Status(Code::kBadInput, std::string(what) + " is not valid JSON: " + ec.message());
   if (!value.is_object()) return Status(Code::kBadInput, std::string(what) + " is not a JSON object");
+  if (holdsNonFiniteNumber(value))
+    return Status(Code::kBadInput, std::string(what) + " has a number beyond the range of a float64");
   return std::move(value.as_object());
 }
 
 }  // namespace
 
 Result<Patched> applyPatch(std::string_view body, std::string_view patch_json) {
-  auto patch = parseObject(patch_json, "patch");
+  auto patch = parseObject(patch_json, "patch", 1);
   if (!patch.ok()) return patch.status();
   const boost::json::object* set = nullptr;
   const boost::json::array* unset = nullptr;
@@ -28,8 +34,8 @@ Result<Patched> applyPatch(std::string_view body, std::string_view patch_json) {
     } else if (key == "$unset" && value.is_array()) {
       unset = &value.get_array();
     } else {
-      return Status(Code::kBadInput, "patch has \"" + std::string(key) +
-                                         "\"; a patch is {\"$set\": {...}, \"$unset\": [...]}");
+      return Status(Code::kBadInput, "patch has " + jsonQuoted(key) +
+                                         "; a patch is {\"$set\": {...}, \"$unset\": [...]}");
     }
   }
   auto doc = parseObject(body, "stored document");
@@ -46,7 +52,7 @@ Result<Patched> applyPatch(std::string_view body, std::string_view patch_json) {
         return Status(Code::kBadInput, "patch removes " + std::string(name) +
                                            ": _id and _creationTime belong to the store");
       if (set && set->contains(name))
-        return Status(Code::kBadInput, "patch both sets and removes \"" + std::string(name) + "\"");
+        return Status(Code::kBadInput, "patch both sets and removes " + jsonQuoted(name));
       changed |= doc->stable_erase(name) > 0;  // keeps the other fields in order
     }
   }

@@ -8,6 +8,7 @@
 
 #include "clock.h"
 #include "db_api.h"
+#include "json_text.h"
 #include "lease.h"
 #include "patch.h"
 #include "schema_check.h"
@@ -38,6 +39,13 @@ Status saveStateNow(Store& store, const MigrationState& state) {
 
 Status saveRunNow(Store& store, const RunRecord& run) {
   return inTransaction(store, [&] { return store.saveRun(run); });
+}
+
+// The code a failed batch ends the run with: a store that failed (5) or a
+// stored document graft can not read (3) are not the plugin's fault (1).
+Code exitCodeOfFailure(Code batch_failure) {
+  return batch_failure == Code::kStore || batch_failure == Code::kBadInput ? batch_failure
+                                                                          : Code::kMigrationFailed;
 }
 
 // A state that an `up` resumes: it was started upwards and not finished.
@@ -296,6 +304,15 @@ class PassRunner {
 
   // Calls migrateOne; `*patch` is the patch text, or empty for "skip".
   Status call(const Document& doc, std::optional<std::string>* patch) {
+    // graft writes only bodies that pass this check; another client may
+    // not have. Such a document stops the run here, before a plugin sees
+    // it or documentJson() splices a body that is not an object.
+    Status valid = checkDocumentBody(doc.body);
+    if (!valid.ok()) {
+      failed_at_ = doc.id;
+      return Status(Code::kBadInput, "read " + where(doc) + ": " + valid.message() +
+                                         " (another client wrote it: repair or delete that row)");
+    }
     const std::string text = documentJson(doc);
     const char* out = nullptr;
     size_t out_len = 0;
@@ -536,7 +553,7 @@ Status Runner::runPass(const Pass& pass, const Settings& settings, const std::st
       report->outcome = "failed";
       report->db_writes = committed_writes;
       if (settings.dry_run) {
-        return Status(failure.code() == Code::kStore ? Code::kStore : Code::kMigrationFailed,
+        return Status(exitCodeOfFailure(failure.code()),
                       "dry run of migration " + id + " failed: " + failure.message() +
                           " (nothing was written)");
       }
@@ -551,8 +568,7 @@ Status Runner::runPass(const Pass& pass, const Settings& settings, const std::st
                             (pass.down ? "down" : "up") + " again to resume)";
       Status saved = saveStateNow(store_, state);
       if (!saved.ok()) message += "; also could not record the failure: " + saved.message();
-      return Status(failure.code() == Code::kStore ? Code::kStore : Code::kMigrationFailed,
-                    message);
+      return Status(exitCodeOfFailure(failure.code()), message);
     }
     if (settings.dry_run && !docs.empty()) {
       // No batch transaction carried the heartbeat: give it one of its own,

@@ -1,6 +1,8 @@
 #include "sqlite_store.h"
 
 #include <sqlite3.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 
 #include <boost/json/serialize.hpp>
 
@@ -117,10 +119,23 @@ SqliteStore::~SqliteStore() {
 Status SqliteStore::error(int rc, const std::string& what) const {
   std::string message = "database " + path_ + ": " + what + ": " +
                         (db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc));
+  // A write that found no room: SQLITE_FULL when the disk is full (ENOSPC)
+  // or max_page_count is reached; SQLITE_IOERR_WRITE when the file reached
+  // this process's file size limit (EFBIG). SQLite keeps no reliable errno
+  // for the latter (the write failed on the WAL, and errno is gone by now),
+  // so the limit and the files' sizes tell.
+  const char* kNothingWritten = "run the command again; nothing of the failed transaction was written";
+  if ((rc & 0xff) == SQLITE_FULL) out_of_space_ = true;
+  if ((rc & 0xff) == SQLITE_IOERR && reachedFileSizeLimit()) {
+    out_of_space_ = true;
+    return Status(Code::kStore, message + " (" + reached_limit_file_ +
+                                    " reached the file size limit of this process, ulimit -f: "
+                                    "raise the limit, then " + kNothingWritten + ")");
+  }
   switch (rc & 0xff) {
     case SQLITE_FULL:
-      message += " (the disk or the database is full: free space, then run the command again; "
-                 "nothing of the failed transaction was written)";
+      message += std::string(" (the disk or the database is full: free space, then ") +
+                 kNothingWritten + ")";
       break;
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
@@ -142,6 +157,21 @@ Status SqliteStore::error(int rc, const std::string& what) const {
       break;
   }
   return Status(Code::kStore, message);
+}
+
+bool SqliteStore::reachedFileSizeLimit() const {
+  struct rlimit limit {};
+  if (getrlimit(RLIMIT_FSIZE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return false;
+  // A write that crosses the limit still fills the file up to it.
+  for (const char* suffix : {"-wal", "", "-journal"}) {
+    struct stat st {};
+    const std::string file = path_ + suffix;
+    if (stat(file.c_str(), &st) == 0 && static_cast<rlim_t>(st.st_size) >= limit.rlim_cur) {
+      reached_limit_file_ = file;
+      return true;
+    }
+  }
+  return false;
 }
 
 Status SqliteStore::exec(const char* sql, const char* what) {
@@ -263,8 +293,20 @@ Status SqliteStore::rollback() {
   known_tables_.clear();
   // After some errors (SQLITE_FULL among them) SQLite has already rolled the
   // transaction back; a second rollback would only fail.
-  if (sqlite3_get_autocommit(db_)) return Status::Ok();
-  return exec("ROLLBACK", "rollback");
+  Status rolled_back =
+      sqlite3_get_autocommit(db_) ? Status::Ok() : exec("ROLLBACK", "rollback");
+  if (out_of_space_) {
+    // The WAL holds the store's newest pages, and on a full disk (or at the
+    // file size limit) it is also what has no room left for the next
+    // transaction: the one that records the failure. A checkpoint moves its
+    // pages into the database file, over pages that are already there
+    // unless documents grew, and TRUNCATE gives its space back, so the next
+    // write starts at the beginning of an empty WAL. Best effort: an
+    // application's open read transaction can keep it from completing.
+    out_of_space_ = false;
+    (void)sqlite3_exec(db_, "PRAGMA wal_checkpoint(TRUNCATE)", nullptr, nullptr, nullptr);
+  }
+  return rolled_back;
 }
 
 Result<std::vector<std::string>> SqliteStore::tables() {
@@ -320,7 +362,7 @@ Status SqliteStore::createTable(std::string_view table) {
     auto schema = parseSchema((*record)->text, "schema v" + std::to_string((*record)->version));
     if (schema.ok() && schema->validation && !schema->allow_unknown_tables &&
         !schema->find(table))
-      return Status(Code::kBadInput,
+      return Status(Code::kSchema,
                     "table \"" + std::string(table) + "\" is not in schema v" +
                         std::to_string((*record)->version) +
                         ", which refuses unknown tables (declare it, then graft schema push)");
@@ -1049,7 +1091,7 @@ Status SqliteStore::schemaRefusal(std::string_view table, std::optional<int64_t>
     if (size_t colon = reason.find(": "); reason.rfind("schema v", 0) == 0 && colon != std::string::npos)
       reason = reason.substr(colon + 2);
   }
-  return Status(Code::kBadInput, version + " refuses " + what + ": " + reason);
+  return Status(Code::kSchema, version + " refuses " + what + ": " + reason);
 }
 
 }  // namespace graft

@@ -47,6 +47,9 @@ class SqliteStore final : public Store {
 
   Status begin() override;
   Status commit() override;
+  // After a write that found no room (disk full, file size limit), also
+  // checkpoints and truncates the WAL, so that there is room to record the
+  // failure.
   Status rollback() override;
 
   Result<std::vector<std::string>> tables() override;
@@ -97,7 +100,7 @@ class SqliteStore final : public Store {
   Result<bool> hasColumn(const char* table, const char* column);
   Status addCursorKeyColumn();
   const char* stateColumns() const;
-  // A write the schema's triggers refused, as a kBadInput naming the
+  // A write the schema's triggers refused, as a kSchema naming the
   // document, the field and (from the C++ validator) the reason.
   Status schemaRefusal(std::string_view table, std::optional<int64_t> id, std::string_view body);
   // The SELECT and its bindings for a KeyRange walk (see scanRange).
@@ -109,6 +112,9 @@ class SqliteStore final : public Store {
   // A cached prepared statement, reset and with bindings cleared.
   Result<sqlite3_stmt*> prepare(const std::string& sql, const char* what);
   Status error(int rc, const std::string& what) const;
+  // True when one of the store's files (the database, its WAL, its journal)
+  // is as large as RLIMIT_FSIZE allows; remembers which in reached_limit_file_.
+  bool reachedFileSizeLimit() const;
   Status needTable(std::string_view table);
   Status readDocuments(sqlite3_stmt* stmt, std::vector<Document>* out, const char* what);
 
@@ -123,6 +129,9 @@ class SqliteStore final : public Store {
   std::set<std::string, NoCaseLess> known_tables_;
   bool has_state_tables_ = false;
   bool has_cursor_key_ = false;
+  // Set by error() when a write found no room; rollback() then checkpoints.
+  mutable bool out_of_space_ = false;
+  mutable std::string reached_limit_file_;
 };
 
 }  // namespace graft

@@ -25,7 +25,7 @@ enum class Code {
   kCanceled = 6,         // stopped (signal or graft cancel) after a committed batch; resumable
   kBusy = 7,             // another run holds the store's lease
   kDrift = 8,            // applied history and files disagree: drift, sum file, order
-  kSchema = 9,           // documents do not match a schema (schema check, schema push)
+  kSchema = 9,           // documents do not match a schema (check, push, a refused write)
 };
 
 int exitCode(Code code);

@@ -153,6 +153,57 @@ BOOST_AUTO_TEST_CASE(read_file_on_a_missing_file_names_it) {
   BOOST_TEST(text.status().message() == path + ": can not open: No such file or directory");
 }
 
+// Documents as another client could store them. The table's CHECK stops
+// the last four unless PRAGMA ignore_check_constraints is on, and does not
+// look at UTF-8.
+BOOST_AUTO_TEST_CASE(stored_bodies_are_checked_before_anything_uses_them) {
+  const std::string deepest = "{\"a\":" + std::string(kMaxJsonDepth - 1, '[') +
+                              std::string(kMaxJsonDepth - 1, ']') + "}";
+  const std::string too_deep = "{\"a\":" + std::string(kMaxJsonDepth, '[') +
+                               std::string(kMaxJsonDepth, ']') + "}";
+  struct Case {
+    const char* name;
+    std::string body;
+    std::string message;  // "" when the body is accepted
+  };
+  const std::vector<Case> cases = {
+      {"object", R"({"a":[1,{"_id":2}],"b":"\u00e9"})", ""},
+      {"white space around", " \n{}\n", ""},
+      {"as deep as SQLite allows", deepest, ""},
+      {"16 MB", "{\"blob\":\"" + std::string(16 << 20, 'x') + "\"}", ""},
+      {"one level deeper", too_deep, "stored document nests deeper than 2000 levels"},
+      {"invalid UTF-8", "{\"a\":\"x\xff\"}", "stored document is not valid JSON: invalid UTF-8 at byte 7"},
+      {"overlong UTF-8", "{\"a\":\"\xc0\xaf\"}",
+       "stored document is not valid JSON: invalid UTF-8 at byte 6"},
+      {"not JSON", "{\"a\":1,}", "stored document is not valid JSON: syntax error at byte 7"},
+      {"two values", "{} {}", "stored document is not valid JSON: extra data at byte 3"},
+      {"beyond float64", "{\"a\":[1,-1e400]}",
+       "stored document has a number beyond the range of a float64 (it ends before byte 14)"},
+      {"array", "[{\"a\":1}]", "stored document is not a JSON object"},
+      {"string", "\"{}\"", "stored document is not a JSON object"},
+      {"_id in the body", R"({"a":1,"_id":5})",
+       "stored document has a field _id of its own (the store assigns _id and _creationTime)"},
+      {"_creationTime in the body", R"({"_creationTime":5})",
+       "stored document has a field _creationTime of its own (the store assigns _id and "
+       "_creationTime)"},
+  };
+  for (const auto& c : cases) {
+    BOOST_TEST_CONTEXT(c.name) {
+      Status s = checkDocumentBody(c.body);
+      BOOST_TEST(s.message() == c.message);
+      BOOST_TEST(s.code() == (c.message.empty() ? Code::kOk : Code::kBadInput));
+    }
+  }
+}
+
+// Import, patches and ctx.db parse as deep as the store stores.
+BOOST_AUTO_TEST_CASE(json_parses_as_deep_as_sqlite_stores) {
+  const std::string deepest = std::string(kMaxJsonDepth, '[') + std::string(kMaxJsonDepth, ']');
+  BOOST_TEST(parseJson(deepest, "f.json").ok());
+  auto too_deep = parseJson("[" + deepest + "]", "f.json");
+  BOOST_TEST(too_deep.status().message() == "f.json:1:2001: too deep");
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 }  // namespace

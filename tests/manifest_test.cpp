@@ -67,6 +67,14 @@ BOOST_AUTO_TEST_CASE(bad_manifests_say_what_is_wrong) {
       {"invalid id", R"({"graft_manifest": 1, "migrations": ["a", "add role"]})",
        "m.json:1:43: migrations[1]: \"add role\" is not a valid id (letters, digits, '_', '-', '.'; "
        "at most 128)"},
+      // Found by tests/fuzz/manifest_fuzz: a string from the file is shown
+      // escaped, so that its newline can not split the message in two.
+      {"unknown key with a newline", R"({"graft_m\nifest": 1, "migrations": []})",
+       "m.json:1:2: unknown key \"graft_m\\nifest\" (a manifest has only \"graft_manifest\" and "
+       "\"migrations\")"},
+      {"invalid id with a newline", R"({"graft_manifest": 1, "migrations": ["a\nb"]})",
+       "m.json:1:38: migrations[0]: \"a\\nb\" is not a valid id (letters, digits, '_', '-', '.'; "
+       "at most 128)"},
   };
   for (const auto& c : cases) {
     BOOST_TEST_CONTEXT(c.name) {

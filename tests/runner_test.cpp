@@ -2,6 +2,8 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <sqlite3.h>
+
 #include <unistd.h>
 
 #include <cstdlib>
@@ -287,6 +289,30 @@ BOOST_AUTO_TEST_CASE(plugins_can_not_break_the_store_rules) {
       BOOST_TEST(test::readTable(f.db, "probes").at(0).size() == 3u);  // unchanged
     }
   }
+}
+
+// A document another client stored with invalid UTF-8 (the CHECK does not
+// look at it) reaches no plugin through ctx.db either: the query that
+// would return it fails, naming it, and the batch rolls back.
+BOOST_AUTO_TEST_CASE(ctx_db_does_not_hand_out_a_document_graft_can_not_read) {
+  Fixture f;
+  test::seedDocs(f.db, "probes", {{{"action", "query"}}});
+  sqlite3* conn = nullptr;
+  sqlite3_open(f.db.c_str(), &conn);
+  BOOST_REQUIRE(sqlite3_exec(conn, "INSERT INTO probes (body) VALUES "
+                                   "('{\"action\":\"query\",\"x\":\"' || CAST(X'FF' AS TEXT) || '\"}')",
+                             nullptr, nullptr, nullptr) == SQLITE_OK);
+  sqlite3_close(conn);
+  f.load({"probe"}, {"test_probe"});
+  RunOptions options;
+  options.batch_size = 1;  // the batch holds probes/1 only; its query finds probes/2
+  Status s = f.up(options);
+  BOOST_TEST(s.code() == Code::kMigrationFailed);
+  BOOST_TEST(f.state("test_probe").error ==
+             "migrateOne failed on probes/1: ctx.db.query probes/2: stored document is not valid "
+             "JSON: invalid UTF-8 at byte 23");
+  BOOST_TEST(f.state("test_probe").cursor == 0);
+  BOOST_TEST(test::sqlValue(f.db, "SELECT json_type(body, '$.found') FROM probes WHERE _id = 1") == "");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

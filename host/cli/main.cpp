@@ -2,6 +2,8 @@
 //
 // Every error becomes lines "graft: <what failed, where, how to fix>" on
 // stderr and one of the exit codes of status.h (documented in README.md).
+#include <signal.h>
+
 #include <cstdio>
 #include <sstream>
 #include <vector>
@@ -21,6 +23,11 @@ int fail(const Status& status) {
 
 int main(int argc, char** argv) {
   using namespace graft::cli;
+  // A write past the file size limit (ulimit -f) must fail with EFBIG, which
+  // SQLite reports and graft explains, rolls back and records, instead of
+  // killing graft (and the supervised worker, which inherits this) with
+  // SIGXFSZ halfway through, leaving nothing but a `running` state.
+  signal(SIGXFSZ, SIG_IGN);
   CLI::App app{"graft: online data migrations shipped as plugins", "graft"};
   app.require_subcommand(0, 1);
   Globals globals;

@@ -47,6 +47,12 @@ extern "C" {
 #define GRAFT_PLUGIN_EXPORT __attribute__((visibility("default")))
 #endif
 
+/* How deep a document may nest: objects and arrays inside one another,
+ * the document itself counting as 1. This is SQLite 3.40's JSON limit, so
+ * it is also what a table's CHECK (json_valid) lets any client store; both
+ * sides of the boundary parse documents up to this depth. */
+#define GRAFT_MAX_JSON_DEPTH 2000
+
 /* Return codes of migrate_one. */
 #define GRAFT_SKIP 0   /* nothing to change for this document */
 #define GRAFT_PATCH 1  /* *patch holds a patch to apply to this document */

@@ -97,6 +97,14 @@ inline constexpr std::nullopt_t skip = std::nullopt;
 // The _id of a document passed to migrateOne or returned by ctx.db.
 inline std::int64_t idOf(const boost::json::object& doc) { return doc.at("_id").as_int64(); }
 
+// How the layer parses documents: Boost.JSON's defaults, but as deep as a
+// store lets documents nest (GRAFT_MAX_JSON_DEPTH, not Boost's 32).
+inline boost::json::parse_options documentParseOptions() {
+  boost::json::parse_options options;
+  options.max_depth = GRAFT_MAX_JSON_DEPTH;
+  return options;
+}
+
 class Db;
 
 // A range over one declared index of the schema in force (graft schema
@@ -232,7 +240,7 @@ class Db {
     if (rc != GRAFT_DB_OK) throw Error(err[0] ? err : "ctx.db call failed");
   }
   static boost::json::object parseObject(std::string_view text) {
-    return boost::json::parse(text).as_object();
+    return boost::json::parse(text, {}, documentParseOptions()).as_object();
   }
 
   graft_db* db_;
@@ -258,7 +266,10 @@ inline std::vector<boost::json::object> Query::run(std::int64_t limit) {
             err);
   // The parsed array must outlive the loop: a range-for over
   // parse(...).as_array() would walk a destroyed temporary.
-  boost::json::value parsed = boost::json::parse(std::string_view(out, len));
+  // One level more than a document: the array that holds them.
+  boost::json::parse_options options = documentParseOptions();
+  ++options.max_depth;
+  boost::json::value parsed = boost::json::parse(std::string_view(out, len), {}, options);
   std::vector<boost::json::object> docs;
   for (auto& doc : parsed.as_array()) docs.push_back(std::move(doc.as_object()));
   return docs;
@@ -342,7 +353,8 @@ inline int32_t callStep(const Step& step, const graft_context* c, const char* do
   // Patch text must outlive this call (graft.h): one buffer per thread.
   thread_local std::string patch_text;
   try {
-    boost::json::object object = boost::json::parse(std::string_view(doc, doc_len)).as_object();
+    boost::json::object object =
+        boost::json::parse(std::string_view(doc, doc_len), {}, documentParseOptions()).as_object();
     Ctx ctx{c->migration_id, c->run_id, c->direction == GRAFT_DOWN ? Direction::kDown : Direction::kUp,
             c->dry_run != 0, Db(c->db, c->db_api)};
     Result result = step.migrateOne(ctx, object);
