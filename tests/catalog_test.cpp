@@ -2,6 +2,8 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <filesystem>
+
 #include "harness.h"
 
 namespace graft {
@@ -38,8 +40,11 @@ BOOST_AUTO_TEST_CASE(only_files_with_the_platform_suffix_are_plugins) {
 
 BOOST_AUTO_TEST_CASE(reports_every_mismatch_at_once_one_line_each) {
   ScratchDir dir;
+  // The same plugin under a second name: two files with one id.
+  std::filesystem::copy_file(testPlugin("counter"), dir / "test_counter_again.so");
   auto plugins = makePluginDir(
-      dir, {testPlugin("counter"), testPlugin("counter_copy"), testPlugin("probe"), testPlugin("bad_abi")},
+      dir, {testPlugin("counter"), dir / "test_counter_again.so", testPlugin("counter_copy"),
+            testPlugin("probe"), testPlugin("bad_abi")},
       {"test_counter", "test_missing"});
   const std::string manifest = plugins + "/manifest.json";
   auto catalog = loadCatalog(plugins, manifest);
@@ -49,7 +54,10 @@ BOOST_AUTO_TEST_CASE(reports_every_mismatch_at_once_one_line_each) {
              "plugin " + plugins + "/test_bad_abi.so: ABI: built for graft ABI 2.0, this host speaks "
              "1.2 (rebuild the plugin against this host's SDK)\n"
              "plugins " + plugins + "/test_counter.so and " + plugins +
-             "/test_counter_copy.so both have id \"test_counter\" (remove one of them)\n"
+             "/test_counter_again.so both have id \"test_counter\" (remove one of them)\n"
+             "plugin " + plugins + "/test_counter_copy.so: metadata: the embedded metadata "
+             "disagrees with graft_plugin_entry: id \"test_counter_copy\" embedded, \"test_counter\" "
+             "returned (graft_add_migration's target name is the id: name the target after .id)\n"
              "migration \"test_missing\" is in " + manifest + " but no plugin in " + plugins +
              " that loaded has that id (it may be one that failed to load, above)\n"
              "plugin " + plugins + "/test_probe.so has id \"test_probe\", which is not in " +
