@@ -85,7 +85,9 @@ bool findElfSection(std::string_view bytes, std::string_view name,
   // 65280 sections or more, which no plugin has): nothing to find.
   if (header.e_shoff == 0 || header.e_shnum == 0 || header.e_shstrndx == SHN_UNDEF) return true;
   auto outside = [&](const std::string& what, unsigned long long from, unsigned long long size) {
-    *why = what + " at bytes " + std::to_string(from) + ".." + std::to_string(from + size) +
+    // A hostile size could wrap the sum around.
+    const unsigned long long end = size > ~0ULL - from ? ~0ULL : from + size;
+    *why = what + " at bytes " + std::to_string(from) + ".." + std::to_string(end) +
            " lies outside the file, which has " + std::to_string(bytes.size()) +
            " bytes (copy or build the plugin again)";
     return false;
