@@ -264,8 +264,8 @@ Result<std::unique_ptr<Plugin>> Plugin::load(const std::string& given_path,
       // What status and verify showed without loading must be what runs.
       if (plugin->embedded_) {
         if (std::string differences = compareMeta(plugin->meta_, returned); !differences.empty())
-          return fail("metadata",
-                      "the embedded metadata disagrees with " GRAFT_ENTRY_SYMBOL ": " + differences);
+          return fail("metadata", "the embedded metadata disagrees with " GRAFT_ENTRY_SYMBOL ": " +
+                                      differences);
       }
       plugin->meta_ = std::move(returned);
       plugin->plugin_ = p;

@@ -41,9 +41,13 @@ BOOST_AUTO_TEST_CASE(status_verify_and_sum_never_run_a_plugin_and_up_does) {
   test::makePluginDir(m.dir, {testPlugin("counter"), testPlugin("marker")},
                       {"test_counter", "test_marker"});
   test::seedItems(m.dir / "store.db", 5);
-  for (const auto& args : std::vector<std::vector<std::string>>{
-           {"status"}, {"status", "--json"}, {"verify"}, {"verify", "--json"},
-           {"verify", "--strict"}, {"sum"}, {"sum", "--check"}})
+  for (const auto& args : std::vector<std::vector<std::string>>{{"status"},
+                                                                {"status", "--json"},
+                                                                {"verify"},
+                                                                {"verify", "--json"},
+                                                                {"verify", "--strict"},
+                                                                {"sum"},
+                                                                {"sum", "--check"}})
     BOOST_TEST(!m.ran(args), args[0]);
   // What status shows came from the file, without loading it.
   Outcome o = m.graft({"status", "--json"});
@@ -95,9 +99,9 @@ BOOST_AUTO_TEST_CASE(a_plugin_without_embedded_metadata_is_not_run_unless_asked)
   // --load-plugins reads what the plugin itself says: it has no digest.
   BOOST_TEST(m.ran({"verify", "--load-plugins"}));
   o = m.graft({"verify", "--load-plugins"});
-  BOOST_TEST(o.out.find("has no logic digest (built without graft_add_migration") !=
-                 std::string::npos,
-             o.out);
+  BOOST_TEST(
+      o.out.find("has no logic digest (built without graft_add_migration") != std::string::npos,
+      o.out);
 
   // Under another name, graft can not tell its id without running it.
   fs::rename(path, plugins + "/renamed.so");
@@ -107,8 +111,12 @@ BOOST_AUTO_TEST_CASE(a_plugin_without_embedded_metadata_is_not_run_unless_asked)
   BOOST_TEST(o.err ==
              "graft: migration \"test_marker\" is in " + manifest + " but no plugin in " + plugins +
                  " has that id (build it, or remove it from the manifest)\n"
-                 "graft: plugin " + plugins + "/renamed.so: metadata not embedded, and its file "
-                 "name is not an id in " + manifest + ", so graft can not tell its id without "
+                 "graft: plugin " +
+                 plugins +
+                 "/renamed.so: metadata not embedded, and its file "
+                 "name is not an id in " +
+                 manifest +
+                 ", so graft can not tell its id without "
                  "running it (build it with graft_add_migration, or pass --load-plugins)\n");
   BOOST_TEST(m.ran({"status", "--load-plugins"}));
 }
@@ -129,8 +137,8 @@ BOOST_AUTO_TEST_CASE(up_refuses_a_plugin_whose_entry_point_disagrees_with_its_me
                           "graft_plugin_entry: id \"test_counter_copy\" embedded, \"test_counter\" "
                           "returned (graft_add_migration's target name is the id: name the target "
                           "after .id)\n"
-                          "graft: migration \"test_counter_copy\" is in " + plugins +
-                          "/manifest.json but no plugin in " + plugins +
+                          "graft: migration \"test_counter_copy\" is in " +
+                          plugins + "/manifest.json but no plugin in " + plugins +
                           " that loaded has that id (it may be one that failed to load, above)\n");
   BOOST_TEST(test::sqlValue(dir / "store.db", "SELECT count(*) FROM migration_state") == "0");
 }

@@ -7,7 +7,6 @@
 #include <link.h>
 
 #include <boost/test/unit_test.hpp>
-
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -106,7 +105,8 @@ BOOST_AUTO_TEST_CASE(refuses_headers_and_sections_outside_the_file) {
   // Cut short: the section header table, at the end, is gone.
   BOOST_TEST(message(readPluginMeta(lib.substr(0, 1000))) ==
              "the section header table at bytes " + std::to_string(ehdr.e_shoff) + ".." +
-                 table_end + " lies outside the file, which has 1000 bytes (copy or build the "
+                 table_end +
+                 " lies outside the file, which has 1000 bytes (copy or build the "
                  "plugin again)");
 
   // The section's offset points past the end of the file.
@@ -143,8 +143,8 @@ BOOST_AUTO_TEST_CASE(refuses_headers_and_sections_outside_the_file) {
   auto plugin = Plugin::load(dir / "past_end.so");
   BOOST_REQUIRE(!plugin.ok());
   BOOST_TEST(plugin.status().message() ==
-             "plugin " + dir / "past_end.so" + ": embedded metadata: " +
-                 message(readPluginMeta(past_end)));
+             "plugin " + dir / "past_end.so" +
+                 ": embedded metadata: " + message(readPluginMeta(past_end)));
 }
 
 BOOST_AUTO_TEST_CASE(refuses_malformed_metadata_in_the_file) {
@@ -178,7 +178,8 @@ BOOST_AUTO_TEST_CASE(refuses_each_malformed_field_verbatim) {
        "section .graft_meta: \"id\" is missing or not a string" + kRebuild},
       {R"({"graft_meta":1,"id":"a b","abi":"1.2","logic_digest":"","description":"","has_down":true})",
        "section .graft_meta: id \"a b\" is not valid (letters, digits, '_', '-', '.'; at most "
-       "128)" + kRebuild},
+       "128)" +
+           kRebuild},
       {R"({"graft_meta":1,"id":"m1","abi":"1","logic_digest":"","description":"","has_down":true})",
        "section .graft_meta: abi \"1\" is not <major>.<minor>" + kRebuild},
       {R"({"graft_meta":1,"id":"m1","abi":"1.2","logic_digest":7,"description":"","has_down":true})",
@@ -195,7 +196,8 @@ BOOST_AUTO_TEST_CASE(refuses_each_malformed_field_verbatim) {
     }
   }
   // Trailing NULs (the C string's terminator) are not part of the text.
-  auto ok = parsePluginMeta(std::string("{\"graft_meta\":1,") + ok_fields + std::string("}\0\0", 3));
+  auto ok =
+      parsePluginMeta(std::string("{\"graft_meta\":1,") + ok_fields + std::string("}\0\0", 3));
   BOOST_REQUIRE_MESSAGE(ok.ok(), ok.status().message());
   BOOST_TEST(ok->id == "m1");
 }

@@ -96,9 +96,8 @@ Command addStatusCommand(CLI::App& app, const Globals& globals) {
   sub->add_flag("--load-plugins", *load_plugins,
                 "load the plugins (runs their code) instead of reading their embedded metadata, "
                 "for plugins built without it");
-  return {sub, [&globals, json, load_plugins] {
-            return runStatus(globals.host, *json, *load_plugins);
-          }};
+  return {sub,
+          [&globals, json, load_plugins] { return runStatus(globals.host, *json, *load_plugins); }};
 }
 
 }  // namespace graft::cli

@@ -60,9 +60,8 @@ Command addSumCommand(CLI::App& app, const Globals& globals) {
   sub->add_flag("--load-plugins", *load_plugins,
                 "load the plugins (runs their code) instead of reading their embedded metadata, "
                 "for plugins built without it");
-  return {sub, [&globals, check, load_plugins] {
-            return runSum(globals.host, *check, *load_plugins);
-          }};
+  return {sub,
+          [&globals, check, load_plugins] { return runSum(globals.host, *check, *load_plugins); }};
 }
 
 }  // namespace graft::cli
