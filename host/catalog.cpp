@@ -30,8 +30,10 @@ Result<std::vector<std::string>> listPluginFiles(const std::string& dir) {
   return files;
 }
 
-Result<Catalog> loadCatalog(const std::string& plugin_dir, const std::string& manifest_path,
-                            const Plugin::Options& options) {
+namespace {
+
+Result<Catalog> assembleCatalog(const std::string& plugin_dir, const std::string& manifest_path,
+                                const Plugin::Options& options, bool load) {
   auto manifest = readManifest(manifest_path);
   if (!manifest.ok()) return manifest.status();
   auto files = listPluginFiles(plugin_dir);
@@ -41,7 +43,7 @@ Result<Catalog> loadCatalog(const std::string& plugin_dir, const std::string& ma
   std::map<std::string, std::unique_ptr<Plugin>> by_id;
   bool some_failed = false;
   for (const auto& file : *files) {
-    auto plugin = Plugin::load(file, options);
+    auto plugin = load ? Plugin::load(file, options) : Plugin::inspect(file, options);
     if (!plugin.ok()) {
       problems.push_back(plugin.status().message());
       some_failed = true;
@@ -71,6 +73,14 @@ Result<Catalog> loadCatalog(const std::string& plugin_dir, const std::string& ma
     by_id.erase(it);
   }
   for (const auto& [id, plugin] : by_id) {
+    if (!plugin->loaded() && !plugin->metadataEmbedded()) {
+      problems.push_back("plugin " + plugin->path() +
+                         ": metadata not embedded, and its file name is not an id in " +
+                         manifest_path +
+                         ", so graft can not tell its id without running it (build it with "
+                         "graft_add_migration, or pass --load-plugins)");
+      continue;
+    }
     problems.push_back("plugin " + plugin->path() + " has id \"" + id + "\", which is not in " +
                        manifest_path + " (add it to the manifest, or remove the file)");
   }
@@ -80,6 +90,18 @@ Result<Catalog> loadCatalog(const std::string& plugin_dir, const std::string& ma
     return Status(Code::kPlugin, message);
   }
   return catalog;
+}
+
+}  // namespace
+
+Result<Catalog> loadCatalog(const std::string& plugin_dir, const std::string& manifest_path,
+                            const Plugin::Options& options) {
+  return assembleCatalog(plugin_dir, manifest_path, options, /*load=*/true);
+}
+
+Result<Catalog> readCatalog(const std::string& plugin_dir, const std::string& manifest_path,
+                            const Plugin::Options& options) {
+  return assembleCatalog(plugin_dir, manifest_path, options, /*load=*/false);
 }
 
 }  // namespace graft

@@ -5,6 +5,10 @@
 // plugin not in the manifest, two plugins with one id) and any plugin that
 // fails to load is an error, and all of them are reported together, one line
 // each, before anything runs.
+//
+// loadCatalog loads every plugin (its code runs: constructors, entry point);
+// a run needs that. readCatalog only inspects them (Plugin::inspect): no
+// plugin code runs, which is all that listing, status and drift checks need.
 #ifndef GRAFT_HOST_CATALOG_H_
 #define GRAFT_HOST_CATALOG_H_
 
@@ -29,6 +33,14 @@ struct Catalog {
 Result<std::vector<std::string>> listPluginFiles(const std::string& dir);
 
 Result<Catalog> loadCatalog(const std::string& plugin_dir, const std::string& manifest_path,
+                            const Plugin::Options& options = {});
+
+// loadCatalog from the plugins' embedded metadata, without loading any. A
+// plugin without embedded metadata can not say its id without running, so
+// it stands for the manifest id equal to its file name without the suffix
+// (graft_add_migration names the file after the id), with no logic digest;
+// when no manifest id is its file name, that is one more error line.
+Result<Catalog> readCatalog(const std::string& plugin_dir, const std::string& manifest_path,
                             const Plugin::Options& options = {});
 
 }  // namespace graft

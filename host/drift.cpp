@@ -102,10 +102,24 @@ DriftFinding unverifiable(const Fingerprint& now, const MigrationState* was,
   std::string recorded;
   if (was && isApplied(*was)) {
     if (!was->logic_digest.empty())
-      recorded += "; logic recorded " + shortDigest(was->logic_digest) + ", now none";
+      recorded += "; logic recorded " + shortDigest(was->logic_digest) + ", now " +
+                  (now.digest_unread ? "unknown" : "none");
     if (was->checksum != now.sha256)
       recorded +=
           "; file sha256 recorded " + shortSum(was->checksum) + ", now " + shortSum(now.sha256);
+  }
+  if (now.digest_unread) {
+    return DriftFinding{
+        now.id, DriftKind::kUnverifiable, options.strict,
+        "migration " + now.id + ": plugin " + now.path +
+            ": metadata not embedded (built without graft_add_migration, or with an older SDK), "
+            "and graft runs no plugin code to read its logic digest" +
+            recorded + ", so graft can not tell a change to its logic from a rebuild (" +
+            (options.strict
+                 ? "build it with graft_add_migration, pass --load-plugins, or run without --strict"
+                 : "build it with graft_add_migration, or pass --load-plugins; --strict refuses "
+                   "this") +
+            ")"};
   }
   return DriftFinding{
       now.id, DriftKind::kUnverifiable, options.strict,
@@ -123,7 +137,8 @@ DriftFinding unverifiable(const Fingerprint& now, const MigrationState* was,
 std::vector<Fingerprint> fingerprints(const Catalog& catalog) {
   std::vector<Fingerprint> prints;
   for (const auto& plugin : catalog.plugins)
-    prints.push_back({plugin->id(), plugin->path(), plugin->logicDigest(), plugin->sha256()});
+    prints.push_back({plugin->id(), plugin->path(), plugin->logicDigest(), plugin->sha256(),
+                      !plugin->loaded() && !plugin->metadataEmbedded()});
   return prints;
 }
 

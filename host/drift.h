@@ -39,6 +39,9 @@ struct Fingerprint {
   std::string path;
   std::string logic_digest;  // "" when the plugin carries none
   std::string sha256;        // of the plugin file
+  // The plugin was only inspected (readCatalog) and has no embedded
+  // metadata: it may carry a logic digest that graft did not run it to read.
+  bool digest_unread = false;
 };
 
 // The plugins of `catalog`, in manifest order.

@@ -73,9 +73,82 @@ std::string checkSharedLibrary(std::string_view bytes) {
   return "";
 }
 
+bool findElfSection(std::string_view bytes, std::string_view name,
+                    std::optional<std::string_view>* section, std::string* why) {
+  section->reset();
+  ElfW(Ehdr) header;
+  if (!readAt(bytes, 0, &header)) {
+    *why = truncated(sizeof header, bytes.size());
+    return false;
+  }
+  // No section headers (e_shnum 0 also covers the extended numbering of
+  // 65280 sections or more, which no plugin has): nothing to find.
+  if (header.e_shoff == 0 || header.e_shnum == 0 || header.e_shstrndx == SHN_UNDEF) return true;
+  auto outside = [&](const std::string& what, unsigned long long from, unsigned long long size) {
+    // A hostile size could wrap the sum around.
+    const unsigned long long end = size > ~0ULL - from ? ~0ULL : from + size;
+    *why = what + " at bytes " + std::to_string(from) + ".." + std::to_string(end) +
+           " lies outside the file, which has " + std::to_string(bytes.size()) +
+           " bytes (copy or build the plugin again)";
+    return false;
+  };
+  auto fits = [&](unsigned long long from, unsigned long long size) {
+    return from <= bytes.size() && size <= bytes.size() - from;
+  };
+  if (header.e_shentsize != sizeof(ElfW(Shdr))) {
+    *why = "section headers are " + std::to_string(header.e_shentsize) + " bytes each, expected " +
+           std::to_string(sizeof(ElfW(Shdr))) + " (copy or build the plugin again)";
+    return false;
+  }
+  const unsigned long long table_size = 1ULL * header.e_shnum * sizeof(ElfW(Shdr));
+  if (!fits(header.e_shoff, table_size))
+    return outside("the section header table", header.e_shoff, table_size);
+  auto sectionAt = [&](unsigned index) {
+    ElfW(Shdr) out;
+    readAt(bytes, header.e_shoff + 1ULL * index * sizeof out, &out);
+    return out;
+  };
+  if (header.e_shstrndx >= header.e_shnum) {
+    *why = "the section name table is section " + std::to_string(header.e_shstrndx) +
+           ", and there are " + std::to_string(header.e_shnum) +
+           " (copy or build the plugin again)";
+    return false;
+  }
+  const ElfW(Shdr) names = sectionAt(header.e_shstrndx);
+  if (names.sh_type == SHT_NOBITS || !fits(names.sh_offset, names.sh_size))
+    return outside("the section name table", names.sh_offset, names.sh_size);
+  const std::string_view name_table = bytes.substr(names.sh_offset, names.sh_size);
+  for (unsigned i = 0; i < header.e_shnum; ++i) {
+    const ElfW(Shdr) candidate = sectionAt(i);
+    if (candidate.sh_name >= name_table.size()) continue;
+    std::string_view candidate_name = name_table.substr(candidate.sh_name);
+    candidate_name = candidate_name.substr(0, candidate_name.find('\0'));
+    if (candidate_name != name) continue;
+    const std::string what = "section " + std::string(name);
+    if (section->has_value()) {
+      *why = what + " appears twice (build the plugin again with graft_add_migration)";
+      return false;
+    }
+    if (candidate.sh_type == SHT_NOBITS) {
+      *why = what + " holds no bytes in the file (build the plugin again with graft_add_migration)";
+      return false;
+    }
+    if (!fits(candidate.sh_offset, candidate.sh_size))
+      return outside(what, candidate.sh_offset, candidate.sh_size);
+    *section = bytes.substr(candidate.sh_offset, candidate.sh_size);
+  }
+  return true;
+}
+
 #else
 
 std::string checkSharedLibrary(std::string_view) { return ""; }
+
+bool findElfSection(std::string_view, std::string_view, std::optional<std::string_view>* section,
+                    std::string*) {
+  section->reset();
+  return true;
+}
 
 #endif
 

@@ -9,6 +9,7 @@
 #ifndef GRAFT_HOST_ELF_CHECK_H_
 #define GRAFT_HOST_ELF_CHECK_H_
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -17,6 +18,17 @@ namespace graft {
 // "" when the bytes look like a loadable shared library for this host,
 // else one sentence saying what is wrong and how to fix it.
 std::string checkSharedLibrary(std::string_view bytes);
+
+// Finds the section named `name` through the section headers of `bytes`,
+// without loading anything. The file may be truncated or hostile: every
+// header, name and the section itself are checked to lie inside `bytes`.
+// Returns false with *why set to one sentence when they do not (or when
+// `name` appears twice); true with *section empty when there is no such
+// section (or no section headers at all), else with *section viewing the
+// section's bytes inside `bytes`.
+// REQUIRES: checkSharedLibrary(bytes) is "".
+bool findElfSection(std::string_view bytes, std::string_view name,
+                    std::optional<std::string_view>* section, std::string* why);
 
 }  // namespace graft
 

@@ -10,8 +10,10 @@
 namespace graft {
 
 Result<std::unique_ptr<Host>> Host::open(const HostOptions& options) {
-  auto catalog = loadCatalog(options.plugin_dir, manifestPathOf(options),
-                             {options.allow_untrusted_plugins});
+  const Plugin::Options plugin_options{options.allow_untrusted_plugins};
+  auto catalog = options.metadata_only
+                     ? readCatalog(options.plugin_dir, manifestPathOf(options), plugin_options)
+                     : loadCatalog(options.plugin_dir, manifestPathOf(options), plugin_options);
   if (!catalog.ok()) return catalog.status();
   SqliteOptions store_options;
   store_options.read_only = options.read_only;
@@ -20,6 +22,7 @@ Result<std::unique_ptr<Host>> Host::open(const HostOptions& options) {
   auto host =
       std::unique_ptr<Host>(new Host(std::move(store).value(), std::move(catalog).value()));
   if (options.allow_untrusted_plugins) host->command_suffix_ = " --allow-untrusted-plugins";
+  host->metadata_only_ = options.metadata_only;
   return host;
 }
 
@@ -28,7 +31,18 @@ std::string manifestPathOf(const HostOptions& options) {
   return (std::filesystem::path(options.plugin_dir) / "manifest.json").string();
 }
 
+namespace {
+
+Status metadataOnly() {
+  return Status(Code::kUsage,
+                "this host read the plugins' metadata only and loaded none: open it without "
+                "metadata_only to run migrations");
+}
+
+}  // namespace
+
 Status Host::up(const RunOptions& options, RunReport* report) {
+  if (metadata_only_) return metadataOnly();
   // A graft.sum beside the manifest pins the order and logic the team
   // reviewed; without one, up runs as it always did (see sumfile.h).
   GRAFT_RETURN_IF_ERROR(checkSumFile(catalog_));
@@ -46,6 +60,7 @@ Status Host::up(const RunOptions& options, RunReport* report) {
 }
 
 Status Host::down(const DownOptions& options, RunReport* report) {
+  if (metadata_only_) return metadataOnly();
   DownOptions run = options;
   run.command += command_suffix_;
   Runner runner(*store_, catalog_);

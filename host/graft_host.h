@@ -29,6 +29,11 @@ struct HostOptions {
   // Load plugins that fail the trust checks (trust.h); every run made with
   // it says so in its history.
   bool allow_untrusted_plugins = false;
+  // Read each plugin's embedded metadata instead of loading it (readCatalog
+  // in catalog.h): no plugin code runs, not even a constructor. Enough for
+  // status() and drift checks; up() and down() refuse (kUsage) on such a
+  // host, and catalog() plugins are not loaded().
+  bool metadata_only = false;
 };
 
 struct MigrationStatus {
@@ -54,8 +59,9 @@ std::string manifestPathOf(const HostOptions& options);
 
 class Host {
  public:
-  // Opens the store and loads every plugin of the manifest. Errors name the
-  // file and the stage (see Plugin::load, loadCatalog, SqliteStore::open).
+  // Opens the store and loads (or, with metadata_only, inspects) every
+  // plugin of the manifest. Errors name the file and the stage (see
+  // Plugin::load, loadCatalog, SqliteStore::open).
   static Result<std::unique_ptr<Host>> open(const HostOptions& options);
 
   // Runs pending migrations (all, or options.only). See Runner::up. First,
@@ -87,6 +93,7 @@ class Host {
   std::unique_ptr<Store> store_;
   Catalog catalog_;
   std::string command_suffix_;  // flags every run's history must show
+  bool metadata_only_ = false;
 };
 
 }  // namespace graft

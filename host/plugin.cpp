@@ -14,6 +14,7 @@
 #include "elf_check.h"
 #include "json_text.h"
 #include "manifest.h"
+#include "plugin_meta.h"
 #include "sha256.h"
 #include "step_spec.h"
 #include "trust.h"
@@ -152,21 +153,20 @@ bool checkStepExtras(const graft_step& step, const char* name, std::string* why)
   return true;
 }
 
-}  // namespace
-
-std::string Plugin::logicDigest() const {
-  const size_t needed = offsetof(graft_plugin, logic_digest) + sizeof(plugin_->logic_digest);
-  if (plugin_->struct_size < needed || !plugin_->logic_digest) return "";
-  return plugin_->logic_digest;
+// "plugin <path>: <stage>: <reason>".
+Status pluginError(const std::string& path, const std::string& stage, const std::string& reason) {
+  return Status(Code::kPlugin, "plugin " + path + ": " + stage + ": " + reason);
 }
 
-Result<std::unique_ptr<Plugin>> Plugin::load(const std::string& given_path,
-                                             const Options& options) {
+}  // namespace
+
+Result<std::unique_ptr<Plugin>> Plugin::readChecked(const std::string& given_path,
+                                                    const Options& options, std::string* bytes) {
   std::error_code fs_ec;
   std::filesystem::path absolute = std::filesystem::absolute(given_path, fs_ec);
   const std::string path = fs_ec ? given_path : absolute.lexically_normal().string();
   auto fail = [&](const std::string& stage, const std::string& reason) {
-    return Status(Code::kPlugin, "plugin " + path + ": " + stage + ": " + reason);
+    return pluginError(path, stage, reason);
   };
 
   std::unique_ptr<Plugin> plugin(new Plugin);
@@ -175,12 +175,44 @@ Result<std::unique_ptr<Plugin>> Plugin::load(const std::string& given_path,
     if (std::string why = untrustedReason(path); !why.empty())
       return fail("trust", why + "; or pass --allow-untrusted-plugins");
   }
-  auto bytes = readFile(path);
-  if (!bytes.ok()) return fail("open", bytes.status().message());
+  auto read = readFile(path);
+  if (!read.ok()) return fail("open", read.status().message());
+  *bytes = std::move(read).value();
   plugin->sha256_ = sha256Hex(*bytes);
   if (std::string why = checkSharedLibrary(*bytes); !why.empty()) return fail("check", why);
+  // Read before anything is loaded: a plugin whose metadata is broken is
+  // refused without running any of its code.
+  auto meta = readPluginMeta(*bytes);
+  if (!meta.ok()) return fail("embedded metadata", meta.status().message());
+  if (*meta) {
+    plugin->meta_ = std::move(**meta);
+    plugin->embedded_ = true;
+  }
+  return plugin;
+}
 
-  PrivateCopy copy(*bytes);
+Result<std::unique_ptr<Plugin>> Plugin::inspect(const std::string& path, const Options& options) {
+  std::string bytes;
+  auto plugin = readChecked(path, options, &bytes);
+  // Without metadata, the file's name is the best guess that runs nothing:
+  // graft_add_migration names the file after the id.
+  if (plugin.ok() && !(*plugin)->embedded_)
+    (*plugin)->meta_.id = std::filesystem::path((*plugin)->path_).stem().string();
+  return plugin;
+}
+
+Result<std::unique_ptr<Plugin>> Plugin::load(const std::string& given_path,
+                                             const Options& options) {
+  std::string bytes;
+  auto checked = readChecked(given_path, options, &bytes);
+  if (!checked.ok()) return checked.status();
+  std::unique_ptr<Plugin> plugin = std::move(checked).value();
+  const std::string& path = plugin->path_;
+  auto fail = [&](const std::string& stage, const std::string& reason) {
+    return pluginError(path, stage, reason);
+  };
+
+  PrivateCopy copy(bytes);
   const std::string load_path = copy.ok() ? copy.path() : path;
   boost::dll::fs::error_code ec;
   plugin->library_.load(load_path,
@@ -219,12 +251,28 @@ Result<std::unique_ptr<Plugin>> Plugin::load(const std::string& given_path,
   } else if (!p->up) {
     why = "no up step";
   } else if (checkStep(p->up, "up", &why) && (!p->down || checkStep(p->down, "down", &why))) {
-    plugin->plugin_ = p;
-    plugin->up_ = widen(*p->up);
-    if (p->down) plugin->down_ = widen(*p->down);
-    if (checkStepExtras(plugin->up_, "up", &why) &&
-        (!p->down || checkStepExtras(plugin->down_, "down", &why)))
+    const graft_step up = widen(*p->up);
+    const graft_step down = p->down ? widen(*p->down) : graft_step{};
+    if (checkStepExtras(up, "up", &why) && (!p->down || checkStepExtras(down, "down", &why))) {
+      PluginMeta returned;
+      returned.id = p->id;
+      returned.abi = abiText(p->abi_version);
+      const size_t digest_end = offsetof(graft_plugin, logic_digest) + sizeof(p->logic_digest);
+      if (p->struct_size >= digest_end && p->logic_digest) returned.logic_digest = p->logic_digest;
+      returned.description = p->description;
+      returned.has_down = p->down != nullptr;
+      // What status and verify showed without loading must be what runs.
+      if (plugin->embedded_) {
+        if (std::string differences = compareMeta(plugin->meta_, returned); !differences.empty())
+          return fail("metadata", "the embedded metadata disagrees with " GRAFT_ENTRY_SYMBOL ": " +
+                                      differences);
+      }
+      plugin->meta_ = std::move(returned);
+      plugin->plugin_ = p;
+      plugin->up_ = up;
+      plugin->down_ = down;
       return plugin;
+    }
   }
   return fail("metadata", why);
 }

@@ -3,11 +3,16 @@
 // Stages, in order, each named in error messages: trust (who could have
 // written the file, see trust.h), open (read the file once: those bytes are
 // hashed, checked and loaded, from a private copy, so swapping the file
-// afterwards changes nothing), check (a whole shared
-// library for this machine, see elf_check.h), load (dlopen with RTLD_NOW, so an unresolved symbol fails here and not in
-// the middle of a migration), entry point (graft_plugin_entry), ABI (major
-// version equal to this host's, checked before any other field is read),
-// metadata (id, tables and functions present and well formed).
+// afterwards changes nothing), check (a whole shared library for this
+// machine, see elf_check.h), embedded metadata (the .graft_meta section, read
+// from those bytes, see plugin_meta.h), load (dlopen with RTLD_NOW, so an
+// unresolved symbol fails here and not in the middle of a migration), entry
+// point (graft_plugin_entry), ABI (major version equal to this host's,
+// checked before any other field is read), metadata (id, tables and
+// functions present and well formed, and equal to the embedded metadata).
+//
+// Plugin::inspect stops after the embedded metadata: it never loads the
+// library, so none of the plugin's code runs (not even its constructors).
 #ifndef GRAFT_HOST_PLUGIN_H_
 #define GRAFT_HOST_PLUGIN_H_
 
@@ -18,6 +23,7 @@
 #include <memory>
 #include <string>
 
+#include "plugin_meta.h"
 #include "status.h"
 
 namespace graft {
@@ -33,25 +39,48 @@ class Plugin {
   static Result<std::unique_ptr<Plugin>> load(const std::string& path, const Options& options);
   static Result<std::unique_ptr<Plugin>> load(const std::string& path) { return load(path, {}); }
 
+  // Runs the stages up to the embedded metadata and no further: the library
+  // is not loaded and none of its code runs. A file without embedded
+  // metadata is not an error: metadataEmbedded() is false, id() is the
+  // file's name without its suffix (graft_add_migration names the file after
+  // the id), and description() and logicDigest() are "". Same errors as
+  // load, up to the embedded metadata.
+  static Result<std::unique_ptr<Plugin>> inspect(const std::string& path, const Options& options);
+
   const std::string& path() const { return path_; }
   // SHA-256 of the file's bytes, lowercase hex.
   const std::string& sha256() const { return sha256_; }
-  std::string id() const { return plugin_->id; }
-  std::string description() const { return plugin_->description; }
-  // The steps as this host's graft_step, whatever ABI 1.x built them: fields
-  // the plugin did not know are zero.
-  const graft_step& up() const { return up_; }
-  // nullptr when the migration has no down step.
-  const graft_step* down() const { return plugin_->down ? &down_ : nullptr; }
+  // From the entry point when loaded, else from the embedded metadata (which
+  // loading checked to be equal, when the file has it).
+  const std::string& id() const { return meta_.id; }
+  const std::string& description() const { return meta_.description; }
   // "v1:sha256:<hex>" as embedded by graft_add_migration, "" if none
   // (a plugin built otherwise, or for ABI 1.0).
-  std::string logicDigest() const;
+  const std::string& logicDigest() const { return meta_.logic_digest; }
+  bool hasDown() const { return meta_.has_down; }
+  // Whether the file carries a .graft_meta section.
+  bool metadataEmbedded() const { return embedded_; }
+  // Whether the library is loaded (by load), so that up() and down() exist.
+  bool loaded() const { return plugin_ != nullptr; }
+
+  // The steps as this host's graft_step, whatever ABI 1.x built them: fields
+  // the plugin did not know are zero.
+  // REQUIRES: loaded().
+  const graft_step& up() const { return up_; }
+  // nullptr when the migration has no down step.
+  // REQUIRES: loaded().
+  const graft_step* down() const { return plugin_->down ? &down_ : nullptr; }
 
  private:
   Plugin() = default;
+  // The stages inspect and load share; *bytes gets the file's bytes.
+  static Result<std::unique_ptr<Plugin>> readChecked(const std::string& path,
+                                                     const Options& options, std::string* bytes);
 
   std::string path_;
   std::string sha256_;
+  PluginMeta meta_;
+  bool embedded_ = false;
   boost::dll::shared_library library_;
   const graft_plugin* plugin_ = nullptr;
   graft_step up_{};

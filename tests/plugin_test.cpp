@@ -117,6 +117,44 @@ BOOST_AUTO_TEST_CASE(refuses_each_kind_of_bad_plugin_with_the_stage_and_a_hint) 
   }
 }
 
+// What status and verify show without loading is what runs: a plugin whose
+// entry point disagrees with its embedded metadata is refused when loaded.
+BOOST_AUTO_TEST_CASE(refuses_a_plugin_whose_entry_point_disagrees_with_its_metadata) {
+  // Built as graft_add_migration(test_counter_copy ...) from counter.cpp,
+  // whose .id is "test_counter": the target name is the id it embeds.
+  auto copy = Plugin::load(testPlugin("counter_copy"));
+  BOOST_REQUIRE(!copy.ok());
+  BOOST_TEST(copy.status().code() == Code::kPlugin);
+  BOOST_TEST(copy.status().message() ==
+             "plugin " + testPlugin("counter_copy") +
+                 ": metadata: the embedded metadata disagrees with graft_plugin_entry: id "
+                 "\"test_counter_copy\" embedded, \"test_counter\" returned (graft_add_migration's "
+                 "target name is the id: name the target after .id)");
+  // Inspecting it runs nothing and shows the embedded id.
+  auto inspected = Plugin::inspect(testPlugin("counter_copy"), {});
+  BOOST_REQUIRE(inspected.ok());
+  BOOST_TEST((*inspected)->id() == "test_counter_copy");
+
+  // Metadata edited in the file, same length: another description, no down.
+  std::string lib = test_util::readBytes(testPlugin("counter"));
+  // The text's terminating NUL makes room for "false".
+  const std::string original("\"n += 1 on every item\",\"has_down\":true}\0", 40);
+  const size_t at = lib.find(original);
+  BOOST_REQUIRE(at != std::string::npos);
+  lib.replace(at, original.size(), "\"n += 2 on every item\",\"has_down\":false}");
+  ScratchDir dir;
+  test::writeFile(dir / "edited.so", lib);
+  auto edited = Plugin::load(dir / "edited.so");
+  BOOST_REQUIRE(!edited.ok());
+  BOOST_TEST(edited.status().message() ==
+             "plugin " + dir / "edited.so" +
+                 ": metadata: the embedded metadata disagrees with graft_plugin_entry: "
+                 "description \"n += 2 on every item\" embedded, \"n += 1 on every item\" returned "
+                 "(write .description as one string literal at the start of its line); down step "
+                 "absent embedded, present returned (start the line that sets the down step with "
+                 ".down =)");
+}
+
 BOOST_AUTO_TEST_CASE(refuses_files_that_someone_else_could_have_written) {
   ScratchDir dir;
   std::filesystem::create_directories(dir / "ok");

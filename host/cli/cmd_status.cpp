@@ -40,8 +40,10 @@ int printActiveRun(Host& host) {
   return 0;
 }
 
-int runStatus(HostOptions host_options, bool json) {
+int runStatus(HostOptions host_options, bool json, bool load_plugins) {
   host_options.read_only = true;
+  // Listing runs no plugin code unless asked to (see plugin_meta.h).
+  host_options.metadata_only = !load_plugins;
   auto host = Host::open(host_options);
   if (!host.ok()) return fail(host.status());
   auto rows = (*host)->status();
@@ -88,9 +90,14 @@ int runStatus(HostOptions host_options, bool json) {
 
 Command addStatusCommand(CLI::App& app, const Globals& globals) {
   auto json = std::make_shared<bool>(false);
+  auto load_plugins = std::make_shared<bool>(false);
   CLI::App* sub = app.add_subcommand("status", "one line per migration: id, state, counts, checksum");
   sub->add_flag("--json", *json, "print a JSON array instead");
-  return {sub, [&globals, json] { return runStatus(globals.host, *json); }};
+  sub->add_flag("--load-plugins", *load_plugins,
+                "load the plugins (runs their code) instead of reading their embedded metadata, "
+                "for plugins built without it");
+  return {sub,
+          [&globals, json, load_plugins] { return runStatus(globals.host, *json, *load_plugins); }};
 }
 
 }  // namespace graft::cli

@@ -12,9 +12,12 @@ std::string migrations(size_t count) {
   return std::to_string(count) + (count == 1 ? " migration" : " migrations");
 }
 
-int runSum(const HostOptions& host_options, bool check) {
-  // Only the plugins and the manifest: the sum needs no store.
-  auto catalog = loadCatalog(host_options.plugin_dir, manifestPathOf(host_options));
+int runSum(const HostOptions& host_options, bool check, bool load_plugins) {
+  // Only the plugins' metadata and the manifest: the sum needs no store and
+  // runs no plugin code unless asked to.
+  const std::string manifest = manifestPathOf(host_options);
+  auto catalog = load_plugins ? loadCatalog(host_options.plugin_dir, manifest)
+                              : readCatalog(host_options.plugin_dir, manifest);
   if (!catalog.ok()) return fail(catalog.status());
   const std::string path = sumPathFor(catalog->manifest.path);
   const std::string stage = check ? "sum check" : "sum";
@@ -50,10 +53,15 @@ int runSum(const HostOptions& host_options, bool check) {
 
 Command addSumCommand(CLI::App& app, const Globals& globals) {
   auto check = std::make_shared<bool>(false);
+  auto load_plugins = std::make_shared<bool>(false);
   CLI::App* sub = app.add_subcommand(
       "sum", "write graft.sum beside the manifest: its order and each migration's logic digest");
   sub->add_flag("--check", *check, "verify graft.sum instead; exit 8 if it does not match");
-  return {sub, [&globals, check] { return runSum(globals.host, *check); }};
+  sub->add_flag("--load-plugins", *load_plugins,
+                "load the plugins (runs their code) instead of reading their embedded metadata, "
+                "for plugins built without it");
+  return {sub,
+          [&globals, check, load_plugins] { return runSum(globals.host, *check, *load_plugins); }};
 }
 
 }  // namespace graft::cli

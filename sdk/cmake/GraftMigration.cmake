@@ -14,6 +14,14 @@
 # digest. graft compares it with the digest recorded when the migration ran
 # to tell a changed migration from a mere rebuild. List in SOURCES every file
 # whose edits change what the migration does (a shared header too).
+#
+# The plugin also carries its metadata (id, ABI, digest, description, whether
+# it has a down step) as JSON in an ELF section, .graft_meta, which graft
+# status, verify and sum read without loading the plugin. description and
+# the down step are read from SOURCES: write `.description = "..."` as one
+# string literal at the start of its line, and start the line of a down step
+# with `.down =` (GraftLogicDigest.cmake has the exact rules). graft up
+# refuses a plugin whose entry point disagrees with its metadata.
 function(graft_add_migration name)
   cmake_parse_arguments(ARG "" "OUTPUT_DIRECTORY" "SOURCES" ${ARGN})
   if(NOT ARG_SOURCES)

@@ -15,8 +15,14 @@ static int32_t skip_every_document(const graft_context* ctx, const char* doc, si
 
 static const graft_step up = {sizeof(graft_step), "items", 0, skip_every_document};
 
+/* Designated initializers: graft_add_migration reads .description from this
+ * line to embed it in the plugin's metadata. */
 static const graft_plugin plugin = {
-    GRAFT_ABI_VERSION, sizeof(graft_plugin), BENCH_NOOP_ID, "bench: changes nothing", &up, 0,
-    graft_logic_digest};
+    .abi_version = GRAFT_ABI_VERSION,
+    .struct_size = sizeof(graft_plugin),
+    .id = BENCH_NOOP_ID,
+    .description = "bench: changes nothing",
+    .up = &up,
+    .logic_digest = graft_logic_digest};
 
 GRAFT_PLUGIN_EXPORT const graft_plugin* graft_plugin_entry(void) { return &plugin; }

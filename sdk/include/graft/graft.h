@@ -22,6 +22,12 @@
  * its own, before reading anything but the first two fields of graft_plugin.
  * Within one major version, structs only grow at the end (struct_size says
  * how much the other side knows) and function tables are appended to only.
+ *
+ * A plugin built with graft_add_migration also carries its id, ABI,
+ * description, logic digest and whether it has a down step as JSON in an ELF
+ * section, .graft_meta, which the host reads without loading the plugin (for
+ * graft status, verify and sum). When it loads the plugin, the host refuses
+ * it if graft_plugin says otherwise.
  */
 #ifndef GRAFT_GRAFT_H_
 #define GRAFT_GRAFT_H_
