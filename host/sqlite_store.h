@@ -15,6 +15,7 @@
 #ifndef GRAFT_HOST_SQLITE_STORE_H_
 #define GRAFT_HOST_SQLITE_STORE_H_
 
+#include <chrono>
 #include <memory>
 #include <set>
 #include <string>
@@ -43,11 +44,18 @@ class SqliteStore final : public Store {
   SqliteStore& operator=(const SqliteStore&) = delete;
 
   const std::string& path() const { return path_; }
+  // What the store's busy handler keeps between its calls.
+  struct BusyWait {
+    int timeout_ms = 0;
+    std::chrono::steady_clock::time_point started;
+  };
   sqlite3* handle() { return db_; }  // for tests and tools
 
   Status begin() override;
   Status commit() override;
   Status rollback() override;
+  Status beginBatch() override;
+  Result<int64_t> dataVersion() override;
 
   Result<std::vector<std::string>> tables() override;
   Result<bool> hasTable(std::string_view table) override;
@@ -61,6 +69,8 @@ class SqliteStore final : public Store {
   Status query(std::string_view table, const QuerySpec& spec, std::vector<Document>* out) override;
   Result<int64_t> insert(std::string_view table, std::string_view body) override;
   Result<bool> update(std::string_view table, int64_t id, std::string_view body) override;
+  Result<bool> updateIf(std::string_view table, int64_t id, std::string_view expected,
+                        std::string_view body) override;
   Result<bool> remove(std::string_view table, int64_t id) override;
 
   Result<std::optional<MigrationState>> loadState(std::string_view id) override;
@@ -80,6 +90,8 @@ class SqliteStore final : public Store {
 
   Status initialize(const SqliteOptions& options);
   Status exec(const char* sql, const char* what);
+  Status endLazyTransaction();
+  static int onWalCommit(void* store, sqlite3* db, const char* name, int frames);
   // A cached prepared statement, reset and with bindings cleared.
   Result<sqlite3_stmt*> prepare(const std::string& sql, const char* what);
   Status error(int rc, const std::string& what) const;
@@ -96,6 +108,9 @@ class SqliteStore final : public Store {
   };
   std::set<std::string, NoCaseLess> known_tables_;
   bool has_state_tables_ = false;
+  BusyWait busy_wait_;
+  int wal_frames_ = 0;  // frames in the WAL after this connection's last commit
+  bool lazy_transaction_ = false;  // opened by beginBatch(): synchronous is NORMAL until it ends
 };
 
 }  // namespace graft
