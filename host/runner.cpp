@@ -24,6 +24,8 @@ struct Runner::Settings {
   std::function<void(const Progress&)> on_progress;
   const std::atomic<bool>* stop_requested;
   std::string command;  // as the run history shows it
+  double lock_ms;
+  double pause_ms;
 };
 
 namespace {
@@ -87,7 +89,8 @@ Status Runner::up(const RunOptions& options, RunReport* report) {
   };
   return planAndExecute(plan,
                         {options.batch_size, options.dry_run, options.on_progress,
-                         options.stop_requested, options.command},
+                         options.stop_requested, options.command, options.lock_ms,
+                         options.pause_ms},
                         report);
 }
 
@@ -121,7 +124,8 @@ Status Runner::down(const DownOptions& options, RunReport* report) {
   };
   return planAndExecute(plan,
                         {options.batch_size, options.dry_run, options.on_progress,
-                         options.stop_requested, options.command},
+                         options.stop_requested, options.command, options.lock_ms,
+                         options.pause_ms},
                         report);
 }
 
@@ -207,6 +211,10 @@ class PassRunner {
                         std::vector<std::optional<std::string>>* patches) {
     docs->clear();
     patches->clear();
+    bodies_.clear();
+    auto version = store_.dataVersion();
+    if (!version.ok()) return version.status();
+    data_version_ = *version;
     GRAFT_RETURN_IF_ERROR(store_.scan(table_, cursor, batch_size, docs));
     api_.setOutsideTransaction(true);
     Status s;
@@ -214,6 +222,11 @@ class PassRunner {
       patches->emplace_back();
       s = call(doc, &patches->back());
       if (!s.ok() || api_.calledOutside()) break;
+      // The new body is computed here too, so that the lock is held only to
+      // write it. A dry run applies its patches in previewComputed instead.
+      bodies_.emplace_back();
+      if (patches->back() && !dry_run_) s = patched(doc, *patches->back(), &bodies_.back());
+      if (!s.ok()) break;
     }
     api_.setOutsideTransaction(false);
     if (api_.calledOutside()) {
@@ -223,23 +236,33 @@ class PassRunner {
     return s;
   }
 
-  // Inside the transaction: applies what computeOutside found to the
-  // documents as they are now, recomputing the ones changed meanwhile.
-  // Documents deleted meanwhile are skipped.
-  Status applyComputed(int64_t cursor, const std::vector<Document>& docs,
-                       const std::vector<std::optional<std::string>>& patches, int64_t* changed) {
+  // Inside the transaction: writes what computeOutside found. When no
+  // other connection wrote since the batch was read, it is written as it
+  // is. Otherwise each document is compared with what migrateOne saw (a
+  // compare-and-set for the patched ones), and a document changed meanwhile
+  // is migrated again as it is now; one deleted meanwhile is skipped.
+  Status applyComputed(const std::vector<Document>& docs, int64_t* changed) {
     if (docs.empty()) return Status::Ok();
-    std::vector<Document> now;
-    GRAFT_RETURN_IF_ERROR(
-        store_.scan(table_, cursor, static_cast<int64_t>(docs.size()), &now, docs.back().id));
-    size_t j = 0;
-    for (const Document& current : now) {
-      while (j < docs.size() && docs[j].id < current.id) ++j;
-      if (j < docs.size() && docs[j].id == current.id && docs[j].body == current.body) {
-        if (patches[j]) GRAFT_RETURN_IF_ERROR(apply(current, *patches[j], false, changed));
-        continue;
+    auto version = store_.dataVersion();
+    if (!version.ok()) return version.status();
+    const bool others_wrote = *version != data_version_;
+    for (size_t i = 0; i < docs.size(); ++i) {
+      const Document& doc = docs[i];
+      const std::optional<std::string>& body = bodies_[i];
+      if (!others_wrote || body) {
+        if (!body) continue;
+        auto written = others_wrote ? store_.updateIf(table_, doc.id, doc.body, *body)
+                                    : store_.update(table_, doc.id, *body);
+        if (!written.ok()) return written.status();
+        if (*written) {
+          ++*changed;
+          continue;
+        }
       }
-      GRAFT_RETURN_IF_ERROR(migrate(current, changed));
+      auto now = store_.get(table_, doc.id);
+      if (!now.ok()) return now.status();
+      if (!*now || (!body && (*now)->body == doc.body)) continue;
+      GRAFT_RETURN_IF_ERROR(migrate(**now, changed));
     }
     return Status::Ok();
   }
@@ -300,6 +323,18 @@ class PassRunner {
                                               " (expected GRAFT_SKIP, GRAFT_PATCH or GRAFT_ERROR)");
   }
 
+  // The body `patch` makes of `doc`: empty when it changes nothing.
+  Status patched(const Document& doc, const std::string& patch, std::optional<std::string>* body) {
+    auto result = applyPatch(doc.body, patch);
+    if (!result.ok()) {
+      failed_at_ = doc.id;
+      return Status(Code::kMigrationFailed,
+                    "patch returned for " + where(doc) + ": " + result.status().message());
+    }
+    if (result->changed) *body = std::move(result->body);
+    return Status::Ok();
+  }
+
   // Applies a patch to `doc`. When migrateOne wrote through ctx.db, this
   // very document may have changed, so it is read again first.
   Status apply(const Document& doc, const std::string& patch, bool reread, int64_t* changed) {
@@ -345,6 +380,10 @@ class PassRunner {
   MigrationReport* report_;
   bool lock_free_ = true;
   int64_t failed_at_ = 0;
+  // Of the last lock-free batch: the store's data version before it was
+  // read, and the new body of each document (empty: nothing to write).
+  int64_t data_version_ = 0;
+  std::vector<std::optional<std::string>> bodies_;
 };
 
 }  // namespace
@@ -356,9 +395,14 @@ Status Runner::runPass(const Pass& pass, const Settings& settings, const std::st
   const std::string id = plugin.id();
   const std::string table = step.table;
   const std::string direction = pass.down ? "down" : "up";
-  const uint32_t batch_size = settings.batch_size ? settings.batch_size
-                              : step.batch_size   ? step.batch_size
-                                                  : kDefaultBatchSize;
+  Pacer pacer({settings.batch_size ? settings.batch_size : step.batch_size, settings.lock_ms,
+               settings.pause_ms});
+  auto lock = [&] {
+    pacer.waitForTurn();
+    Status s = store_.beginBatch();
+    pacer.locked();
+    return s;
+  };
 
   auto loaded = store_.loadState(id);
   if (!loaded.ok()) return loaded.status();
@@ -411,6 +455,7 @@ Status Runner::runPass(const Pass& pass, const Settings& settings, const std::st
   WriteCounts committed_writes;  // api.counts() as of the last commit
   bool more = *exists;
   while (more) {
+    const uint32_t batch_size = pacer.batchSize();
     if (settings.stop_requested && settings.stop_requested->load()) {
       *stop = Stop::kSignal;
       break;
@@ -425,12 +470,12 @@ Status Runner::runPass(const Pass& pass, const Settings& settings, const std::st
         // Nothing to write, so no transaction at all.
         failure = batch.previewComputed(docs, patches, &changed);
       } else if (failure.ok()) {
-        failure = store_.begin();
+        failure = lock();
         in_transaction = failure.ok();
-        if (failure.ok()) failure = batch.applyComputed(state.cursor, docs, patches, &changed);
+        if (failure.ok()) failure = batch.applyComputed(docs, &changed);
       }
     } else {
-      failure = store_.begin();
+      failure = lock();
       in_transaction = failure.ok();
       if (failure.ok()) failure = batch.migrateLocked(state.cursor, batch_size, &docs, &changed);
     }
@@ -466,11 +511,16 @@ Status Runner::runPass(const Pass& pass, const Settings& settings, const std::st
         }
         if (failure.ok()) failure = store_.commit();
       }
+      if (in_transaction && failure.ok()) pacer.released(docs.size());
       if (failure.ok()) {
         state = next;
         report->processed += static_cast<int64_t>(docs.size());
         report->changed += changed;
         committed_writes = api.counts();
+        if (!docs.empty()) {
+          ++progress.batches;
+          progress.last_batch = static_cast<uint32_t>(docs.size());
+        }
       }
     }
     if (!failure.ok()) {
