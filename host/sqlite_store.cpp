@@ -187,8 +187,8 @@ Status SqliteStore::initialize(const SqliteOptions& options) {
     return Status::Ok();
   }
   // WAL lets readers and one writer work at once: the application keeps
-  // using the file while a migration writes. FULL sync: a committed batch
-  // (documents plus cursor) survives power loss, not only a crash.
+  // using the file while a migration writes. FULL sync: a commit survives
+  // power loss, not only a crash; beginBatch() relaxes that for batches.
   GRAFT_RETURN_IF_ERROR(exec("PRAGMA journal_mode=WAL", "enable WAL"));
   GRAFT_RETURN_IF_ERROR(exec("PRAGMA synchronous=FULL", "set synchronous"));
   sqlite3_wal_hook(db_, &SqliteStore::onWalCommit, this);
@@ -250,18 +250,12 @@ Status SqliteStore::commit() {
   Status reset = endLazyTransaction();
   return committed.ok() ? reset : committed;
 }
-// In WAL mode, synchronous=NORMAL commits without syncing the WAL; the WAL
-// is synced before each checkpoint and by the next FULL commit. A WAL is
-// replayed after a power loss frame by frame up to the first frame whose
-// running checksum fails, so what survives is always a prefix of the
-// commits: a lost commit takes every later one with it. That is the
-// contract of Store::beginBatch(). SQLite refuses to change the level
-// inside a transaction, so it is set before BEGIN and reset after the end.
+
 // graft's connection checkpoints as SQLite's default does (at 1000 WAL
 // frames, in the commit that reaches them), and before a batch from
 // kBatchCheckpointFrames on. Why: whichever connection commits past 1000
 // frames runs the checkpoint, with its fsyncs, inside its own write; when
-// that is the application's, its write takes 10 ms or more. Checkpointing
+// that is the application's, its write waits for those fsyncs. Checkpointing
 // early, with the write lock free and before a batch's time under the lock
 // is measured, keeps the WAL below that for everyone else.
 constexpr int kAutoCheckpointFrames = 1000;
@@ -277,6 +271,13 @@ int SqliteStore::onWalCommit(void* store, sqlite3* db, const char* name, int fra
   return SQLITE_OK;
 }
 
+// In WAL mode, synchronous=NORMAL commits without syncing the WAL; the WAL
+// is synced before each checkpoint and by the next FULL commit. A WAL is
+// replayed after a power loss frame by frame up to the first frame whose
+// running checksum fails, so what survives is always a prefix of the
+// commits: a lost commit takes every later one with it. That is the
+// contract of Store::beginBatch(). SQLite refuses to change the level
+// inside a transaction, so it is set before BEGIN and reset after the end.
 Status SqliteStore::beginBatch() {
   if (wal_frames_ >= kBatchCheckpointFrames) {
     // Best effort: a checkpoint that can not finish now (busy) is retried
