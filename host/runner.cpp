@@ -29,6 +29,8 @@ struct Runner::Settings {
   std::function<void(const Progress&)> on_progress;
   const std::atomic<bool>* stop_requested;
   std::string command;  // as the run history shows it
+  double lock_ms;
+  double pause_ms;
 };
 
 namespace {
@@ -99,7 +101,8 @@ Status Runner::up(const RunOptions& options, RunReport* report) {
   };
   return planAndExecute(plan,
                         {options.batch_size, options.dry_run, options.on_progress,
-                         options.stop_requested, options.command},
+                         options.stop_requested, options.command, options.lock_ms,
+                         options.pause_ms},
                         report);
 }
 
@@ -133,7 +136,8 @@ Status Runner::down(const DownOptions& options, RunReport* report) {
   };
   return planAndExecute(plan,
                         {options.batch_size, options.dry_run, options.on_progress,
-                         options.stop_requested, options.command},
+                         options.stop_requested, options.command, options.lock_ms,
+                         options.pause_ms},
                         report);
 }
 
@@ -221,6 +225,10 @@ class PassRunner {
                         std::vector<std::optional<std::string>>* patches) {
     docs->clear();
     patches->clear();
+    bodies_.clear();
+    auto version = store_.dataVersion();
+    if (!version.ok()) return version.status();
+    data_version_ = *version;
     GRAFT_RETURN_IF_ERROR(read(cursor, batch_size, nullptr, docs));
     api_.setOutsideTransaction(true);
     Status s;
@@ -228,6 +236,11 @@ class PassRunner {
       patches->emplace_back();
       s = call(doc, &patches->back());
       if (!s.ok() || api_.calledOutside()) break;
+      // The new body is computed here too, so that the lock is held only to
+      // write it. A dry run applies its patches in previewComputed instead.
+      bodies_.emplace_back();
+      if (patches->back() && !dry_run_) s = patched(doc, *patches->back(), &bodies_.back());
+      if (!s.ok()) break;
     }
     api_.setOutsideTransaction(false);
     if (api_.calledOutside()) {
@@ -237,24 +250,53 @@ class PassRunner {
     return s;
   }
 
-  // Inside the transaction: applies what computeOutside found to the
-  // documents as they are now, recomputing the ones changed meanwhile.
-  // Documents deleted meanwhile are skipped.
-  //
-  // The batch read again is what lies between the cursor and the batch's
-  // last document now; it is that set (not the one computed on) that the
-  // cursor moves past. In _id order it can only have lost documents; in
-  // index order documents can also have moved into it.
+  // Inside the transaction: writes what computeOutside found. When no
+  // other connection wrote since the batch was read, it is written as it
+  // is. Otherwise, in _id order, each document is compared with what
+  // migrateOne saw (a compare-and-set for the patched ones), and a document
+  // changed meanwhile is migrated again as it is now; one deleted meanwhile
+  // is skipped. In index order documents can also have moved into the
+  // batch's span of the range, so that span is read again instead.
   Status applyComputed(const Cursor& cursor, const std::vector<Document>& docs,
-                       const std::vector<std::optional<std::string>>& patches, int64_t* changed,
-                       std::vector<Document>* now) {
-    now->clear();
+                       const std::vector<std::optional<std::string>>& patches, int64_t* changed) {
     if (docs.empty()) return Status::Ok();
+    auto version = store_.dataVersion();
+    if (!version.ok()) return version.status();
+    const bool others_wrote = *version != data_version_;
+    if (others_wrote && range_) return reapplyRange(cursor, docs, patches, changed);
+    for (size_t i = 0; i < docs.size(); ++i) {
+      const Document& doc = docs[i];
+      const std::optional<std::string>& body = bodies_[i];
+      if (!others_wrote || body) {
+        if (!body) continue;
+        auto written = others_wrote ? store_.updateIf(table_, doc.id, doc.body, *body)
+                                    : store_.update(table_, doc.id, *body);
+        if (!written.ok()) return written.status();
+        if (*written) {
+          ++*changed;
+          continue;
+        }
+      }
+      auto now = store_.get(table_, doc.id);
+      if (!now.ok()) return now.status();
+      if (!*now || (!body && (*now)->body == doc.body)) continue;
+      GRAFT_RETURN_IF_ERROR(migrate(**now, changed));
+    }
+    return Status::Ok();
+  }
+
+  // The range case of applyComputed: what lies between the cursor and the
+  // batch's last (key, _id) now is what the cursor moves past, so that is
+  // what gets migrated: unchanged documents with their computed patch, the
+  // others (changed, or moved into the span) afresh.
+  Status reapplyRange(const Cursor& cursor, const std::vector<Document>& docs,
+                      const std::vector<std::optional<std::string>>& patches, int64_t* changed) {
+    std::vector<Document> now;
     const Cursor last{docs.back().id, docs.back().key};
-    GRAFT_RETURN_IF_ERROR(read(cursor, -1, &last, now));
+    GRAFT_RETURN_IF_ERROR(read(cursor, -1, &last, &now));
     std::unordered_map<int64_t, size_t> computed;
     for (size_t j = 0; j < docs.size(); ++j) computed.emplace(docs[j].id, j);
-    for (const Document& current : *now) {
+    for (const Document& current : now) {
       auto it = computed.find(current.id);
       if (it != computed.end() && docs[it->second].body == current.body) {
         if (patches[it->second])
@@ -338,6 +380,18 @@ class PassRunner {
                                               " (expected GRAFT_SKIP, GRAFT_PATCH or GRAFT_ERROR)");
   }
 
+  // The body `patch` makes of `doc`: empty when it changes nothing.
+  Status patched(const Document& doc, const std::string& patch, std::optional<std::string>* body) {
+    auto result = applyPatch(doc.body, patch);
+    if (!result.ok()) {
+      failed_at_ = doc.id;
+      return Status(Code::kMigrationFailed,
+                    "patch returned for " + where(doc) + ": " + result.status().message());
+    }
+    if (result->changed) *body = std::move(result->body);
+    return Status::Ok();
+  }
+
   // Applies a patch to `doc`. When migrateOne wrote through ctx.db, this
   // very document may have changed, so it is read again first.
   Status apply(const Document& doc, const std::string& patch, bool reread, int64_t* changed) {
@@ -384,6 +438,10 @@ class PassRunner {
   MigrationReport* report_;
   bool lock_free_ = true;
   int64_t failed_at_ = 0;
+  // Of the last lock-free batch: the store's data version before it was
+  // read, and the new body of each document (empty: nothing to write).
+  int64_t data_version_ = 0;
+  std::vector<std::optional<std::string>> bodies_;
 };
 
 }  // namespace
@@ -395,9 +453,14 @@ Status Runner::runPass(const Pass& pass, const Settings& settings, const std::st
   const std::string id = plugin.id();
   const std::string table = step.table;
   const std::string direction = pass.down ? "down" : "up";
-  const uint32_t batch_size = settings.batch_size ? settings.batch_size
-                              : step.batch_size   ? step.batch_size
-                                                  : kDefaultBatchSize;
+  Pacer pacer({settings.batch_size ? settings.batch_size : step.batch_size, settings.lock_ms,
+               settings.pause_ms});
+  auto lock = [&] {
+    pacer.waitForTurn();
+    Status s = store_.beginBatch();
+    pacer.locked();
+    return s;
+  };
 
   // A customRange is checked against the schema in force before anything
   // is written: a run must not start walking an index that is not there.
@@ -479,11 +542,12 @@ Status Runner::runPass(const Pass& pass, const Settings& settings, const std::st
                           api.handle(), DocApi::table()};
   PassRunner batch(store_, step, range ? &*range : nullptr, ctx, api, settings.dry_run, report);
 
-  std::vector<Document> docs, reread;
+  std::vector<Document> docs;
   std::vector<std::optional<std::string>> patches;
   WriteCounts committed_writes;  // api.counts() as of the last commit
   bool more = *exists;
   while (more) {
+    const uint32_t batch_size = pacer.batchSize();
     if (settings.stop_requested && settings.stop_requested->load()) {
       *stop = Stop::kSignal;
       break;
@@ -499,12 +563,12 @@ Status Runner::runPass(const Pass& pass, const Settings& settings, const std::st
         // Nothing to write, so no transaction at all.
         failure = batch.previewComputed(docs, patches, &changed);
       } else if (failure.ok()) {
-        failure = store_.begin();
+        failure = lock();
         in_transaction = failure.ok();
-        if (failure.ok()) failure = batch.applyComputed(cursor, docs, patches, &changed, &reread);
+        if (failure.ok()) failure = batch.applyComputed(cursor, docs, patches, &changed);
       }
     } else {
-      failure = store_.begin();
+      failure = lock();
       in_transaction = failure.ok();
       if (failure.ok()) failure = batch.migrateLocked(cursor, batch_size, &docs, &changed);
     }
@@ -541,11 +605,16 @@ Status Runner::runPass(const Pass& pass, const Settings& settings, const std::st
         }
         if (failure.ok()) failure = store_.commit();
       }
+      if (in_transaction && failure.ok()) pacer.released(docs.size());
       if (failure.ok()) {
         state = next;
         report->processed += static_cast<int64_t>(docs.size());
         report->changed += changed;
         committed_writes = api.counts();
+        if (!docs.empty()) {
+          ++progress.batches;
+          progress.last_batch = static_cast<uint32_t>(docs.size());
+        }
       }
     }
     if (!failure.ok()) {

@@ -21,12 +21,11 @@
 #include "catalog.h"
 #include "db_api.h"
 #include "schema_check.h"
+#include "pacer.h"
 #include "status.h"
 #include "store.h"
 
 namespace graft {
-
-constexpr uint32_t kDefaultBatchSize = 256;
 
 struct Progress {
   std::string id;
@@ -34,11 +33,17 @@ struct Progress {
   int64_t total = 0;      // processed + documents left when this run started
   int64_t changed = 0;
   int64_t run_processed = 0;  // documents visited by this run
+  int64_t batches = 0;        // batches committed by this run, this migration (empty ones not counted)
+  uint32_t last_batch = 0;    // documents in the last of them
   bool done = false;
 };
 
+// Batch size and pacing (see pacer.h). A size of 0 means: the step's own
+// batchSize if it has one, else sized by time under the write lock.
 struct RunOptions {
-  uint32_t batch_size = 0;   // 0: the step's own, else kDefaultBatchSize
+  uint32_t batch_size = 0;   // > 0: pins every batch to this many documents
+  double lock_ms = kDefaultLockMs;  // adaptive sizing: target time under the write lock
+  double pause_ms = 0;       // added to the gap after every batch
   std::string only;          // non-empty: run just this migration id
   std::string to;            // up: stop after this migration id
   bool dry_run = false;      // run everything, keep nothing (see Runner::up)
@@ -84,6 +89,8 @@ struct DownOptions {
   int steps = 0;     // roll back the last N applied migrations...
   std::string to;    // ...or every applied migration after this one
   uint32_t batch_size = 0;
+  double lock_ms = kDefaultLockMs;
+  double pause_ms = 0;
   bool dry_run = false;
   std::string command = "down";
   std::function<void(const Progress&)> on_progress;

@@ -15,6 +15,7 @@
 #ifndef GRAFT_HOST_SQLITE_STORE_H_
 #define GRAFT_HOST_SQLITE_STORE_H_
 
+#include <chrono>
 #include <memory>
 #include <set>
 #include <string>
@@ -43,6 +44,11 @@ class SqliteStore final : public Store {
   SqliteStore& operator=(const SqliteStore&) = delete;
 
   const std::string& path() const { return path_; }
+  // What the store's busy handler keeps between its calls.
+  struct BusyWait {
+    int timeout_ms = 0;
+    std::chrono::steady_clock::time_point started;
+  };
   sqlite3* handle() { return db_; }  // for tests and tools
 
   Status begin() override;
@@ -51,6 +57,8 @@ class SqliteStore final : public Store {
   // checkpoints and truncates the WAL, so that there is room to record the
   // failure.
   Status rollback() override;
+  Status beginBatch() override;
+  Result<int64_t> dataVersion() override;
 
   Result<std::vector<std::string>> tables() override;
   Result<bool> hasTable(std::string_view table) override;
@@ -64,6 +72,8 @@ class SqliteStore final : public Store {
   Status query(std::string_view table, const QuerySpec& spec, std::vector<Document>* out) override;
   Result<int64_t> insert(std::string_view table, std::string_view body) override;
   Result<bool> update(std::string_view table, int64_t id, std::string_view body) override;
+  Result<bool> updateIf(std::string_view table, int64_t id, std::string_view expected,
+                        std::string_view body) override;
   Result<bool> remove(std::string_view table, int64_t id) override;
 
   Result<std::optional<MigrationState>> loadState(std::string_view id) override;
@@ -109,6 +119,8 @@ class SqliteStore final : public Store {
                                      const Cursor& after, const Cursor* upto, int64_t limit,
                                      const char* head, bool ordered);
   Status exec(const char* sql, const char* what);
+  Status endLazyTransaction();
+  static int onWalCommit(void* store, sqlite3* db, const char* name, int frames);
   // A cached prepared statement, reset and with bindings cleared.
   Result<sqlite3_stmt*> prepare(const std::string& sql, const char* what);
   Status error(int rc, const std::string& what) const;
@@ -132,6 +144,9 @@ class SqliteStore final : public Store {
   // Set by error() when a write found no room; rollback() then checkpoints.
   mutable bool out_of_space_ = false;
   mutable std::string reached_limit_file_;
+  BusyWait busy_wait_;
+  int wal_frames_ = 0;  // frames in the WAL after this connection's last commit
+  bool lazy_transaction_ = false;  // opened by beginBatch(): synchronous is NORMAL until it ends
 };
 
 }  // namespace graft

@@ -133,6 +133,15 @@ class Store {
   virtual Status begin() = 0;
   virtual Status commit() = 0;
   virtual Status rollback() = 0;
+  // Begins like begin(), but the commit of this transaction may leave
+  // syncing to a later one: a crash of the process loses nothing, a power
+  // loss may undo this commit together with every later one (never a part
+  // of one, never an earlier one without the later ones). The next commit of
+  // a begin() transaction makes it durable too. For the runner's batches.
+  virtual Status beginBatch() = 0;
+  // A number that changes whenever another connection commits a write;
+  // equal values mean nobody else wrote in between.
+  virtual Result<int64_t> dataVersion() = 0;
 
   // Document tables.
   virtual Result<std::vector<std::string>> tables() = 0;
@@ -161,6 +170,10 @@ class Store {
   virtual Result<int64_t> insert(std::string_view table, std::string_view body) = 0;
   // Sets the body of an existing document; false if there is none.
   virtual Result<bool> update(std::string_view table, int64_t id, std::string_view body) = 0;
+  // Sets the body only if it is still `expected`; false if it is not (or
+  // the document is gone).
+  virtual Result<bool> updateIf(std::string_view table, int64_t id, std::string_view expected,
+                                std::string_view body) = 0;
   virtual Result<bool> remove(std::string_view table, int64_t id) = 0;
 
   // Migration state and history.

@@ -167,6 +167,48 @@ BOOST_AUTO_TEST_CASE(a_bad_import_line_imports_nothing_and_exits_3) {
                       "starting with migration_, graft_ or sqlite_)\n");
 }
 
+// --batch-size pins the batch size (the progress line counts the committed
+// batches); --lock-ms and --pause-ms are checked before anything runs.
+BOOST_AUTO_TEST_CASE(pacing_options) {
+  ScratchDir dir;
+  test::makePluginDir(dir, {testPlugin("counter")}, {"test_counter"});
+  test::seedItems(dir / "store.db", 50);
+  struct Bad {
+    std::vector<std::string> args;
+    std::string err;
+  };
+  const std::vector<Bad> bad = {
+      {{"up", "--pause-ms", "-1"},
+       "graft: usage: --pause-ms: expected milliseconds from 0 to 60000, got \"-1\" (see graft "
+       "--help)\n"},
+      {{"up", "--pause-ms", "soon"},
+       "graft: usage: --pause-ms: expected milliseconds from 0 to 60000, got \"soon\" (see graft "
+       "--help)\n"},
+      {{"up", "--lock-ms", "0"},
+       "graft: usage: --lock-ms: expected milliseconds from 0.1 to 10000, got \"0\" (see graft "
+       "--help)\n"},
+      {{"down", "--steps", "1", "--pause-ms", "60001"},
+       "graft: usage: --pause-ms: expected milliseconds from 0 to 60000, got \"60001\" (see "
+       "graft --help)\n"},
+  };
+  for (const auto& b : bad) {
+    BOOST_TEST_CONTEXT(b.args[b.args.size() - 2] << " " << b.args.back()) {
+      Outcome o = runGraft(test::graftArgs(dir, b.args));
+      BOOST_TEST(o.exit_code == 2);
+      BOOST_TEST(o.err == b.err);
+    }
+  }
+  for (const auto& doc : test::readTable(dir / "store.db", "items")) BOOST_TEST(doc.at("n") == 0);
+  // 50 documents in batches of 7: seven full ones and one of 1. Off a
+  // terminal the last progress line says so.
+  Outcome o = runGraft(test::graftArgs(dir, {"up", "--batch-size", "7", "--pause-ms", "1.5"}));
+  BOOST_TEST(o.exit_code == 0, o.err);
+  BOOST_TEST(o.err.find("test_counter 50/50 (100%) ") != std::string::npos, o.err);
+  BOOST_TEST(o.err.find(" docs/s, 50 changed, 8 batches (last 1), ETA done\n") != std::string::npos,
+             o.err);
+  for (const auto& doc : test::readTable(dir / "store.db", "items")) BOOST_TEST(doc.at("n") == 1);
+}
+
 BOOST_AUTO_TEST_CASE(a_failing_migration_exits_1_then_resumes) {
   ScratchDir dir;
   test::makePluginDir(dir, {testPlugin("fail_at"), testPlugin("counter")}, {"test_fail_at", "test_counter"});

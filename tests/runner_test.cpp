@@ -96,6 +96,60 @@ BOOST_AUTO_TEST_CASE(migrates_every_document_once_and_records_it) {
   BOOST_TEST(!(*runs)[1].host.empty());
 }
 
+// Batch sizes: pinned by RunOptions::batch_size, pinned by the step's own
+// batchSize (test_fail_at has 10), else sized by time under the lock and
+// within the documented bounds. Every document is migrated once either way.
+BOOST_AUTO_TEST_CASE(batch_sizes_are_pinned_or_adaptive_within_bounds) {
+  struct Case {
+    const char* name;
+    const char* plugin;
+    uint32_t batch_size;
+    uint32_t pinned;  // 0: adaptive
+  };
+  const std::vector<Case> cases = {{"--batch-size", "counter", 64, 64},
+                                   {"step batchSize", "fail_at", 0, 10},
+                                   {"--batch-size over the step's", "fail_at", 25, 25},
+                                   {"adaptive", "counter", 0, 0}};
+  for (const auto& c : cases) {
+    BOOST_TEST_CONTEXT(c.name) {
+      Fixture f;
+      test::seedItems(f.db, 3000);
+      const std::string id = std::string("test_") + c.plugin;
+      f.load({c.plugin}, {id});
+      RunOptions options;
+      options.batch_size = c.batch_size;
+      std::vector<uint32_t> sizes;
+      options.on_progress = [&](const Progress& p) {
+        // An empty last batch (the table divides evenly) is not counted.
+        if (p.batches > static_cast<int64_t>(sizes.size())) sizes.push_back(p.last_batch);
+        BOOST_TEST(p.batches == static_cast<int64_t>(sizes.size()));
+      };
+      Status s = f.up(options);
+      BOOST_REQUIRE_MESSAGE(s.ok(), s.message());
+      BOOST_TEST(f.state(id).processed == 3000);
+      int64_t sum = 0;
+      for (uint32_t size : sizes) sum += size;
+      BOOST_TEST(sum == 3000);
+      BOOST_REQUIRE(!sizes.empty());
+      if (c.pinned) {
+        BOOST_TEST(sizes.size() == (3000 + c.pinned - 1) / c.pinned);
+        for (size_t i = 0; i + 1 < sizes.size(); ++i) BOOST_TEST(sizes[i] == c.pinned);
+      } else {
+        BOOST_TEST(sizes.front() == kFirstAdaptiveBatch);
+        for (size_t i = 0; i < sizes.size(); ++i) {
+          BOOST_TEST(sizes[i] >= kMinAdaptiveBatch);
+          BOOST_TEST(sizes[i] <= kMaxAdaptiveBatch);
+          if (i > 0 && i + 1 < sizes.size()) BOOST_TEST(sizes[i] <= 2 * sizes[i - 1]);
+        }
+      }
+      for (const auto& doc : test::readTable(f.db, "items")) {
+        if (c.plugin == std::string("counter")) BOOST_TEST(doc.at("n").as_int64() == 1);
+        else BOOST_TEST(doc.at("done").as_bool());
+      }
+    }
+  }
+}
+
 BOOST_AUTO_TEST_CASE(a_failing_document_rolls_back_its_batch_and_resume_finishes) {
   Fixture f;
   test::seedItems(f.db, 95);

@@ -2,6 +2,8 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
+#include <string>
 
 #include "cli.h"
 #include "progress.h"
@@ -14,6 +16,8 @@ namespace {
 
 struct UpFlags {
   uint32_t batch_size = 0;
+  double lock_ms = kDefaultLockMs;
+  double pause_ms = 0;
   bool quiet = false;
   bool dry_run = false;
   std::string to;
@@ -36,6 +40,8 @@ int runUpOnce(const Globals& globals, const UpFlags& flags) {
   ProgressPrinter printer(stderr, progressMode(flags.quiet));
   RunOptions options;
   options.batch_size = flags.batch_size;
+  options.lock_ms = flags.lock_ms;
+  options.pause_ms = flags.pause_ms;
   options.dry_run = flags.dry_run;
   options.to = flags.to;
   options.strict = flags.strict;
@@ -68,6 +74,8 @@ int runDown(const Globals& globals, const UpFlags& flags, int steps) {
   options.steps = steps;
   options.to = flags.to;
   options.batch_size = flags.batch_size;
+  options.lock_ms = flags.lock_ms;
+  options.pause_ms = flags.pause_ms;
   options.dry_run = flags.dry_run;
   options.command = flags.dry_run ? "down --dry-run" : "down";
   options.on_progress = [&](const Progress& p) { printer.update(p); };
@@ -75,6 +83,43 @@ int runDown(const Globals& globals, const UpFlags& flags, int steps) {
   RunReport report;
   Status status = (*host)->down(options, &report);
   return finishRun(status, report, "down");
+}
+
+// A number of milliseconds in [least, most]; CLI11's own range check would
+// print the bounds as 0.000000 and call a word "not in range".
+CLI::Validator milliseconds(double least, double most) {
+  auto text = [](double v) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%g", v);
+    return std::string(buf);
+  };
+  const std::string expected =
+      "expected milliseconds from " + text(least) + " to " + text(most) + ", got \"";
+  return CLI::Validator(
+      [least, most, expected](std::string& value) -> std::string {
+        char* end = nullptr;
+        const double v = std::strtod(value.c_str(), &end);
+        if (value.empty() || *end != '\0' || !(v >= least && v <= most))
+          return expected + value + "\"";
+        return "";
+      },
+      "MS");
+}
+
+// --batch-size, --lock-ms and --pause-ms, the same for up and down.
+void addPacing(CLI::App* sub, UpFlags* flags) {
+  sub->add_option("--batch-size", flags->batch_size,
+                  "documents per batch (default: the migration's batchSize, else sized by "
+                  "--lock-ms)")
+      ->check(CLI::Range(1u, 1000000u));
+  sub->add_option("--lock-ms", flags->lock_ms,
+                  "target milliseconds a batch holds the write lock, when no size is pinned")
+      ->check(milliseconds(0.1, 10000))
+      ->capture_default_str();
+  sub->add_option("--pause-ms", flags->pause_ms,
+                  "milliseconds added to the pause after every batch, to throttle the run")
+      ->check(milliseconds(0, 60000))
+      ->capture_default_str();
 }
 
 void addBatchTimeout(CLI::App* sub, UpFlags* flags) {
@@ -89,9 +134,7 @@ void addBatchTimeout(CLI::App* sub, UpFlags* flags) {
 Command addUpCommand(CLI::App& app, const Globals& globals) {
   auto flags = std::make_shared<UpFlags>();
   CLI::App* sub = app.add_subcommand("up", "run pending migrations, in manifest order, batch by batch");
-  sub->add_option("--batch-size", flags->batch_size,
-                  "documents per batch (default: the migration's, else 256)")
-      ->check(CLI::Range(1u, 1000000u));
+  addPacing(sub, flags.get());
   sub->add_flag("-q,--quiet", flags->quiet, "no progress output");
   sub->add_flag("--dry-run", flags->dry_run,
                 "run every migrateOne, keep nothing, report what would be written");
@@ -118,8 +161,7 @@ Command addDownCommand(CLI::App& app, const Globals& globals) {
   sub->add_option("--steps", *steps, "roll back the last N applied migrations")
       ->check(CLI::Range(1, 1000000));
   sub->add_option("--to", flags->to, "roll back every applied migration after this id");
-  sub->add_option("--batch-size", flags->batch_size, "documents per batch")
-      ->check(CLI::Range(1u, 1000000u));
+  addPacing(sub, flags.get());
   sub->add_flag("-q,--quiet", flags->quiet, "no progress output");
   sub->add_flag("--dry-run", flags->dry_run, "run every down step, keep nothing");
   addBatchTimeout(sub, flags.get());

@@ -21,10 +21,12 @@ std::string ProgressPrinter::line(const Progress& p, double seconds) const {
   } else if (rate > 0) {
     eta = std::to_string(static_cast<int64_t>(static_cast<double>(p.total - p.processed) / rate)) + "s";
   }
-  std::snprintf(text, sizeof text, "%s %s%lld/%lld (%3.0f%%) %.0f docs/s, %lld changed, ETA %s",
+  std::snprintf(text, sizeof text,
+                "%s %s%lld/%lld (%3.0f%%) %.0f docs/s, %lld changed, %lld batches (last %u), ETA %s",
                 p.id.c_str(), bar.c_str(), static_cast<long long>(p.processed),
                 static_cast<long long>(p.total), fraction * 100, rate,
-                static_cast<long long>(p.changed), eta.c_str());
+                static_cast<long long>(p.changed), static_cast<long long>(p.batches),
+                p.last_batch, eta.c_str());
   return text;
 }
 

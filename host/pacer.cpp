@@ -1,0 +1,47 @@
+#include "pacer.h"
+
+#include <algorithm>
+#include <cmath>
+#include <thread>
+
+namespace graft {
+namespace {
+
+// Weight of the newest batch in the average: the rate follows a change
+// (other work on the machine, bigger documents) within a few batches, and
+// one slow commit does not halve the next batch.
+constexpr double kNewestWeight = 0.3;
+
+std::chrono::nanoseconds fromMs(double ms) {
+  return std::chrono::nanoseconds(static_cast<int64_t>(ms * 1e6));
+}
+
+}  // namespace
+
+Pacer::Pacer(const PacerOptions& options)
+    : options_(options), batch_size_(options.pinned_batch ? options.pinned_batch : kFirstAdaptiveBatch) {}
+
+void Pacer::waitForTurn() {
+  if (Clock::now() < free_until_) std::this_thread::sleep_until(free_until_);
+}
+
+void Pacer::locked() { locked_at_ = Clock::now(); }
+
+void Pacer::released(uint64_t docs) {
+  const auto now = Clock::now();
+  const auto held = now - locked_at_;
+  free_until_ = now + fromMs(kGapBaseMs + options_.pause_ms) + held;
+  record(docs, held);
+}
+
+void Pacer::record(uint64_t docs, Clock::duration held) {
+  if (options_.pinned_batch || docs == 0) return;
+  const double seconds = std::max(std::chrono::duration<double>(held).count(), 1e-6);
+  const double rate = static_cast<double>(docs) / seconds;
+  docs_per_s_ = docs_per_s_ == 0 ? rate : kNewestWeight * rate + (1 - kNewestWeight) * docs_per_s_;
+  const double wanted = std::floor(docs_per_s_ * options_.lock_ms / 1000.0);
+  const double most = std::min<double>(kMaxAdaptiveBatch, 2.0 * batch_size_);
+  batch_size_ = static_cast<uint32_t>(std::clamp<double>(wanted, kMinAdaptiveBatch, most));
+}
+
+}  // namespace graft

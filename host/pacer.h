@@ -1,0 +1,78 @@
+// pacer.h -- how many documents a batch takes, and when the next batch may
+// take the write lock.
+//
+// Why: an application waiting for SQLite's write lock with
+// sqlite3_busy_timeout() does not queue; it sleeps and retries after 1, 3,
+// 8, 18, 33, 53 ... ms (the default busy handler's 1, 2, 5, 10, 15, 20, 25
+// ms steps). A migration that takes the lock again a moment after each
+// commit wins nearly every race, and the application's p99 grows to
+// hundreds of milliseconds. So the pacer
+//  - sizes batches by TIME under the lock, not by count: it keeps a decaying
+//    average of the documents per second applied under the lock and asks
+//    for as many documents as fit in `lock_ms` (like pt-online-schema-
+//    change's --chunk-time), within [kMinAdaptiveBatch, kMaxAdaptiveBatch]
+//    and at most doubling from one batch to the next;
+//  - leaves the lock free after each commit for a gap of kGapBaseMs plus the
+//    time the batch held it (plus `pause_ms`). The next batch is read and
+//    computed during the gap, so the gap costs nothing when the compute is
+//    longer. With the lock held for h <= 2 ms and a gap of h + 2 ms, a
+//    writer that found the lock taken retries (at +1 or +3 ms) while it is
+//    free: its wait stays within about 3 ms.
+// A pinned size (--batch-size, or the step's own batchSize) turns the sizing
+// off, not the gap.
+//
+// Thread-safety: one Pacer per pass, used by one thread.
+#ifndef GRAFT_HOST_PACER_H_
+#define GRAFT_HOST_PACER_H_
+
+#include <chrono>
+#include <cstdint>
+
+namespace graft {
+
+constexpr uint32_t kMinAdaptiveBatch = 1;
+constexpr uint32_t kMaxAdaptiveBatch = 10000;
+constexpr uint32_t kFirstAdaptiveBatch = 128;
+constexpr double kDefaultLockMs = 2.0;
+constexpr double kGapBaseMs = 2.0;
+
+struct PacerOptions {
+  uint32_t pinned_batch = 0;  // > 0: every batch asks for exactly this many documents
+  double lock_ms = kDefaultLockMs;  // target time under the write lock per batch
+  double pause_ms = 0;        // added to every gap (--pause-ms)
+};
+
+class Pacer {
+ public:
+  using Clock = std::chrono::steady_clock;
+
+  explicit Pacer(const PacerOptions& options);
+
+  // How many documents the next batch asks for. Always in
+  // [kMinAdaptiveBatch, kMaxAdaptiveBatch] unless pinned.
+  uint32_t batchSize() const { return batch_size_; }
+
+  // Call right before asking for the write lock: sleeps until the gap after
+  // the last release has passed.
+  void waitForTurn();
+  // Call once the write lock is held.
+  void locked();
+  // Call once it is released (committed or rolled back), with the number of
+  // documents the batch visited. Updates the rate and the next size.
+  void released(uint64_t docs);
+
+  // Exposed for tests: feeds one measured batch as if it held the lock for
+  // `held`, without sleeping.
+  void record(uint64_t docs, Clock::duration held);
+
+ private:
+  PacerOptions options_;
+  uint32_t batch_size_;
+  double docs_per_s_ = 0;  // decaying average; 0 before the first batch
+  Clock::time_point locked_at_{};
+  Clock::time_point free_until_{};
+};
+
+}  // namespace graft
+
+#endif  // GRAFT_HOST_PACER_H_

@@ -1,0 +1,81 @@
+// Tests for host/pacer.cpp: batch sizes by time under the write lock, within
+// the documented bounds, and pinned sizes that never move.
+#include "pacer.h"
+
+#include <boost/test/unit_test.hpp>
+
+#include <chrono>
+#include <vector>
+
+namespace graft {
+namespace {
+
+using std::chrono::microseconds;
+
+BOOST_AUTO_TEST_SUITE(pacer)
+
+BOOST_AUTO_TEST_CASE(a_pinned_size_never_moves) {
+  Pacer pacer({.pinned_batch = 37});
+  BOOST_TEST(pacer.batchSize() == 37u);
+  for (int i = 0; i < 20; ++i) pacer.record(37, microseconds(i % 2 ? 10 : 100000));
+  BOOST_TEST(pacer.batchSize() == 37u);
+}
+
+BOOST_AUTO_TEST_CASE(starts_small_and_at_most_doubles) {
+  Pacer pacer({});
+  BOOST_TEST(pacer.batchSize() == kFirstAdaptiveBatch);
+  // 128 documents in 10 us: a rate that would ask for 25,600 documents in
+  // 2 ms, but the size only doubles per batch, up to the maximum.
+  std::vector<uint32_t> sizes;
+  for (int i = 0; i < 10; ++i) {
+    const uint32_t size = pacer.batchSize();
+    pacer.record(size, microseconds(10) * size / kFirstAdaptiveBatch);
+    sizes.push_back(pacer.batchSize());
+  }
+  BOOST_TEST(sizes == (std::vector<uint32_t>{256, 512, 1024, 2048, 4096, 8192, 10000, 10000,
+                                             10000, 10000}),
+             boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(aims_at_the_lock_time) {
+  // 1 document per 10 us under the lock: 200 fit in 2 ms, 50 in 0.5 ms.
+  for (const auto& [lock_ms, expected] : std::vector<std::pair<double, uint32_t>>{
+           {2.0, 200}, {0.5, 50}}) {
+    BOOST_TEST_CONTEXT("lock_ms " << lock_ms) {
+      Pacer pacer({.lock_ms = lock_ms});
+      for (int i = 0; i < 40; ++i) pacer.record(pacer.batchSize(), microseconds(10) * pacer.batchSize());
+      BOOST_TEST(pacer.batchSize() >= expected - 1);
+      BOOST_TEST(pacer.batchSize() <= expected);
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(stays_within_bounds_whatever_it_measures) {
+  Pacer pacer({});
+  // From very slow (1 document held the lock 1 s) to instant, and back.
+  const std::vector<microseconds> held = {microseconds(1000000), microseconds(0),
+                                          microseconds(1),       microseconds(50000),
+                                          microseconds(0),       microseconds(1000000)};
+  for (int round = 0; round < 5; ++round) {
+    for (auto h : held) {
+      pacer.record(pacer.batchSize(), h);
+      BOOST_TEST(pacer.batchSize() >= kMinAdaptiveBatch);
+      BOOST_TEST(pacer.batchSize() <= kMaxAdaptiveBatch);
+    }
+  }
+  // A document that holds the lock longer than the target: one at a time.
+  Pacer slow({});
+  for (int i = 0; i < 3; ++i) slow.record(slow.batchSize(), microseconds(5000) * slow.batchSize());
+  BOOST_TEST(slow.batchSize() == kMinAdaptiveBatch);
+}
+
+BOOST_AUTO_TEST_CASE(an_empty_batch_teaches_nothing) {
+  Pacer pacer({});
+  pacer.record(0, microseconds(1));
+  BOOST_TEST(pacer.batchSize() == kFirstAdaptiveBatch);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+}  // namespace
+}  // namespace graft
