@@ -106,11 +106,11 @@ bool isFieldName(std::string_view name) {
 // without quoting, and so that index expressions are plain text.
 std::optional<std::string> fieldNameProblem(std::string_view name) {
   if (!name.empty() && name[0] == '_')
-    return "field \"" + std::string(name) +
-           "\" is reserved (names starting with '_' belong to graft, as _id and _creationTime)";
+    return "field " + quoteJson(name) +
+           " is reserved (names starting with '_' belong to graft, as _id and _creationTime)";
   if (!isFieldName(name))
-    return "field \"" + std::string(name) +
-           "\" is not a valid name (a letter, then letters, digits and '_')";
+    return "field " + quoteJson(name) +
+           " is not a valid name (a letter, then letters, digits and '_')";
   return std::nullopt;
 }
 
@@ -161,8 +161,7 @@ class ValidatorParser {
                      "field may be absent)");
       return wrap(Validator::Kind::kOptional, arg, inner);
     }
-    return error(pointer,
-                 "unknown validator \"" + std::string(key) + "\" (" + kKnownValidators + ")");
+    return error(pointer, "unknown validator " + quoteJson(key) + " (" + kKnownValidators + ")");
   }
 
   // The fields of an object validator, also the "document" of a table.
@@ -195,8 +194,7 @@ class ValidatorParser {
         return v;
       }
     }
-    return error(pointer,
-                 "unknown validator \"" + std::string(name) + "\" (" + kKnownValidators + ")");
+    return error(pointer, "unknown validator " + quoteJson(name) + " (" + kKnownValidators + ")");
   }
 
   Result<Validator> parseLiteral(const json::value& j, const std::string& pointer) const {
@@ -292,18 +290,18 @@ Result<TableSchema> parseTable(const ValidatorParser& parser, const std::string&
                                const json::value& j, const std::string& pointer) {
   const auto* obj = j.if_object();
   if (!obj)
-    return parser.error(pointer, "table \"" + name +
-                                     "\" must be an object {\"document\": {...}, \"indexes\": "
+    return parser.error(pointer, "table " + quoteJson(name) +
+                                     " must be an object {\"document\": {...}, \"indexes\": "
                                      "{...}}");
   for (const auto& [key, value] : *obj) {
     if (key != "document" && key != "indexes")
       return parser.error(jsonPointer(pointer, key),
-                          "unknown key \"" + std::string(key) + "\" in table \"" + name +
-                              "\" (a table has \"document\" and \"indexes\")",
+                          "unknown key " + quoteJson(key) + " in table " + quoteJson(name) +
+                              " (a table has \"document\" and \"indexes\")",
                           true);
   }
   const auto* document = obj->if_contains("document");
-  if (!document) return parser.error(pointer, "table \"" + name + "\" has no \"document\"");
+  if (!document) return parser.error(pointer, "table " + quoteJson(name) + " has no \"document\"");
   TableSchema table;
   table.name = name;
   auto validator = parser.parseObject(*document, jsonPointer(pointer, "document"));
@@ -319,22 +317,23 @@ Result<TableSchema> parseTable(const ValidatorParser& parser, const std::string&
     const std::string at = jsonPointer(indexes_at, index_name);
     if (!isIndexName(index_name))
       return parser.error(at,
-                          "index \"" + std::string(index_name) +
-                              "\" is not a valid name (letters, digits and '_', not starting "
+                          "index " + quoteJson(index_name) +
+                              " is not a valid name (letters, digits and '_', not starting "
                               "with a digit, at most 64)",
                           true);
     IndexDef index;
     index.name = index_name;
     const auto* list = fields.if_array();
     if (!list || list->empty())
-      return parser.error(at, "index \"" + index.name +
-                                  "\" lists no fields; it is an array of "
+      return parser.error(at, "index " + quoteJson(index.name) +
+                                  " lists no fields; it is an array of "
                                   "field paths such as [\"teamId\", \"role\"]");
     for (size_t i = 0; i < list->size(); ++i) {
       const std::string field_at = jsonPointer(at, i);
       const auto* path = (*list)[i].if_string();
       if (!path)
-        return parser.error(field_at, "index \"" + index.name + "\": a field path is a string");
+        return parser.error(field_at,
+                            "index " + quoteJson(index.name) + ": a field path is a string");
       std::string first;
       size_t start = 0;
       for (;;) {
@@ -343,7 +342,7 @@ Result<TableSchema> parseTable(const ValidatorParser& parser, const std::string&
             start, dot == std::string_view::npos ? std::string_view::npos : dot - start);
         if (start == 0) first = segment;
         if (fieldNameProblem(segment))
-          return parser.error(field_at, "index \"" + index.name + "\": " + quoteJson(*path) +
+          return parser.error(field_at, "index " + quoteJson(index.name) + ": " + quoteJson(*path) +
                                             " is not a field path (field names joined by '.')");
         if (dot == std::string_view::npos) break;
         start = dot + 1;
@@ -351,12 +350,13 @@ Result<TableSchema> parseTable(const ValidatorParser& parser, const std::string&
       bool declared = false;
       for (const auto& field : table.document.fields) declared = declared || field.first == first;
       if (!declared)
-        return parser.error(field_at, "index \"" + index.name + "\": field \"" + first +
-                                          "\" is not in the document of table \"" + name + "\"");
+        return parser.error(field_at, "index " + quoteJson(index.name) + ": field " +
+                                          quoteJson(first) + " is not in the document of table " +
+                                          quoteJson(name) + "");
       for (const auto& seen : index.fields) {
         if (seen == *path)
-          return parser.error(field_at,
-                              "index \"" + index.name + "\" lists \"" + seen + "\" twice");
+          return parser.error(
+              field_at, "index " + quoteJson(index.name) + " lists " + quoteJson(seen) + " twice");
       }
       index.fields.emplace_back(*path);
     }
@@ -395,7 +395,7 @@ Result<bool> readFlag(const ValidatorParser& parser, const json::object& root, s
   const auto* value = root.if_contains(key);
   if (!value) return default_value;
   if (!value->is_bool())
-    return parser.error(jsonPointer("", key), "\"" + std::string(key) + "\" is true or false");
+    return parser.error(jsonPointer("", key), quoteJson(key) + " is true or false");
   return value->get_bool();
 }
 
@@ -528,8 +528,8 @@ Result<Schema> parseSchema(std::string_view text, const std::string& source) {
     if (key != "graft_schema" && key != "schemaValidation" && key != "allowUnknownTables" &&
         key != "tables")
       return parser.error(jsonPointer("", key),
-                          "unknown key \"" + std::string(key) +
-                              "\" (a schema has \"graft_schema\", \"schemaValidation\", "
+                          "unknown key " + quoteJson(key) +
+                              " (a schema has \"graft_schema\", \"schemaValidation\", "
                               "\"allowUnknownTables\" and \"tables\")",
                           true);
   }

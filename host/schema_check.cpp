@@ -23,12 +23,18 @@ Status checkTable(Store& store, const TableSchema* declared, bool refuse_unknown
     if (!declared) {
       if (refuse_unknown) why = "table \"" + out->table + "\" is not in the schema";
     } else {
-      boost::system::error_code ec;
-      boost::json::value body = boost::json::parse(doc.body, ec);
-      if (ec || !body.is_object()) {
-        why = "stored body is not a JSON object (" + (ec ? ec.message() : "not an object") + ")";
+      auto body = parseJsonLocated(doc.body, "body");
+      if (!body.ok() || !body->value.is_object()) {
+        why = "stored body is not a JSON object";
+      } else if (!body->locator.duplicates().empty()) {
+        // SQLite's JSON functions (and so the triggers) read the first of
+        // two equal keys, Boost.JSON the last: such a document means two
+        // things, and no schema can vouch for it.
+        const auto& d = body->locator.duplicates().front();
+        why = "key " + jsonQuoted(d.key) + " is given twice (at " + d.pointer +
+              "; clients may read either value: rewrite the document with it once)";
       } else {
-        why = validateDocument(declared->document, body.get_object());
+        why = validateDocument(declared->document, body->value.get_object());
       }
     }
     if (why) {
