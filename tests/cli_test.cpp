@@ -20,6 +20,7 @@ using test::Outcome;
 using test::runGraft;
 using test::ScratchDir;
 using test::testPlugin;
+using test::writeFile;
 
 
 BOOST_AUTO_TEST_SUITE(cli)
@@ -51,6 +52,28 @@ BOOST_AUTO_TEST_CASE(store_errors_exit_5_and_name_the_file) {
   BOOST_TEST(o.err == "graft: database " + dir / "store.db" +
                           ": read schema: file is not a database (the file is not a SQLite "
                           "database: check --db)\n");
+}
+
+// A store nobody may write: the file and its directory read-only. As root
+// (CI) the modes would not stop graft, so graft runs as nobody there.
+BOOST_AUTO_TEST_CASE(a_read_only_store_exits_5_and_changes_nothing) {
+  ScratchDir dir;
+  const std::string db = dir / "store.db";
+  test::seedItems(db, 3);
+  writeFile(dir / "more.jsonl", "{\"k\":4}\n");
+  BOOST_REQUIRE(chmod(db.c_str(), 0444) == 0);
+  BOOST_REQUIRE(chmod((dir / "more.jsonl").c_str(), 0444) == 0);
+  BOOST_REQUIRE(chmod(dir.path().c_str(), 0555) == 0);
+  std::vector<std::string> argv = {GRAFT_BINARY, "--db", db, "import", "items", dir / "more.jsonl"};
+  if (geteuid() == 0)
+    argv.insert(argv.begin(), {"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"});
+  Outcome o = test::runProgram(argv);
+  BOOST_REQUIRE(chmod(dir.path().c_str(), 0700) == 0);
+  BOOST_TEST(o.exit_code == 5);
+  BOOST_TEST(o.err == "graft: database " + db +
+                          ": read schema: attempt to write a readonly database (the file or its "
+                          "directory is read-only: check permissions)\n");
+  BOOST_TEST(test::sqlValue(db, "SELECT count(*) FROM items") == "3");
 }
 
 // Another process keeps the write lock past graft's 5 s busy timeout.
