@@ -88,6 +88,37 @@ BOOST_AUTO_TEST_CASE(the_lease_of_a_killed_run_is_taken_over) {
   BOOST_TEST(itemsWithCountOtherThan(dir / "store.db", 1) == "0");
 }
 
+// status --watch in another terminal follows the run to its end.
+BOOST_AUTO_TEST_CASE(status_watch_follows_a_run_until_it_ends) {
+  ScratchDir dir;
+  test::makePluginDir(dir, {testPlugin("counter")}, {"test_counter"});
+  const int n = 100000;
+  test::seedItems(dir / "store.db", n);
+  Outcome idle = runGraft(test::graftArgs(dir, {"status", "--watch"}));
+  BOOST_TEST(idle.exit_code == 0, idle.err);
+  BOOST_TEST(idle.out == "no run is active\n");
+  pid_t runner = test::startGraft(
+      test::graftArgs(dir, {"up", "-q", "--batch-size", "100", "--pause-ms", "2"}), dir / "out",
+      dir / "err");
+  waitForProgress(dir / "store.db");
+  Outcome watch = runGraft(test::graftArgs(dir, {"status", "--watch", "--interval", "0.1"}));
+  Outcome up = test::waitGraft(runner, dir / "out", dir / "err");
+  BOOST_TEST(up.exit_code == 0, up.err);
+  BOOST_TEST(watch.exit_code == 0, watch.err);
+  BOOST_TEST(watch.out.find("following run ") == 0u, watch.out);
+  // Progress lines while it runs, with a rate from the second poll on...
+  BOOST_TEST(watch.out.find("\n  test_counter up: ") != std::string::npos, watch.out);
+  BOOST_TEST(watch.out.find(" docs/s, at _id ") != std::string::npos, watch.out);
+  // ...and how it ended, from the run history.
+  const std::string run_id =
+      test::sqlValue(dir / "store.db", "SELECT run_id FROM migration_run ORDER BY started_at DESC LIMIT 1");
+  const std::string last_line = "run " + run_id +
+                                " ended: completed, 1 migration finished, 100000 documents visited\n";
+  BOOST_TEST(watch.out.size() >= last_line.size());
+  BOOST_TEST(watch.out.substr(watch.out.size() - std::min(watch.out.size(), last_line.size())) ==
+             last_line);
+}
+
 BOOST_AUTO_TEST_CASE(cancel_stops_after_the_batch_and_up_resumes_exactly_once) {
   ScratchDir dir;
   test::makePluginDir(dir, {testPlugin("counter")}, {"test_counter"});

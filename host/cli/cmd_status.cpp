@@ -2,7 +2,11 @@
 #include <boost/json.hpp>
 
 #include <algorithm>
+#include <chrono>
+#include <cmath>
 #include <cstdio>
+#include <map>
+#include <thread>
 
 #include "cli.h"
 #include "lease.h"
@@ -38,6 +42,76 @@ int printActiveRun(Host& host) {
                 static_cast<long long>(s.processed), static_cast<long long>(s.cursor));
   }
   return 0;
+}
+
+std::string plural(int64_t n, const char* one, const char* many) {
+  return std::to_string(n) + " " + (n == 1 ? one : many);
+}
+
+// --watch: follows the runs that hold the store, from another terminal,
+// until none does: every `interval_s`, one line per migration the run is
+// on, with its rate (a decaying average over the polls). Reads only.
+int watchRuns(Host& host, double interval_s) {
+  struct Seen {
+    int64_t processed = 0;
+    int64_t at_ms = 0;
+    double rate = -1;
+  };
+  std::string run_id;
+  std::map<std::string, Seen> seen;
+  auto ended = [&](const std::string& id) -> int {
+    auto runs = host.store().loadRuns(50);
+    if (!runs.ok()) return fail(runs.status());
+    for (const auto& r : *runs) {
+      if (r.run_id != id) continue;
+      std::printf("run %s ended: %s, %s, %s visited%s%s\n", id.c_str(), r.status.c_str(),
+                  plural(r.migrations, "migration finished", "migrations finished").c_str(),
+                  plural(r.processed, "document", "documents").c_str(),
+                  r.error.empty() ? "" : ": ", r.error.c_str());
+      return 0;
+    }
+    std::printf("run %s ended\n", id.c_str());
+    return 0;
+  };
+  for (;;) {
+    auto lease = host.activeRun();
+    if (!lease.ok()) return fail(lease.status());
+    if (*lease && (*lease)->run_id != run_id) {
+      if (!run_id.empty() && ended(run_id) != 0) return 1;
+      const Lease& l = **lease;
+      run_id = l.run_id;
+      seen.clear();
+      std::printf("following run %s: pid %lld on host %s since %s\n", run_id.c_str(),
+                  static_cast<long long>(l.pid), l.host.c_str(), l.started_at.c_str());
+    }
+    if (!*lease) {
+      if (run_id.empty()) {
+        std::printf("no run is active\n");
+        return 0;
+      }
+      return ended(run_id);
+    }
+    auto states = host.store().loadStates();
+    if (!states.ok()) return fail(states.status());
+    const int64_t now = nowMs();
+    for (const auto& s : *states) {
+      if (s.run_id != run_id || s.status != "running") continue;
+      Seen& last = seen[s.id];
+      if (last.at_ms > 0 && now > last.at_ms) {
+        const double instant = (s.processed - last.processed) * 1000.0 / (now - last.at_ms);
+        last.rate = last.rate < 0 ? instant : 0.7 * last.rate + 0.3 * instant;
+      }
+      last.processed = s.processed;
+      last.at_ms = now;
+      std::string rate = last.rate < 0 ? "" : ", " + std::to_string(std::llround(last.rate)) + " docs/s";
+      std::printf("  %s %s: %s done%s, at _id %lld%s\n", s.id.c_str(), s.direction.c_str(),
+                  plural(s.processed, "document", "documents").c_str(), rate.c_str(),
+                  static_cast<long long>(s.cursor),
+                  (*lease)->cancel_requested ? ", cancel requested" : "");
+    }
+    std::fflush(stdout);
+    std::this_thread::sleep_for(std::chrono::duration<double>(interval_s));
+  }
 }
 
 int runStatus(HostOptions host_options, bool json, bool load_plugins) {
@@ -88,16 +162,34 @@ int runStatus(HostOptions host_options, bool json, bool load_plugins) {
 
 }  // namespace
 
+int runWatch(HostOptions host_options, double interval_s, bool load_plugins) {
+  host_options.read_only = true;
+  host_options.metadata_only = !load_plugins;
+  auto host = Host::open(host_options);
+  if (!host.ok()) return fail(host.status());
+  return watchRuns(**host, interval_s);
+}
+
 Command addStatusCommand(CLI::App& app, const Globals& globals) {
   auto json = std::make_shared<bool>(false);
+  auto watch = std::make_shared<bool>(false);
+  auto interval = std::make_shared<double>(1.0);
   auto load_plugins = std::make_shared<bool>(false);
   CLI::App* sub = app.add_subcommand("status", "one line per migration: id, state, counts, checksum");
   sub->add_flag("--json", *json, "print a JSON array instead");
   sub->add_flag("--load-plugins", *load_plugins,
                 "load the plugins (runs their code) instead of reading their embedded metadata, "
                 "for plugins built without it");
-  return {sub,
-          [&globals, json, load_plugins] { return runStatus(globals.host, *json, *load_plugins); }};
+  sub->add_flag("--watch", *watch,
+                "follow the active run until no run holds the store: its migrations' progress "
+                "and rate every --interval seconds, then how it ended");
+  sub->add_option("--interval", *interval, "seconds between --watch lines")
+      ->check(CLI::Range(0.05, 3600.0))
+      ->capture_default_str();
+  return {sub, [&globals, json, watch, interval, load_plugins] {
+            if (*watch) return runWatch(globals.host, *interval, *load_plugins);
+            return runStatus(globals.host, *json, *load_plugins);
+          }};
 }
 
 }  // namespace graft::cli
