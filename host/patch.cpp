@@ -2,6 +2,9 @@
 
 #include <boost/json.hpp>
 
+#include <algorithm>
+#include <vector>
+
 #include "json_text.h"
 
 namespace graft {
@@ -19,6 +22,71 @@ Result<boost::json::object> parseObject(std::string_view text, const char* what,
   if (holdsNonFiniteNumber(value))
     return Status(Code::kBadInput, std::string(what) + " has a number beyond the range of a float64");
   return std::move(value.as_object());
+}
+
+// One top-level member of an object's text: where it starts and ends, and
+// its key decoded.
+struct Member {
+  size_t begin = 0, end = 0;  // the key's opening quote .. just after the value
+  std::string key;
+};
+
+size_t skipSpace(std::string_view t, size_t i) {
+  while (i < t.size() && (t[i] == ' ' || t[i] == '\t' || t[i] == '\n' || t[i] == '\r')) ++i;
+  return i;
+}
+
+// Just after the string that starts at t[i] (a quote).
+size_t skipString(std::string_view t, size_t i) {
+  for (++i; i < t.size(); ++i) {
+    if (t[i] == '\\') ++i;
+    else if (t[i] == '"') return i + 1;
+  }
+  return t.size();
+}
+
+// Just after the value that starts at t[i].
+size_t skipValue(std::string_view t, size_t i) {
+  if (i < t.size() && t[i] == '"') return skipString(t, i);
+  int depth = 0;
+  for (; i < t.size(); ++i) {
+    const char c = t[i];
+    if (c == '"') {
+      i = skipString(t, i) - 1;
+    } else if (c == '{' || c == '[') {
+      ++depth;
+    } else if (c == '}' || c == ']') {
+      if (depth == 0) return i;
+      if (--depth == 0) return i + 1;
+    } else if (c == ',' && depth == 0) {
+      return i;
+    }
+  }
+  return i;
+}
+
+// The top-level members of `text`, a JSON object that Boost.JSON has
+// already accepted (so the scan needs no error handling of its own).
+std::vector<Member> membersOf(std::string_view text) {
+  std::vector<Member> members;
+  size_t i = skipSpace(text, 0) + 1;  // past '{'
+  for (;;) {
+    i = skipSpace(text, i);
+    if (i >= text.size() || text[i] != '"') break;
+    Member m;
+    m.begin = i;
+    const size_t key_end = skipString(text, i);
+    m.key = boost::json::parse(text.substr(i, key_end - i)).as_string();
+    i = skipSpace(text, key_end) + 1;  // past ':'
+    i = skipValue(text, skipSpace(text, i));
+    m.end = i;
+    while (m.end > m.begin && std::string_view(" \t\n\r").find(text[m.end - 1]) != std::string_view::npos)
+      --m.end;  // a number ends at the ',' or '}' after it, spaces included
+    members.push_back(std::move(m));
+    i = skipSpace(text, i);
+    if (i < text.size() && text[i] == ',') ++i;
+  }
+  return members;
 }
 
 }  // namespace
@@ -42,6 +110,7 @@ Result<Patched> applyPatch(std::string_view body, std::string_view patch_json) {
   if (!doc.ok()) return doc.status();
 
   bool changed = false;
+  std::vector<std::string> rewritten;  // fields $set gave a new value
   if (unset) {
     for (const auto& field : *unset) {
       if (!field.is_string())
@@ -68,10 +137,46 @@ Result<Patched> applyPatch(std::string_view body, std::string_view patch_json) {
       } else if (it->value() != value) {
         it->value() = value;
         changed = true;
+        rewritten.emplace_back(field);
       }
     }
   }
-  return Patched{boost::json::serialize(*doc), changed};
+  if (!changed) return Patched{std::string(body), false};
+  // The new text keeps every member the patch does not change as it was
+  // written, byte for byte: serializing what Boost.JSON 1.81 parsed could
+  // move a float's last digit (its parser is not exact for every decimal),
+  // a silent change to a field the migration never touched.
+  std::string out = "{";
+  auto append = [&](std::string_view member) {
+    if (out.size() > 1) out += ',';
+    out += member;
+  };
+  auto has = [](const std::vector<std::string>& names, std::string_view name) {
+    return std::find(names.begin(), names.end(), name) != names.end();
+  };
+  std::vector<std::string> placed;  // fields written once already
+  for (const Member& m : membersOf(body)) {
+    const boost::json::value* now = doc->if_contains(m.key);
+    if (!now) continue;  // unset
+    if (!has(rewritten, m.key)) {
+      append(body.substr(m.begin, m.end - m.begin));
+      placed.push_back(m.key);
+      continue;
+    }
+    if (has(placed, m.key)) continue;  // a key the stored text gave twice
+    placed.push_back(m.key);
+    append(boost::json::serialize(boost::json::string(m.key)) + ":" + boost::json::serialize(*now));
+  }
+  if (set) {
+    for (const auto& [field, value] : *set) {
+      if (has(placed, field)) continue;
+      placed.emplace_back(field);
+      append(boost::json::serialize(boost::json::string(field)) + ":" +
+             boost::json::serialize(value));
+    }
+  }
+  out += '}';
+  return Patched{std::move(out), true};
 }
 
 Result<std::string> newBody(std::string_view doc_json, int64_t current_id,
