@@ -67,7 +67,8 @@ int32_t dbGet(graft_db* db, const char* table, int64_t id, const char** doc, siz
 int32_t returnDocuments(DocApi* api, const char* table, const std::vector<Document>& found,
                         const char** docs, size_t* len, char* err, size_t cap) {
   std::string& out = api->out();
-  out = "[";
+  out.clear();  // not `out = "["`: GCC 12 at -O3 warns falsely (-Wrestrict) on that
+  out += '[';
   for (size_t i = 0; i < found.size(); ++i) {
     Status valid = checkDocumentBody(found[i].body);
     if (!valid.ok())
