@@ -96,9 +96,9 @@ int32_t queryIndex(DocApi* api, const char* table, const boost::json::object& sp
   }
   auto range = parseRangeSpec(range_json, what);
   if (!range.ok()) return fail(err, cap, range.status().message());
-  auto schema = loadSchemaInForce(api->store());
+  auto schema = api->schemaInForce();
   if (!schema.ok()) return fail(err, cap, what + ": " + schema.status().message());
-  auto resolved = resolveRange(*range, *schema ? &(*schema)->schema : nullptr, table, what);
+  auto resolved = resolveRange(*range, *schema, table, what);
   if (!resolved.ok()) return fail(err, cap, resolved.status().message());
   auto exists = api->store().hasTable(table);
   if (!exists.ok()) return fail(err, cap, what + ": " + exists.status().message());
@@ -239,6 +239,21 @@ const graft_db_api* DocApi::table() {
                                       &dbInsert,            &dbPatch,   &dbReplace,
                                       &dbRemove};
   return &kTable;
+}
+
+Result<const Schema*> DocApi::schemaInForce() {
+  auto record = store_.loadSchema();
+  if (!record.ok()) return record.status();
+  if (!*record) {
+    schema_.reset();
+    return static_cast<const Schema*>(nullptr);
+  }
+  if (!schema_ || schema_->record.version != (*record)->version) {
+    auto parsed = parseSchemaRecord(std::move(**record));
+    if (!parsed.ok()) return parsed.status();
+    schema_ = std::move(*parsed);
+  }
+  return &schema_->schema;
 }
 
 }  // namespace graft

@@ -10,9 +10,11 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "schema_check.h"
 #include "store.h"
 
 namespace graft {
@@ -52,6 +54,9 @@ class DocApi {
   static DocApi* from(graft_db* db) { return reinterpret_cast<DocApi*>(db); }
 
   Store& store() { return store_; }
+  // The schema in force (nullptr: none), parsed once per version: withIndex
+  // asks for it on every call, and a push may come between two batches.
+  Result<const Schema*> schemaInForce();
   // Host-owned text handed to the plugin; valid until the next call.
   std::string& out() { return out_; }
   WriteCounts& counts() { return counts_; }
@@ -72,6 +77,7 @@ class DocApi {
   WriteLog log_;
   bool outside_ = false;
   bool called_outside_ = false;
+  std::optional<SchemaInForce> schema_;
 };
 
 }  // namespace graft

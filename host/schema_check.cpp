@@ -179,14 +179,20 @@ std::string describeVerifyFailure(const TableCheck& check) {
   return out;
 }
 
+Result<SchemaInForce> parseSchemaRecord(SchemaRecord record) {
+  auto schema = parseSchema(record.text, "schema v" + std::to_string(record.version) +
+                                             " (recorded in the store)");
+  if (!schema.ok()) return Status(Code::kStore, schema.status().message());
+  return SchemaInForce{std::move(record), std::move(*schema)};
+}
+
 Result<std::optional<SchemaInForce>> loadSchemaInForce(Store& store) {
   auto record = store.loadSchema();
   if (!record.ok()) return record.status();
   if (!*record) return std::optional<SchemaInForce>();
-  auto schema = parseSchema((*record)->text, "schema v" + std::to_string((*record)->version) +
-                                                 " (recorded in the store)");
-  if (!schema.ok()) return Status(Code::kStore, schema.status().message());
-  return std::optional<SchemaInForce>(SchemaInForce{**record, std::move(*schema)});
+  auto parsed = parseSchemaRecord(std::move(**record));
+  if (!parsed.ok()) return parsed.status();
+  return std::optional<SchemaInForce>(std::move(*parsed));
 }
 
 }  // namespace graft

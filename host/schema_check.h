@@ -66,6 +66,8 @@ struct SchemaInForce {
   Schema schema;
 };
 Result<std::optional<SchemaInForce>> loadSchemaInForce(Store& store);
+// The same for a record already read (kStore if its text does not parse).
+Result<SchemaInForce> parseSchemaRecord(SchemaRecord record);
 
 }  // namespace graft
 

@@ -1027,21 +1027,27 @@ std::string indexName(std::string_view table, std::string_view index) {
 
 }  // namespace
 
+// The schema in force is asked for on every ctx.db withIndex call: it reads
+// one row, not every version's text.
 Result<std::optional<SchemaRecord>> SqliteStore::loadSchema() {
-  auto history = loadSchemaHistory();
-  if (!history.ok()) return history.status();
-  if (history->empty()) return std::optional<SchemaRecord>();
-  return std::optional<SchemaRecord>(history->front());
+  auto newest = readSchemas(1);
+  if (!newest.ok()) return newest.status();
+  if (newest->empty()) return std::optional<SchemaRecord>();
+  return std::optional<SchemaRecord>(std::move(newest->front()));
 }
 
-Result<std::vector<SchemaRecord>> SqliteStore::loadSchemaHistory() {
+Result<std::vector<SchemaRecord>> SqliteStore::loadSchemaHistory() { return readSchemas(-1); }
+
+Result<std::vector<SchemaRecord>> SqliteStore::readSchemas(int64_t limit) {
   std::vector<SchemaRecord> records;
   auto has = hasTable("graft_schema");
   if (!has.ok()) return has.status();
   if (!*has) return records;
-  auto stmt = prepare("SELECT version, pushed_at, user, text FROM graft_schema ORDER BY version DESC",
-                      "read graft_schema");
+  auto stmt = prepare(
+      "SELECT version, pushed_at, user, text FROM graft_schema ORDER BY version DESC LIMIT ?",
+      "read graft_schema");
   if (!stmt.ok()) return stmt.status();
+  sqlite3_bind_int64(*stmt, 1, limit);
   int rc;
   while ((rc = sqlite3_step(*stmt)) == SQLITE_ROW) {
     records.push_back({sqlite3_column_int64(*stmt, 0), columnText(*stmt, 1), columnText(*stmt, 2),

@@ -105,6 +105,8 @@ class SqliteStore final : public Store {
   SqliteStore(std::string path, sqlite3* db) : path_(std::move(path)), db_(db) {}
 
   Status initialize(const SqliteOptions& options);
+  // Recorded schema versions, newest first; limit < 0: all.
+  Result<std::vector<SchemaRecord>> readSchemas(int64_t limit);
   // CREATE TABLE with the document table's columns. REQUIRES: absent.
   Status makeTable(std::string_view table);
   Result<bool> hasColumn(const char* table, const char* column);
