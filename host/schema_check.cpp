@@ -13,7 +13,19 @@ int64_t SchemaCheck::failed() const {
   return n;
 }
 
+std::string documentsDo(int64_t n) {
+  return std::to_string(n) + (n == 1 ? " document does" : " documents do");
+}
+
 namespace {
+
+// Counts a document that failed (`why` set), keeping the first `samples`.
+void noteFailure(TableCheck* check, int64_t id, const std::optional<std::string>& why,
+                 size_t samples) {
+  if (!why) return;
+  ++check->failed;
+  if (check->samples.size() < samples) check->samples.emplace_back(id, *why);
+}
 
 Status checkTable(Store& store, const TableSchema* declared, bool refuse_unknown, size_t samples,
                   TableCheck* out) {
@@ -37,10 +49,7 @@ Status checkTable(Store& store, const TableSchema* declared, bool refuse_unknown
         why = validateDocument(declared->document, body->value.get_object());
       }
     }
-    if (why) {
-      ++out->failed;
-      if (out->samples.size() < samples) out->samples.emplace_back(doc.id, *why);
-    }
+    noteFailure(out, doc.id, why, samples);
     return true;
   });
 }
@@ -105,8 +114,7 @@ Status pushSchema(Store& store, const Schema& schema, const std::string& user, S
   } else {
     *check = std::move(*checked);
     if (check->failed() > 0) {
-      result = Status(Code::kSchema, std::to_string(check->failed()) +
-                                         (check->failed() == 1 ? " document does" : " documents do") +
+      result = Status(Code::kSchema, documentsDo(check->failed()) +
                                          " not match the schema; nothing was changed (migrate "
                                          "them first, or relax the schema)");
     } else {
@@ -156,10 +164,7 @@ Result<TableCheck> verifyStep(Store& store, const graft_step& step, size_t sampl
         return false;
       }
     }
-    if (why) {
-      ++check.failed;
-      if (check.samples.size() < samples) check.samples.emplace_back(doc.id, *why);
-    }
+    noteFailure(&check, doc.id, why, samples);
     return true;
   });
   GRAFT_RETURN_IF_ERROR(read);

@@ -36,6 +36,9 @@ struct SchemaCheck {
 
 constexpr size_t kSchemaSamples = 10;
 
+// "1 document does" / "N documents do": how the reports count documents.
+std::string documentsDo(int64_t n);
+
 // Reads every document of every table and validates it. With validation
 // off nothing is checked (every table reports 0 failed); with unknown
 // tables refused, each document of an undeclared table fails.

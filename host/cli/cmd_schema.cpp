@@ -56,9 +56,7 @@ int runCheck(const std::string& db, const SchemaArgs& args) {
   if (!check.ok()) return fail(check.status());
   printCheck(source, db, *check);
   if (check->failed() > 0)
-    return fail(Status(Code::kSchema, std::to_string(check->failed()) +
-                                          (check->failed() == 1 ? " document does" : " documents do") +
-                                          " not match the schema"));
+    return fail(Status(Code::kSchema, documentsDo(check->failed()) + " not match the schema"));
   return 0;
 }
 

@@ -180,8 +180,7 @@ int runVerify(HostOptions host_options, const VerifyFlags& flags) {
   std::fflush(stdout);
   if (!failing.ok()) return fail(failing.status());
   if (*failing > 0)
-    return fail(Status(Code::kSchema, std::to_string(*failing) +
-                                          (*failing == 1 ? " document does" : " documents do") +
+    return fail(Status(Code::kSchema, documentsDo(*failing) +
                                           " not hold what their migration verifies (" +
                                           failing_ids + ")"));
   return 0;
