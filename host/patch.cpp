@@ -27,8 +27,10 @@ Result<boost::json::object> parseObject(std::string_view text, const char* what,
 // One top-level member of an object's text: where it starts and ends, and
 // its key decoded.
 struct Member {
-  size_t begin = 0, end = 0;  // the key's opening quote .. just after the value
-  std::string key;
+  size_t begin = 0, end = 0;          // the key's opening quote .. just after the value
+  size_t value_begin = 0;             // the value's first byte
+  std::string_view key;               // decoded: a view of the text, or of `decoded`
+  std::string decoded;                // the key, when the text escapes a character in it
 };
 
 size_t skipSpace(std::string_view t, size_t i) {
@@ -65,33 +67,54 @@ size_t skipValue(std::string_view t, size_t i) {
   return i;
 }
 
-// The top-level members of `text`, a JSON object that Boost.JSON has
-// already accepted (so the scan needs no error handling of its own).
-std::vector<Member> membersOf(std::string_view text) {
-  std::vector<Member> members;
+// The top-level members of `text`, a JSON object that checkDocumentBody has
+// accepted (so the scan needs no error handling of its own). Builds no JSON
+// value: a key is decoded only when its text holds an escape.
+void membersOf(std::string_view text, std::vector<Member>* members) {
+  members->clear();
   size_t i = skipSpace(text, 0) + 1;  // past '{'
   for (;;) {
     i = skipSpace(text, i);
     if (i >= text.size() || text[i] != '"') break;
-    Member m;
+    Member& m = members->emplace_back();
     m.begin = i;
     const size_t key_end = skipString(text, i);
-    m.key = boost::json::parse(text.substr(i, key_end - i)).as_string();
+    const std::string_view raw = text.substr(i + 1, key_end - i - 2);
+    if (raw.find('\\') == std::string_view::npos) {
+      m.key = raw;
+    } else {
+      m.decoded = boost::json::parse(text.substr(i, key_end - i)).as_string();
+      m.key = m.decoded;
+    }
     i = skipSpace(text, key_end) + 1;  // past ':'
-    i = skipValue(text, skipSpace(text, i));
+    m.value_begin = skipSpace(text, i);
+    i = skipValue(text, m.value_begin);
     m.end = i;
     while (m.end > m.begin && std::string_view(" \t\n\r").find(text[m.end - 1]) != std::string_view::npos)
       --m.end;  // a number ends at the ',' or '}' after it, spaces included
-    members.push_back(std::move(m));
     i = skipSpace(text, i);
     if (i < text.size() && text[i] == ',') ++i;
   }
-  return members;
+  // Decoded keys point into their own member: fix the views the vector's
+  // growth may have moved.
+  for (Member& m : *members)
+    if (!m.decoded.empty()) m.key = m.decoded;
+}
+
+// The member a parser would keep for `name`: the last one of that name.
+const Member* findMember(const std::vector<Member>& members, std::string_view name) {
+  for (auto it = members.rbegin(); it != members.rend(); ++it)
+    if (it->key == name) return &*it;
+  return nullptr;
+}
+
+bool contains(const std::vector<std::string_view>& names, std::string_view name) {
+  return std::find(names.begin(), names.end(), name) != names.end();
 }
 
 }  // namespace
 
-Result<Patched> applyPatch(std::string_view body, std::string_view patch_json) {
+Result<Patched> applyPatch(std::string_view body, std::string_view patch_json, StoredBody stored) {
   auto patch = parseObject(patch_json, "patch", 1);
   if (!patch.ok()) return patch.status();
   const boost::json::object* set = nullptr;
@@ -106,11 +129,15 @@ Result<Patched> applyPatch(std::string_view body, std::string_view patch_json) {
                                          "; a patch is {\"$set\": {...}, \"$unset\": [...]}");
     }
   }
-  auto doc = parseObject(body, "stored document");
-  if (!doc.ok()) return doc.status();
+  if (stored == StoredBody::kUnchecked) GRAFT_RETURN_IF_ERROR(checkDocumentBody(body));
+  // The body is not parsed into a JSON value: only the members a patch
+  // names are looked at. One list per thread, reused.
+  thread_local std::vector<Member> members;
+  membersOf(body, &members);
 
   bool changed = false;
-  std::vector<std::string> rewritten;  // fields $set gave a new value
+  std::vector<std::string_view> removed;    // fields $unset took away
+  std::vector<std::string_view> rewritten;  // fields $set gave a new value
   if (unset) {
     for (const auto& field : *unset) {
       if (!field.is_string())
@@ -122,7 +149,10 @@ Result<Patched> applyPatch(std::string_view body, std::string_view patch_json) {
                                            ": _id and _creationTime belong to the store");
       if (set && set->contains(name))
         return Status(Code::kBadInput, "patch both sets and removes " + jsonQuoted(name));
-      changed |= doc->stable_erase(name) > 0;  // keeps the other fields in order
+      if (findMember(members, name) && !contains(removed, name)) {
+        removed.push_back(name);
+        changed = true;
+      }
     }
   }
   if (set) {
@@ -130,14 +160,16 @@ Result<Patched> applyPatch(std::string_view body, std::string_view patch_json) {
       if (isSystemField(field))
         return Status(Code::kBadInput, "patch sets " + std::string(field) +
                                            ": _id and _creationTime belong to the store");
-      auto it = doc->find(field);
-      if (it == doc->end()) {
-        doc->emplace(field, value);
+      const Member* m = findMember(members, field);
+      if (!m) {
         changed = true;
-      } else if (it->value() != value) {
-        it->value() = value;
+        continue;
+      }
+      // Only the value the patch would replace is parsed, to compare.
+      const std::string_view text = body.substr(m->value_begin, m->end - m->value_begin);
+      if (boost::json::parse(text, {}, jsonParseOptions()) != value) {
+        rewritten.push_back(field);
         changed = true;
-        rewritten.emplace_back(field);
       }
     }
   }
@@ -146,34 +178,33 @@ Result<Patched> applyPatch(std::string_view body, std::string_view patch_json) {
   // written, byte for byte: serializing what Boost.JSON 1.81 parsed could
   // move a float's last digit (its parser is not exact for every decimal),
   // a silent change to a field the migration never touched.
-  std::string out = "{";
+  std::string out;
+  out.reserve(body.size() + patch_json.size());
+  out += '{';
   auto append = [&](std::string_view member) {
     if (out.size() > 1) out += ',';
     out += member;
   };
-  auto has = [](const std::vector<std::string>& names, std::string_view name) {
-    return std::find(names.begin(), names.end(), name) != names.end();
+  auto appendSet = [&](std::string_view field, const boost::json::value& value) {
+    if (out.size() > 1) out += ',';
+    out += boost::json::serialize(boost::json::string(field));
+    out += ':';
+    out += boost::json::serialize(value);
   };
-  std::vector<std::string> placed;  // fields written once already
-  for (const Member& m : membersOf(body)) {
-    const boost::json::value* now = doc->if_contains(m.key);
-    if (!now) continue;  // unset
-    if (!has(rewritten, m.key)) {
+  std::vector<std::string_view> placed;  // rewritten fields written once already
+  for (const Member& m : members) {
+    if (contains(removed, m.key)) continue;
+    if (!contains(rewritten, m.key)) {
       append(body.substr(m.begin, m.end - m.begin));
-      placed.push_back(m.key);
       continue;
     }
-    if (has(placed, m.key)) continue;  // a key the stored text gave twice
+    if (contains(placed, m.key)) continue;  // a key the stored text gave twice
     placed.push_back(m.key);
-    append(boost::json::serialize(boost::json::string(m.key)) + ":" + boost::json::serialize(*now));
+    appendSet(m.key, set->at(m.key));
   }
   if (set) {
-    for (const auto& [field, value] : *set) {
-      if (has(placed, field)) continue;
-      placed.emplace_back(field);
-      append(boost::json::serialize(boost::json::string(field)) + ":" +
-             boost::json::serialize(value));
-    }
+    for (const auto& [field, value] : *set)
+      if (!findMember(members, field)) appendSet(field, value);
   }
   out += '}';
   return Patched{std::move(out), true};

@@ -18,7 +18,16 @@ struct Patched {
   bool changed;      // false when the patch left every field as it was
 };
 
-Result<Patched> applyPatch(std::string_view body, std::string_view patch_json);
+// Whether a stored body has passed checkDocumentBody (json_text.h) already.
+// The runner checks every document before migrateOne sees it; applyPatch
+// checks the others itself, and its scan of the body relies on that check.
+enum class StoredBody { kUnchecked, kChecked };
+
+// Applies `patch_json` to `body` without parsing the body into a JSON value:
+// only the members the patch names are read. What the patch does not change
+// keeps its text, byte for byte. The new body passes checkDocumentBody.
+Result<Patched> applyPatch(std::string_view body, std::string_view patch_json,
+                           StoredBody stored = StoredBody::kUnchecked);
 
 // Checks a whole document given for insert or replace and returns its body:
 // a JSON object. For insert (current_id == 0) system fields are refused; for
