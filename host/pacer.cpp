@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <iterator>
 #include <thread>
 
 namespace graft {
@@ -11,6 +12,10 @@ namespace {
 // (other work on the machine, bigger documents) within a few batches, and
 // one slow commit does not halve the next batch.
 constexpr double kNewestWeight = 0.3;
+
+// The sleeps of SQLite's default busy handler (sqliteDefaultBusyCallback),
+// in ms; it repeats the last one.
+constexpr double kBusySleepsMs[] = {1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50, 100};
 
 std::chrono::nanoseconds fromMs(double ms) {
   return std::chrono::nanoseconds(static_cast<int64_t>(ms * 1e6));
@@ -30,8 +35,22 @@ void Pacer::locked() { locked_at_ = Clock::now(); }
 void Pacer::released(uint64_t docs) {
   const auto now = Clock::now();
   const auto held = now - locked_at_;
-  free_until_ = now + fromMs(kGapBaseMs + options_.pause_ms) + held;
+  free_until_ = now + gapAfter(held) + fromMs(options_.pause_ms);
   record(docs, held);
+}
+
+// A writer that began to wait at u ms into a hold of h ms retries at u + 1,
+// u + 3, u + 8 ...: the first of those at or after h comes at most one sleep
+// after h, and the longest such sleep is the longest that begins before h.
+Pacer::Clock::duration Pacer::gapAfter(Clock::duration held) {
+  const double h = std::chrono::duration<double, std::milli>(held).count();
+  double begins = 0, longest = 0;
+  for (size_t i = 0; begins < h; ++i) {
+    const double sleep = kBusySleepsMs[std::min(i, std::size(kBusySleepsMs) - 1)];
+    longest = std::max(longest, sleep);
+    begins += sleep;
+  }
+  return fromMs(std::max(longest, kBusySleepsMs[0]) + kGapMarginMs);
 }
 
 void Pacer::record(uint64_t docs, Clock::duration held) {

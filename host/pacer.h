@@ -3,21 +3,24 @@
 //
 // Why: an application waiting for SQLite's write lock with
 // sqlite3_busy_timeout() does not queue; it sleeps and retries after 1, 3,
-// 8, 18, 33, 53 ... ms (the default busy handler's 1, 2, 5, 10, 15, 20, 25
-// ms steps). A migration that takes the lock again a moment after each
-// commit wins nearly every race, and the application's p99 grows to
+// 8, 18, 33, 53 ... ms (the default busy handler's sleeps of 1, 2, 5, 10,
+// 15, 20, 25 ... ms). A migration that takes the lock again a moment after
+// each commit wins nearly every race, and the application's p99 grows to
 // hundreds of milliseconds. So the pacer
 //  - sizes batches by TIME under the lock, not by count: it keeps a decaying
 //    average of the documents per second applied under the lock and asks
 //    for as many documents as fit in `lock_ms` (like pt-online-schema-
 //    change's --chunk-time), within [kMinAdaptiveBatch, kMaxAdaptiveBatch]
 //    and at most doubling from one batch to the next;
-//  - leaves the lock free after each commit for a gap of kGapBaseMs plus the
-//    time the batch held it (plus `pause_ms`). The next batch is read and
-//    computed during the gap, so the gap costs nothing when the compute is
-//    longer. With the lock held for h <= 2 ms and a gap of h + 2 ms, a
-//    writer that found the lock taken retries (at +1 or +3 ms) while it is
-//    free: its wait stays within about 3 ms.
+//  - leaves the lock free after each commit until every writer that began
+//    to wait during the hold has retried once more: for a hold of h ms, the
+//    longest busy-handler sleep that can begin before h (1 ms when h <= 1,
+//    2 ms when h <= 3, 5 ms when h <= 8, ...; see gapAfter), plus
+//    kGapMarginMs for a retry that wakes late, plus `pause_ms`. With the
+//    default lock_ms of 2.5, a writer that found the lock taken gets it at
+//    its first or second retry (+1 or +3 ms), and the lock is held about
+//    45% of the time. The next batch is computed meanwhile, so the gap costs
+//    nothing when the compute is longer.
 // A pinned size (--batch-size, or the step's own batchSize) turns the sizing
 // off, not the gap.
 //
@@ -33,8 +36,8 @@ namespace graft {
 constexpr uint32_t kMinAdaptiveBatch = 1;
 constexpr uint32_t kMaxAdaptiveBatch = 10000;
 constexpr uint32_t kFirstAdaptiveBatch = 128;
-constexpr double kDefaultLockMs = 2.0;
-constexpr double kGapBaseMs = 2.0;
+constexpr double kDefaultLockMs = 2.5;
+constexpr double kGapMarginMs = 1.0;
 
 struct PacerOptions {
   uint32_t pinned_batch = 0;  // > 0: every batch asks for exactly this many documents
@@ -60,6 +63,9 @@ class Pacer {
   // Call once it is released (committed or rolled back), with the number of
   // documents the batch visited. Updates the rate and the next size.
   void released(uint64_t docs);
+
+  // How long the lock stays free after a hold of `held` (pause_ms aside).
+  static Clock::duration gapAfter(Clock::duration held);
 
   // Exposed for tests: feeds one measured batch as if it held the lock for
   // `held`, without sleeping.

@@ -5,6 +5,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <chrono>
+#include <utility>
 #include <vector>
 
 namespace graft {
@@ -13,6 +14,24 @@ namespace {
 using std::chrono::microseconds;
 
 BOOST_AUTO_TEST_SUITE(pacer)
+
+// The lock stays free until a writer that began to wait at any moment of
+// the hold has retried once more (SQLite's busy handler sleeps 1, 2, 5, 10
+// ... ms), plus a millisecond for a retry that wakes late.
+BOOST_AUTO_TEST_CASE(the_gap_outlasts_the_next_retry_of_every_waiting_writer) {
+  const std::vector<std::pair<double, double>> cases = {
+      {0, 2},  {0.5, 2}, {1, 2},   {1.01, 3}, {2.5, 3},  {3, 3},
+      {3.1, 6}, {8, 6},  {8.1, 11}, {18, 11}, {18.1, 16}, {1000, 101},
+  };
+  for (const auto& [held_ms, gap_ms] : cases) {
+    BOOST_TEST_CONTEXT("held " << held_ms << " ms") {
+      const auto held = std::chrono::duration_cast<Pacer::Clock::duration>(
+          std::chrono::duration<double, std::milli>(held_ms));
+      const double gap = std::chrono::duration<double, std::milli>(Pacer::gapAfter(held)).count();
+      BOOST_TEST(gap == gap_ms);
+    }
+  }
+}
 
 BOOST_AUTO_TEST_CASE(a_pinned_size_never_moves) {
   Pacer pacer({.pinned_batch = 37});
