@@ -1171,6 +1171,13 @@ Status SqliteStore::setSchemaChecks(bool on) {
   return Status::Ok();
 }
 
+Status SqliteStore::setBodyChecks(bool on) {
+  // The pragma expires this connection's prepared statements: they are
+  // compiled again, with or without the CHECK, when next used.
+  return exec(on ? "PRAGMA ignore_check_constraints=OFF" : "PRAGMA ignore_check_constraints=ON",
+              "switch body checks");
+}
+
 Status SqliteStore::schemaRefusal(std::string_view table, std::optional<int64_t> id,
                                   std::string_view body) {
   const std::string trigger_says = sqlite3_errmsg(db_);

@@ -100,6 +100,7 @@ class SqliteStore final : public Store {
   Status installSchema(const Schema& schema, const std::string& text,
                        const std::string& user) override;
   Status setSchemaChecks(bool on) override;
+  Status setBodyChecks(bool on) override;
 
  private:
   SqliteStore(std::string path, sqlite3* db) : path_(std::move(path)), db_(db) {}

@@ -211,6 +211,12 @@ class Store {
   // Off: this connection's writes skip the schema's checks (write mode
   // safe_bypass) until it is turned on again. Other connections are unaffected.
   virtual Status setSchemaChecks(bool on) = 0;
+  // Off: this connection's writes skip the document tables' own CHECK (a
+  // body is a JSON object without _id or _creationTime) until it is turned
+  // on again; the schema's checks still run. For a migration pass, whose
+  // bodies graft builds from checked parts and checks itself (see the
+  // runner): the CHECK parses every body again, under the write lock.
+  virtual Status setBodyChecks(bool on) = 0;
 };
 
 // Runs `body` (which writes through `store` and returns a Status) in a
