@@ -49,6 +49,7 @@ struct Options {
   std::string app_synchronous = "NORMAL";
   int64_t app_busy_poll_us = 0;
   std::string graft = GRAFT_BINARY;
+  std::string make_store;  // only seed this file, for profiling one contender by hand
 };
 
 void note(const std::string& text) { std::fprintf(stderr, "graft_bench: %s\n", text.c_str()); }
@@ -412,10 +413,20 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0, 1000000))
       ->capture_default_str();
   app.add_option("--graft", o.graft, "the graft binary")->capture_default_str();
+  app.add_option("--make-store", o.make_store,
+                 "only write the seed store (--docs users) to FILE and exit, to profile a "
+                 "contender by hand");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : 2;
+  }
+  if (!o.make_store.empty()) {
+    bench::SeedInfo seed;
+    if (!bench::seedUsers(o.make_store, o.docs, &seed)) return 1;
+    std::printf("%s: %lld users, %lld without a role\n", o.make_store.c_str(),
+                static_cast<long long>(seed.docs), static_cast<long long>(seed.without_role));
+    return 0;
   }
 
   bench::Report report;
