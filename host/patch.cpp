@@ -14,13 +14,32 @@ bool isSystemField(std::string_view field) { return field == "_id" || field == "
 
 // A patch holds its values one level below a document's fields.
 Result<boost::json::object> parseObject(std::string_view text, const char* what,
-                                        size_t extra_levels = 0) {
+                                        size_t extra_levels = 0, boost::json::storage_ptr sp = {}) {
   boost::system::error_code ec;
-  boost::json::value value = boost::json::parse(text, ec, {}, jsonParseOptions(extra_levels));
+  boost::json::value value =
+      boost::json::parse(text, ec, std::move(sp), jsonParseOptions(extra_levels));
   if (ec) return Status(Code::kBadInput, std::string(what) + " is not valid JSON: " + ec.message());
   if (!value.is_object()) return Status(Code::kBadInput, std::string(what) + " is not a JSON object");
   if (holdsNonFiniteNumber(value))
     return Status(Code::kBadInput, std::string(what) + " has a number beyond the range of a float64");
+  return std::move(value.as_object());
+}
+
+// parseObject for a patch, with a parser reused from call to call.
+Result<boost::json::object> parsePatch(boost::json::parser* parser, std::string_view text,
+                                       boost::json::storage_ptr sp) {
+  boost::system::error_code ec;
+  parser->reset(std::move(sp));
+  parser->write(text.data(), text.size(), ec);
+  if (ec) {
+    parser->reset();
+    return Status(Code::kBadInput, "patch is not valid JSON: " + ec.message());
+  }
+  boost::json::value value = parser->release();
+  parser->reset();  // it held `sp`, which does not outlive this call
+  if (!value.is_object()) return Status(Code::kBadInput, "patch is not a JSON object");
+  if (holdsNonFiniteNumber(value))
+    return Status(Code::kBadInput, "patch has a number beyond the range of a float64");
   return std::move(value.as_object());
 }
 
@@ -112,10 +131,41 @@ bool contains(const std::vector<std::string_view>& names, std::string_view name)
   return std::find(names.begin(), names.end(), name) != names.end();
 }
 
+// Appends `"key"`, escaped as Boost.JSON's serializer escapes it.
+void appendKey(std::string* out, std::string_view key) {
+  const bool plain = std::all_of(key.begin(), key.end(), [](char c) {
+    return c != '"' && c != '\\' && static_cast<unsigned char>(c) >= 0x20;
+  });
+  if (!plain) {
+    *out += boost::json::serialize(boost::json::string(key));
+    return;
+  }
+  *out += '"';
+  *out += key;
+  *out += '"';
+}
+
+void appendValue(std::string* out, const boost::json::value& value) {
+  thread_local boost::json::serializer serializer;
+  char buffer[512];
+  serializer.reset(&value);
+  while (!serializer.done()) {
+    const std::string_view part = serializer.read(buffer, sizeof buffer);
+    out->append(part.data(), part.size());
+  }
+}
+
 }  // namespace
 
 Result<Patched> applyPatch(std::string_view body, std::string_view patch_json, StoredBody stored) {
-  auto patch = parseObject(patch_json, "patch", 1);
+  // The patch is parsed into an arena on the stack (a fresh one each call:
+  // Boost.JSON 1.81's release() keeps doubling the size of the next block)
+  // by a parser reused from call to call: its values are copied into the
+  // new body's text, and nothing parsed here outlives this call.
+  unsigned char arena_buffer[4096];
+  boost::json::monotonic_resource arena(arena_buffer, sizeof arena_buffer);
+  thread_local boost::json::parser parser({}, jsonParseOptions(1));
+  auto patch = parsePatch(&parser, patch_json, &arena);
   if (!patch.ok()) return patch.status();
   const boost::json::object* set = nullptr;
   const boost::json::array* unset = nullptr;
@@ -167,7 +217,7 @@ Result<Patched> applyPatch(std::string_view body, std::string_view patch_json, S
       }
       // Only the value the patch would replace is parsed, to compare.
       const std::string_view text = body.substr(m->value_begin, m->end - m->value_begin);
-      if (boost::json::parse(text, {}, jsonParseOptions()) != value) {
+      if (boost::json::parse(text, &arena, jsonParseOptions()) != value) {
         rewritten.push_back(field);
         changed = true;
       }
@@ -187,9 +237,9 @@ Result<Patched> applyPatch(std::string_view body, std::string_view patch_json, S
   };
   auto appendSet = [&](std::string_view field, const boost::json::value& value) {
     if (out.size() > 1) out += ',';
-    out += boost::json::serialize(boost::json::string(field));
+    appendKey(&out, field);
     out += ':';
-    out += boost::json::serialize(value);
+    appendValue(&out, value);
   };
   std::vector<std::string_view> placed;  // rewritten fields written once already
   for (const Member& m : members) {
