@@ -74,15 +74,17 @@ class Patch {
   bool empty() const { return set_.empty() && unset_.empty(); }
 
   // The wire form of graft.h: {"$set": {...}, "$unset": [...]}.
+  // Written piece by piece: copying the fields into a new object to
+  // serialize it cost as much as the serializing.
   std::string toJson() const {
-    boost::json::object out;
-    if (!set_.empty()) out["$set"] = set_;
+    std::string out = "{";
+    if (!set_.empty()) out += "\"$set\":" + boost::json::serialize(set_);
     if (!unset_.empty()) {
       boost::json::array names;
       for (const auto& name : unset_) names.emplace_back(name);
-      out["$unset"] = std::move(names);
+      out += std::string(set_.empty() ? "" : ",") + "\"$unset\":" + boost::json::serialize(names);
     }
-    return boost::json::serialize(out);
+    return out + "}";
   }
 
  private:
