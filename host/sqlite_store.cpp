@@ -314,12 +314,12 @@ Status SqliteStore::commit() {
 }
 
 // graft's connection checkpoints as SQLite's default does (at 1000 WAL
-// frames, in the commit that reaches them), and before a batch from
+// frames, in the commit that reaches them), and between batches from
 // kBatchCheckpointFrames on. Why: whichever connection commits past 1000
 // frames runs the checkpoint, with its fsyncs, inside its own write; when
 // that is the application's, its write waits for those fsyncs. Checkpointing
-// early, with the write lock free and before a batch's time under the lock
-// is measured, keeps the WAL below that for everyone else.
+// early, with the write lock free (during the gap the runner leaves after
+// each batch), keeps the WAL below that for everyone else.
 constexpr int kAutoCheckpointFrames = 1000;
 constexpr int kBatchCheckpointFrames = 256;
 
@@ -340,14 +340,16 @@ int SqliteStore::onWalCommit(void* store, sqlite3* db, const char* name, int fra
 // commits: a lost commit takes every later one with it. That is the
 // contract of Store::beginBatch(). SQLite refuses to change the level
 // inside a transaction, so it is set before BEGIN and reset after the end.
+void SqliteStore::checkpointIfDue() {
+  if (wal_frames_ < kBatchCheckpointFrames) return;
+  // Best effort: a checkpoint that can not finish now (busy) is retried
+  // after a later batch.
+  if (sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr) ==
+      SQLITE_OK)
+    wal_frames_ = 0;
+}
+
 Status SqliteStore::beginBatch() {
-  if (wal_frames_ >= kBatchCheckpointFrames) {
-    // Best effort: a checkpoint that can not finish now (busy) is retried
-    // before a later batch.
-    if (sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr) ==
-        SQLITE_OK)
-      wal_frames_ = 0;
-  }
   GRAFT_RETURN_IF_ERROR(exec("PRAGMA synchronous=NORMAL", "set synchronous"));
   lazy_transaction_ = true;
   Status begun = begin();

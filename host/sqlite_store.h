@@ -58,6 +58,7 @@ class SqliteStore final : public Store {
   // failure.
   Status rollback() override;
   Status beginBatch() override;
+  void checkpointIfDue() override;
   Result<int64_t> dataVersion() override;
 
   Result<std::vector<std::string>> tables() override;

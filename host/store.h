@@ -60,6 +60,7 @@ struct KeyRange {
 struct Cursor {
   int64_t id = 0;
   std::string key;  // "" in _id order
+  bool operator==(const Cursor&) const = default;
 };
 
 // One recorded schema version (graft schema push).
@@ -139,6 +140,10 @@ class Store {
   // of one, never an earlier one without the later ones). The next commit of
   // a begin() transaction makes it durable too. For the runner's batches.
   virtual Status beginBatch() = 0;
+  // Checkpoints the WAL when this connection's last commit left it past a
+  // threshold; best effort. The runner calls it between batches, while it
+  // leaves the write lock free anyway (see sqlite_store.cpp).
+  virtual void checkpointIfDue() = 0;
   // A number that changes whenever another connection commits a write;
   // equal values mean nobody else wrote in between.
   virtual Result<int64_t> dataVersion() = 0;

@@ -140,7 +140,12 @@ typedef struct graft_context {
 } graft_context;
 
 /*
- * Called once per document, in _id order, inside the batch's transaction.
+ * Called once per document, in the order the step walks its table: outside
+ * any transaction, or inside the batch's once the step has used ctx.db; and
+ * again for a document another client changed before the batch was written.
+ * The host may call it on a thread other than the one that loaded the
+ * plugin (it migrates the next batch on a second thread while it writes the
+ * current one), never on two threads at once.
  *
  * doc/doc_len: the document as a JSON object, with _id and _creationTime.
  * On GRAFT_PATCH, *patch and *patch_len give a JSON object
@@ -149,7 +154,6 @@ typedef struct graft_context {
  * The patch text is owned by the plugin and must stay valid until the next
  * call to migrate_one on the same thread.
  * On GRAFT_ERROR, err holds a one-line reason. The function must not throw.
- * REQUIRES: reentrant across threads if the step sets parallel.
  */
 typedef int32_t (*graft_migrate_one_fn)(const graft_context* ctx, const char* doc, size_t doc_len,
                                         const char** patch, size_t* patch_len, char* err,
