@@ -1,5 +1,7 @@
 #include "runner.h"
 
+#include <pthread.h>
+#include <sched.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -249,6 +251,13 @@ class ComputeThread {
 
  private:
   void loop() {
+#if defined(__linux__)
+    // Only CPU time nothing else wants: on a small machine the application
+    // whose writes graft paces must not wait for a core to retry its write
+    // while graft computes. Best effort; a failure leaves normal priority.
+    sched_param idle{};
+    (void)pthread_setschedparam(pthread_self(), SCHED_IDLE, &idle);
+#endif
     std::unique_lock<std::mutex> lock(mutex_);
     for (;;) {
       wake_.wait(lock, [&] { return quit_ || job_; });
