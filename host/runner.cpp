@@ -1,15 +1,9 @@
 #include "runner.h"
 
-#include <pthread.h>
-#include <sched.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <condition_variable>
-#include <functional>
-#include <mutex>
-#include <optional>
-#include <thread>
+
 #include <unordered_map>
 #include <utility>
 
@@ -204,87 +198,12 @@ Status Runner::execute(const std::vector<Pass>& passes, const Settings& settings
 
 namespace {
 
-// A batch read and migrated outside any transaction, waiting to be written
-// under the lock.
-struct Computed {
-  Cursor after;              // the cursor it was read after
-  uint32_t asked = 0;        // documents asked for (fewer came: the table's end)
-  int64_t data_version = 0;  // the store's, read just before the batch was
-  std::vector<Document> docs;
-  std::vector<std::optional<std::string>> patches;  // what migrateOne said
-  std::vector<std::optional<std::string>> bodies;   // the new body (empty: unchanged)
-  bool needs_transaction = false;  // migrateOne called ctx.db: redo it inside one
-  Status status;                   // of migrateOne and the patches
-  int64_t failed_at = 0;           // the document it failed on
-};
-
-// The thread that runs migrateOne for the next batch while the runner's
-// thread writes the current one: a plugin's code runs on one thread at a
-// time, never on two at once.
-class ComputeThread {
- public:
-  ComputeThread() : thread_([this] { loop(); }) {}
-  ~ComputeThread() {
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      quit_ = true;
-    }
-    wake_.notify_all();
-    thread_.join();  // after the job in hand, if any
-  }
-  ComputeThread(const ComputeThread&) = delete;
-  ComputeThread& operator=(const ComputeThread&) = delete;
-
-  void start(std::function<void()> job) {
-    wait();
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      job_ = std::move(job);
-    }
-    wake_.notify_all();
-  }
-  // Returns once no job is running.
-  void wait() {
-    std::unique_lock<std::mutex> lock(mutex_);
-    done_.wait(lock, [&] { return !job_; });
-  }
-
- private:
-  void loop() {
-#if defined(__linux__)
-    // Only CPU time nothing else wants: on a small machine the application
-    // whose writes graft paces must not wait for a core to retry its write
-    // while graft computes. Best effort; a failure leaves normal priority.
-    sched_param idle{};
-    (void)pthread_setschedparam(pthread_self(), SCHED_IDLE, &idle);
-#endif
-    std::unique_lock<std::mutex> lock(mutex_);
-    for (;;) {
-      wake_.wait(lock, [&] { return quit_ || job_; });
-      if (!job_) return;  // quit, nothing in hand
-      lock.unlock();
-      job_();
-      lock.lock();
-      job_ = nullptr;
-      done_.notify_all();
-    }
-  }
-
-  std::mutex mutex_;
-  std::condition_variable wake_, done_;
-  std::function<void()> job_;
-  bool quit_ = false;
-  std::thread thread_;  // last: it starts once the rest is built
-};
-
 // Runs one migration step over its table, batch by batch. A batch either
 //  - computes lock-free: documents are read and migrateOne runs outside any
 //    transaction; then, under the write lock, the batch is read again and
 //    only documents changed in between are recomputed before the patches,
 //    the cursor and the heartbeat commit together. The application's
-//    writers wait for the apply, never for migrateOne. In _id order the
-//    next batch is read before the current one is written, and migrated on
-//    a second thread meanwhile (see prefetch).
+//    writers wait for the apply, never for migrateOne.
 //  - or computes locked: read, migrateOne and apply in one transaction, for
 //    steps that use ctx.db (whose writes belong in the batch's transaction).
 // A step starts lock-free and switches for good at its first ctx.db call.
@@ -295,60 +214,41 @@ class PassRunner {
   PassRunner(Store& store, const graft_step& step, const KeyRange* range, const graft_context& ctx,
              DocApi& api, bool dry_run, MigrationReport* report)
       : store_(store), step_(step), range_(range), ctx_(ctx), api_(api), table_(step.table),
-        dry_run_(dry_run), report_(report), outside_api_(store),
-        outside_ctx_{ctx.struct_size, ctx.migration_id, ctx.run_id, ctx.direction, ctx.dry_run,
-                     outside_api_.handle(), ctx.db_api} {
-    outside_api_.setOutsideTransaction(true);
-  }
+        dry_run_(dry_run), report_(report) {}
 
   bool lockFree() const { return lock_free_; }
   int64_t failedAt() const { return failed_at_; }
 
-  // The batch after `cursor`, read and migrated without a transaction: the
-  // one prefetch() started if it is that batch, else done here and now.
+  // Reads and migrates the batch after `cursor` without a transaction.
+  // Leaves in `docs` what was read and in `patches` what migrateOne said.
   // Sets lockFree() false (and returns ok) when the step needs ctx.db.
-  Status computeOutside(const Cursor& cursor, uint32_t batch_size) {
-    bool taken = false;
-    if (prefetching_) {
-      compute_thread_->wait();
-      prefetching_ = false;
-      taken = next_->after == cursor;  // always, unless the cursor moved otherwise
-      if (taken) std::swap(current_, next_);
+  Status computeOutside(const Cursor& cursor, uint32_t batch_size, std::vector<Document>* docs,
+                        std::vector<std::optional<std::string>>* patches) {
+    docs->clear();
+    patches->clear();
+    bodies_.clear();
+    auto version = store_.dataVersion();
+    if (!version.ok()) return version.status();
+    data_version_ = *version;
+    GRAFT_RETURN_IF_ERROR(read(cursor, batch_size, nullptr, docs));
+    api_.setOutsideTransaction(true);
+    Status s;
+    for (const Document& doc : *docs) {
+      patches->emplace_back();
+      s = call(doc, &patches->back());
+      if (!s.ok() || api_.calledOutside()) break;
+      // The new body is computed here too, so that the lock is held only to
+      // write it. A dry run applies its patches in previewComputed instead.
+      bodies_.emplace_back();
+      if (patches->back() && !dry_run_) s = patched(doc, *patches->back(), &bodies_.back());
+      if (!s.ok()) break;
     }
-    if (!taken) {
-      GRAFT_RETURN_IF_ERROR(readBatch(cursor, batch_size, current_));
-      compute(current_);
-    }
-    Computed& c = *current_;
-    if (c.needs_transaction) {
+    api_.setOutsideTransaction(false);
+    if (api_.calledOutside()) {
       lock_free_ = false;
       return Status::Ok();
     }
-    if (!c.status.ok()) failed_at_ = c.failed_at;
-    return c.status;
-  }
-  // What computeOutside left: the documents read, to write with
-  // applyComputed.
-  const Computed& computed() const { return *current_; }
-
-  // Reads the batch after the one computeOutside left and starts migrating
-  // it on the compute thread, to be written next. Only in _id order: there
-  // the current batch's writes can not move a document into the next one.
-  // A read that fails is left to computeOutside, to read again and report.
-  void prefetch(uint32_t batch_size) {
-    const Computed& c = *current_;
-    if (range_ || dry_run_ || c.docs.empty() || c.docs.size() < c.asked) return;
-    if (!readBatch(Cursor{c.docs.back().id, c.docs.back().key}, batch_size, next_).ok()) return;
-    if (!compute_thread_) compute_thread_.emplace();
-    Computed* next = next_;
-    compute_thread_->start([this, next] { compute(next); });
-    prefetching_ = true;
-  }
-
-  // Waits for a batch prefetch() started, and drops it: the pass is over.
-  void dropPrefetch() {
-    if (prefetching_) compute_thread_->wait();
-    prefetching_ = false;
+    return s;
   }
 
   // Inside the transaction: writes what computeOutside found. When no
@@ -358,16 +258,16 @@ class PassRunner {
   // changed meanwhile is migrated again as it is now; one deleted meanwhile
   // is skipped. In index order documents can also have moved into the
   // batch's span of the range, so that span is read again instead.
-  Status applyComputed(int64_t* changed) {
-    const Computed& c = *current_;
-    if (c.docs.empty()) return Status::Ok();
+  Status applyComputed(const Cursor& cursor, const std::vector<Document>& docs,
+                       const std::vector<std::optional<std::string>>& patches, int64_t* changed) {
+    if (docs.empty()) return Status::Ok();
     auto version = store_.dataVersion();
     if (!version.ok()) return version.status();
-    const bool others_wrote = *version != c.data_version;
-    if (others_wrote && range_) return reapplyRange(c.after, c.docs, c.patches, changed);
-    for (size_t i = 0; i < c.docs.size(); ++i) {
-      const Document& doc = c.docs[i];
-      const std::optional<std::string>& body = c.bodies[i];
+    const bool others_wrote = *version != data_version_;
+    if (others_wrote && range_) return reapplyRange(cursor, docs, patches, changed);
+    for (size_t i = 0; i < docs.size(); ++i) {
+      const Document& doc = docs[i];
+      const std::optional<std::string>& body = bodies_[i];
       if (!others_wrote || body) {
         if (!body) continue;
         auto written = others_wrote ? store_.updateIf(table_, doc.id, doc.body, *body)
@@ -411,10 +311,10 @@ class PassRunner {
 
   // Dry run of a lock-free batch: applies the patches in memory only, to
   // count and show them. Nothing is read again and nothing is written.
-  Status previewComputed(int64_t* changed) {
-    const Computed& c = *current_;
-    for (size_t i = 0; i < c.docs.size(); ++i) {
-      if (c.patches[i]) GRAFT_RETURN_IF_ERROR(apply(c.docs[i], *c.patches[i], false, changed));
+  Status previewComputed(const std::vector<Document>& docs,
+                         const std::vector<std::optional<std::string>>& patches, int64_t* changed) {
+    for (size_t i = 0; i < docs.size(); ++i) {
+      if (patches[i]) GRAFT_RETURN_IF_ERROR(apply(docs[i], *patches[i], false, changed));
     }
     return Status::Ok();
   }
@@ -436,66 +336,23 @@ class PassRunner {
     return store_.scan(table_, after.id, limit, out, upto ? upto->id : INT64_MAX);
   }
 
-  // Reads the batch after `after` into `c`, outside any transaction, with
-  // the store's data version just before.
-  Status readBatch(const Cursor& after, uint32_t batch_size, Computed* c) {
-    c->after = after;
-    c->asked = batch_size;
-    c->docs.clear();
-    c->needs_transaction = false;
-    c->status = Status::Ok();
-    c->failed_at = 0;
-    auto version = store_.dataVersion();
-    if (!version.ok()) return version.status();
-    c->data_version = *version;
-    return read(after, batch_size, nullptr, &c->docs);
-  }
-
-  // migrateOne and the patches for a batch read(): touches nothing but `c`
-  // and the plugin, so it may run on the compute thread.
-  void compute(Computed* c) {
-    // Freed by the thread that made them: a string freed by another thread
-    // goes back through its maker's malloc arena, under that arena's lock.
-    c->patches.clear();
-    c->bodies.clear();
-    Status s;
-    for (const Document& doc : c->docs) {
-      c->patches.emplace_back();
-      s = call(doc, &c->patches.back(), outside_ctx_, outside_api_, &c->failed_at);
-      if (!s.ok() || outside_api_.calledOutside()) break;
-      // The new body is computed here too, so that the lock is held only to
-      // write it. A dry run applies its patches in previewComputed instead.
-      c->bodies.emplace_back();
-      if (c->patches.back() && !dry_run_)
-        s = patched(doc, *c->patches.back(), &c->bodies.back(), &c->failed_at);
-      if (!s.ok()) break;
-    }
-    c->needs_transaction = outside_api_.calledOutside();
-    c->status = c->needs_transaction ? Status::Ok() : s;
-  }
-
   // migrateOne on one document, then its patch, all inside the transaction.
   Status migrate(const Document& doc, int64_t* changed) {
-    // The plugin runs on one thread at a time: the compute thread first
-    // finishes the next batch.
-    if (prefetching_) compute_thread_->wait();
     std::optional<std::string> patch;
     const int64_t writes_before = api_.counts().total();
-    GRAFT_RETURN_IF_ERROR(call(doc, &patch, ctx_, api_, &failed_at_));
+    GRAFT_RETURN_IF_ERROR(call(doc, &patch));
     if (!patch) return Status::Ok();
     return apply(doc, *patch, api_.counts().total() != writes_before, changed);
   }
 
-  // Calls migrateOne; `*patch` is the patch text, or empty for "skip". On
-  // failure `*failed_at` is the document's _id.
-  Status call(const Document& doc, std::optional<std::string>* patch, const graft_context& ctx,
-              DocApi& api, int64_t* failed_at) {
+  // Calls migrateOne; `*patch` is the patch text, or empty for "skip".
+  Status call(const Document& doc, std::optional<std::string>* patch) {
     // graft writes only bodies that pass this check; another client may
     // not have. Such a document stops the run here, before a plugin sees
     // it or documentJson() splices a body that is not an object.
     Status valid = checkDocumentBody(doc.body);
     if (!valid.ok()) {
-      *failed_at = doc.id;
+      failed_at_ = doc.id;
       return Status(Code::kBadInput, "read " + where(doc) + ": " + valid.message() +
                                          " (another client wrote it: repair or delete that row)");
     }
@@ -504,7 +361,7 @@ class PassRunner {
     size_t out_len = 0;
     char err[1024];
     err[0] = '\0';
-    const int32_t rc = step_.migrate_one(&ctx, text.data(), text.size(), &out, &out_len, err,
+    const int32_t rc = step_.migrate_one(&ctx_, text.data(), text.size(), &out, &out_len, err,
                                          sizeof err);
     if (rc == GRAFT_SKIP) return Status::Ok();
     if (rc == GRAFT_PATCH) {
@@ -513,8 +370,8 @@ class PassRunner {
     }
     // A ctx.db call refused outside the transaction surfaces as an error;
     // the batch is redone inside one, so it is not this document's fault.
-    if (rc == GRAFT_ERROR && api.outsideTransaction() && api.calledOutside()) return Status::Ok();
-    *failed_at = doc.id;
+    if (rc == GRAFT_ERROR && api_.outsideTransaction() && api_.calledOutside()) return Status::Ok();
+    failed_at_ = doc.id;
     if (rc == GRAFT_ERROR) {
       return Status(Code::kMigrationFailed, "migrateOne failed on " + where(doc) + ": " +
                                                 (err[0] ? err : "no reason given"));
@@ -525,29 +382,28 @@ class PassRunner {
   }
 
   // The body `patch` makes of `doc`: empty when it changes nothing.
-  Status patched(const Document& doc, const std::string& patch, std::optional<std::string>* body,
-                 int64_t* failed_at) const {
+  Status patched(const Document& doc, const std::string& patch, std::optional<std::string>* body) {
     auto result = applyPatch(doc.body, patch, StoredBody::kChecked);  // call() checked it
     if (!result.ok()) {
-      *failed_at = doc.id;
+      failed_at_ = doc.id;
       return Status(Code::kMigrationFailed,
                     "patch returned for " + where(doc) + ": " + result.status().message());
     }
     if (!result->changed) return Status::Ok();
-    GRAFT_RETURN_IF_ERROR(checkBuilt(doc, result->body, failed_at));
+    GRAFT_RETURN_IF_ERROR(checkBuilt(doc, result->body));
     *body = std::move(result->body);
     return Status::Ok();
   }
 
   // A lock-free pass writes without the table's CHECK (Store::setBodyChecks):
-  // the store's rule for a body is checked here instead, off the lock, with
-  // the stricter check graft reads documents with. A patch can not make a
-  // body that fails it (the patch fuzz target holds applyPatch to that), so
-  // a failure here is a bug in graft, and nothing is written.
-  Status checkBuilt(const Document& doc, const std::string& body, int64_t* failed_at) const {
+  // the store's rule for a body is checked here instead, before the lock,
+  // with the stricter check graft reads documents with. A patch can not
+  // make a body that fails it (the patch fuzz target holds applyPatch to
+  // that), so a failure here is a bug in graft, and nothing is written.
+  Status checkBuilt(const Document& doc, const std::string& body) {
     Status valid = checkDocumentBody(body);
     if (valid.ok()) return valid;
-    *failed_at = doc.id;
+    failed_at_ = doc.id;
     return Status(Code::kMigrationFailed, "patch returned for " + where(doc) +
                                               " made a body the store refuses (a bug in graft; "
                                               "report it): " + valid.message());
@@ -576,7 +432,7 @@ class PassRunner {
                     "patch returned for " + where(doc) + ": " + patched.status().message());
     }
     if (!patched->changed) return Status::Ok();
-    GRAFT_RETURN_IF_ERROR(checkBuilt(doc, patched->body, &failed_at_));
+    GRAFT_RETURN_IF_ERROR(checkBuilt(doc, patched->body));
     ++*changed;
     if (dry_run_) {
       ++report_->writes_by_table[table_].patches;
@@ -602,15 +458,10 @@ class PassRunner {
   MigrationReport* report_;
   bool lock_free_ = true;
   int64_t failed_at_ = 0;
-  // migrateOne outside a transaction: every ctx.db call is refused, and noted.
-  DocApi outside_api_;
-  const graft_context outside_ctx_;
-  // The lock-free batch to write, and the next one being computed.
-  Computed slots_[2];
-  Computed* current_ = &slots_[0];
-  Computed* next_ = &slots_[1];
-  bool prefetching_ = false;
-  std::optional<ComputeThread> compute_thread_;  // last: joined before the rest goes
+  // Of the last lock-free batch: the store's data version before it was
+  // read, and the new body of each document (empty: nothing to write).
+  int64_t data_version_ = 0;
+  std::vector<std::optional<std::string>> bodies_;
 };
 
 }  // namespace
@@ -727,11 +578,12 @@ Status Runner::runPass(const Pass& pass, const Settings& settings, const std::st
                           api.handle(), DocApi::table()};
   PassRunner batch(store_, step, range ? &*range : nullptr, ctx, api, settings.dry_run, report);
 
-  std::vector<Document> locked_docs;  // a batch that ran inside its transaction
+  std::vector<Document> docs;
+  std::vector<std::optional<std::string>> patches;
   WriteCounts committed_writes;  // api.counts() as of the last commit
   bool more = *exists;
   while (more) {
-    uint32_t batch_size = pacer.batchSize();
+    const uint32_t batch_size = pacer.batchSize();
     if (settings.stop_requested && settings.stop_requested->load()) {
       *stop = Stop::kSignal;
       break;
@@ -740,29 +592,25 @@ Status Runner::runPass(const Pass& pass, const Settings& settings, const std::st
     Status failure;
     bool in_transaction = false;
     const Cursor cursor{state.cursor, state.cursor_key};
-    const bool lock_free = batch.lockFree();
-    if (lock_free) {
-      failure = batch.computeOutside(cursor, batch_size);
-      batch_size = batch.computed().asked;  // a prefetched batch asked before this one
+    if (batch.lockFree()) {
+      failure = batch.computeOutside(cursor, batch_size, &docs, &patches);
       if (failure.ok() && !batch.lockFree()) {
         failure = body_checks_off.restore();
         if (failure.ok()) continue;  // redo it inside a transaction
       }
       if (failure.ok() && settings.dry_run) {
         // Nothing to write, so no transaction at all.
-        failure = batch.previewComputed(&changed);
+        failure = batch.previewComputed(docs, patches, &changed);
       } else if (failure.ok()) {
-        batch.prefetch(pacer.batchSize());
         failure = lock();
         in_transaction = failure.ok();
-        if (failure.ok()) failure = batch.applyComputed(&changed);
+        if (failure.ok()) failure = batch.applyComputed(cursor, docs, patches, &changed);
       }
     } else {
       failure = lock();
       in_transaction = failure.ok();
-      if (failure.ok()) failure = batch.migrateLocked(cursor, batch_size, &locked_docs, &changed);
+      if (failure.ok()) failure = batch.migrateLocked(cursor, batch_size, &docs, &changed);
     }
-    const std::vector<Document>& docs = lock_free ? batch.computed().docs : locked_docs;
 
     Store::Heartbeat beat;
     if (failure.ok()) {
@@ -849,7 +697,6 @@ Status Runner::runPass(const Pass& pass, const Settings& settings, const std::st
     if (progress.total < progress.processed) progress.total = progress.processed;
     if (settings.on_progress) settings.on_progress(progress);
   }
-  batch.dropPrefetch();  // stopped: the next batch is not written
 
   report->db_writes = committed_writes;
   if (settings.dry_run) {

@@ -60,7 +60,6 @@ struct KeyRange {
 struct Cursor {
   int64_t id = 0;
   std::string key;  // "" in _id order
-  bool operator==(const Cursor&) const = default;
 };
 
 // One recorded schema version (graft schema push).

@@ -143,9 +143,6 @@ typedef struct graft_context {
  * Called once per document, in the order the step walks its table: outside
  * any transaction, or inside the batch's once the step has used ctx.db; and
  * again for a document another client changed before the batch was written.
- * The host may call it on a thread other than the one that loaded the
- * plugin (it migrates the next batch on a second thread while it writes the
- * current one), never on two threads at once.
  *
  * doc/doc_len: the document as a JSON object, with _id and _creationTime.
  * On GRAFT_PATCH, *patch and *patch_len give a JSON object
