@@ -333,13 +333,6 @@ int SqliteStore::onWalCommit(void* store, sqlite3* db, const char* name, int fra
   return SQLITE_OK;
 }
 
-// In WAL mode, synchronous=NORMAL commits without syncing the WAL; the WAL
-// is synced before each checkpoint and by the next FULL commit. A WAL is
-// replayed after a power loss frame by frame up to the first frame whose
-// running checksum fails, so what survives is always a prefix of the
-// commits: a lost commit takes every later one with it. That is the
-// contract of Store::beginBatch(). SQLite refuses to change the level
-// inside a transaction, so it is set before BEGIN and reset after the end.
 void SqliteStore::checkpointIfDue() {
   if (wal_frames_ < kBatchCheckpointFrames) return;
   // Best effort: a checkpoint that can not finish now (busy) is retried
@@ -349,6 +342,13 @@ void SqliteStore::checkpointIfDue() {
     wal_frames_ = 0;
 }
 
+// In WAL mode, synchronous=NORMAL commits without syncing the WAL; the WAL
+// is synced before each checkpoint and by the next FULL commit. A WAL is
+// replayed after a power loss frame by frame up to the first frame whose
+// running checksum fails, so what survives is always a prefix of the
+// commits: a lost commit takes every later one with it. That is the
+// contract of Store::beginBatch(). SQLite refuses to change the level
+// inside a transaction, so it is set before BEGIN and reset after the end.
 Status SqliteStore::beginBatch() {
   GRAFT_RETURN_IF_ERROR(exec("PRAGMA synchronous=NORMAL", "set synchronous"));
   lazy_transaction_ = true;
