@@ -334,6 +334,45 @@ BOOST_FIXTURE_TEST_CASE(insert_of_a_non_object_fails_with_the_check, StoreFixtur
                  "json_type(body, '$._creationTime') IS NULL");
 }
 
+// A migration pass switches the CHECK off on graft's own connection only
+// (it checks its bodies itself); other connections keep it.
+BOOST_FIXTURE_TEST_CASE(body_checks_switch_off_for_this_connection_only, StoreFixture) {
+  BOOST_TEST_REQUIRE(store->createTable("items").ok());
+  BOOST_TEST_REQUIRE(store->setBodyChecks(false).ok());
+  auto id = store->insert("items", "[1]");
+  BOOST_TEST(id.ok(), id.status().message());
+  sqlite3* raw = nullptr;
+  BOOST_TEST_REQUIRE(sqlite3_open(path.c_str(), &raw) == SQLITE_OK);
+  BOOST_TEST(sqlite3_exec(raw, "INSERT INTO items (body) VALUES ('[2]')", nullptr, nullptr,
+                          nullptr) == SQLITE_CONSTRAINT);
+  sqlite3_close(raw);
+  BOOST_TEST_REQUIRE(store->setBodyChecks(true).ok());
+  id = store->insert("items", "[3]");
+  BOOST_TEST_REQUIRE(!id.ok());
+  BOOST_TEST(id.status().message().find("CHECK constraint failed") != std::string::npos,
+             id.status().message());
+}
+
+// Between batches, once the WAL holds 256 frames or more, graft's connection
+// copies it into the database file itself, instead of leaving the
+// checkpoint at 1,000 frames to whichever write reaches them.
+BOOST_FIXTURE_TEST_CASE(checkpoint_if_due_copies_a_long_wal_into_the_database, StoreFixture) {
+  BOOST_TEST_REQUIRE(store->createTable("items").ok());
+  const std::string big = "{\"x\":\"" + std::string(4000, 'a') + "\"}";
+  auto batch = [&](int docs) {
+    BOOST_TEST_REQUIRE(store->beginBatch().ok());
+    for (int i = 0; i < docs; ++i) insertOk(*store, "items", big);
+    BOOST_TEST_REQUIRE(store->commit().ok());
+  };
+  batch(10);  // about 20 frames: not due
+  store->checkpointIfDue();
+  const auto small_db = std::filesystem::file_size(path);
+  batch(300);  // about 600 frames, 1.2 MB, all in the WAL
+  BOOST_TEST(std::filesystem::file_size(path) == small_db);
+  store->checkpointIfDue();
+  BOOST_TEST(std::filesystem::file_size(path) >= small_db + 300 * 4000);
+}
+
 struct RawBody {
   const char* body;  // nullptr: SQL NULL
   int rc;
