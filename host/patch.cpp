@@ -12,34 +12,20 @@ namespace {
 
 bool isSystemField(std::string_view field) { return field == "_id" || field == "_creationTime"; }
 
-// A patch holds its values one level below a document's fields.
-Result<boost::json::object> parseObject(std::string_view text, const char* what,
-                                        size_t extra_levels = 0, boost::json::storage_ptr sp = {}) {
+// Parses `text` as a JSON object, into `sp`, with `parser`: its options say
+// how deep the text may nest (a patch holds its values one level below a
+// document's fields). The parser is left holding nothing.
+Result<boost::json::object> parseObject(boost::json::parser* parser, std::string_view text,
+                                        const char* what, boost::json::storage_ptr sp = {}) {
   boost::system::error_code ec;
-  boost::json::value value =
-      boost::json::parse(text, ec, std::move(sp), jsonParseOptions(extra_levels));
+  parser->reset(std::move(sp));
+  parser->write(text.data(), text.size(), ec);
+  boost::json::value value = ec ? boost::json::value() : parser->release();
+  parser->reset();  // it held `sp`, which need not outlive this call
   if (ec) return Status(Code::kBadInput, std::string(what) + " is not valid JSON: " + ec.message());
   if (!value.is_object()) return Status(Code::kBadInput, std::string(what) + " is not a JSON object");
   if (holdsNonFiniteNumber(value))
     return Status(Code::kBadInput, std::string(what) + " has a number beyond the range of a float64");
-  return std::move(value.as_object());
-}
-
-// parseObject for a patch, with a parser reused from call to call.
-Result<boost::json::object> parsePatch(boost::json::parser* parser, std::string_view text,
-                                       boost::json::storage_ptr sp) {
-  boost::system::error_code ec;
-  parser->reset(std::move(sp));
-  parser->write(text.data(), text.size(), ec);
-  if (ec) {
-    parser->reset();
-    return Status(Code::kBadInput, "patch is not valid JSON: " + ec.message());
-  }
-  boost::json::value value = parser->release();
-  parser->reset();  // it held `sp`, which does not outlive this call
-  if (!value.is_object()) return Status(Code::kBadInput, "patch is not a JSON object");
-  if (holdsNonFiniteNumber(value))
-    return Status(Code::kBadInput, "patch has a number beyond the range of a float64");
   return std::move(value.as_object());
 }
 
@@ -165,7 +151,7 @@ Result<Patched> applyPatch(std::string_view body, std::string_view patch_json, S
   unsigned char arena_buffer[4096];
   boost::json::monotonic_resource arena(arena_buffer, sizeof arena_buffer);
   thread_local boost::json::parser parser({}, jsonParseOptions(1));
-  auto patch = parsePatch(&parser, patch_json, &arena);
+  auto patch = parseObject(&parser, patch_json, "patch", &arena);
   if (!patch.ok()) return patch.status();
   const boost::json::object* set = nullptr;
   const boost::json::array* unset = nullptr;
@@ -262,7 +248,8 @@ Result<Patched> applyPatch(std::string_view body, std::string_view patch_json, S
 
 Result<std::string> newBody(std::string_view doc_json, int64_t current_id,
                             double current_creation_time) {
-  auto doc = parseObject(doc_json, "document");
+  boost::json::parser parser({}, jsonParseOptions());
+  auto doc = parseObject(&parser, doc_json, "document");
   if (!doc.ok()) return doc.status();
   for (const char* field : {"_id", "_creationTime"}) {
     auto it = doc->find(field);
