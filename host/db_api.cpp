@@ -141,19 +141,6 @@ int32_t dbQuery(graft_db* db, const char* table, const char* spec_json, const ch
   });
 }
 
-// Every body ctx.db writes passes the store's rule for a body, checked here
-// with the check graft reads documents with: a migration pass may write
-// with the table's CHECK off (Store::setBodyChecks). newBody and applyPatch
-// make only such bodies (their fuzz target holds them to it), so a failure
-// is a bug in graft.
-Status checkWritten(const std::string& body) {
-  Status valid = checkDocumentBody(body);
-  if (valid.ok()) return valid;
-  return Status(Code::kMigrationFailed,
-                "graft made a body the store refuses (a bug in graft; report it): " +
-                    valid.message());
-}
-
 int32_t dbInsert(graft_db* db, const char* table, const char* doc_json, int64_t* new_id, char* err,
                  size_t cap) {
   return guarded(db, err, cap, "insert", [&]() -> int32_t {
@@ -163,7 +150,7 @@ int32_t dbInsert(graft_db* db, const char* table, const char* doc_json, int64_t*
     if (!ok.ok()) return fail(err, cap, context + ok.message());
     auto body = newBody(doc_json ? doc_json : "");
     if (!body.ok()) return fail(err, cap, context + body.status().message());
-    Status valid = checkWritten(*body);
+    Status valid = checkMadeBody(*body);
     if (!valid.ok()) return fail(err, cap, context + valid.message());
     auto id = api->store().insert(table, *body);
     if (!id.ok()) return fail(err, cap, context + id.status().message());
@@ -191,7 +178,7 @@ int32_t dbPatch(graft_db* db, const char* table, int64_t id, const char* patch_j
     auto patched = applyPatch((*current)->body, patch_json ? patch_json : "");
     if (!patched.ok()) return fail(err, cap, context + patched.status().message());
     if (patched->changed) {
-      Status valid = checkWritten(patched->body);
+      Status valid = checkMadeBody(patched->body);
       if (!valid.ok()) return fail(err, cap, context + valid.message());
       auto updated = api->store().update(table, id, patched->body);
       if (!updated.ok()) return fail(err, cap, context + updated.status().message());
@@ -217,7 +204,7 @@ int32_t dbReplace(graft_db* db, const char* table, int64_t id, const char* doc_j
     if (!*current) return fail(err, cap, context + "no such document");
     auto body = newBody(doc_json ? doc_json : "", id, (*current)->creation_time);
     if (!body.ok()) return fail(err, cap, context + body.status().message());
-    Status valid = checkWritten(*body);
+    Status valid = checkMadeBody(*body);
     if (!valid.ok()) return fail(err, cap, context + valid.message());
     auto updated = api->store().update(table, id, *body);
     if (!updated.ok()) return fail(err, cap, context + updated.status().message());

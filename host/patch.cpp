@@ -246,6 +246,14 @@ Result<Patched> applyPatch(std::string_view body, std::string_view patch_json, S
   return Patched{std::move(out), true};
 }
 
+Status checkMadeBody(std::string_view body) {
+  Status valid = checkDocumentBody(body);
+  if (valid.ok()) return valid;
+  return Status(Code::kMigrationFailed,
+                "graft made a body the store refuses (a bug in graft; report it): " +
+                    valid.message());
+}
+
 Result<std::string> newBody(std::string_view doc_json, int64_t current_id,
                             double current_creation_time) {
   boost::json::parser parser({}, jsonParseOptions());

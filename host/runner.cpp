@@ -395,18 +395,14 @@ class PassRunner {
     return Status::Ok();
   }
 
-  // A lock-free pass writes without the table's CHECK (Store::setBodyChecks):
-  // the store's rule for a body is checked here instead, before the lock,
-  // with the stricter check graft reads documents with. A patch can not
-  // make a body that fails it (the patch fuzz target holds applyPatch to
-  // that), so a failure here is a bug in graft, and nothing is written.
+  // A lock-free pass writes without the table's CHECK (Store::setBodyChecks),
+  // so each new body is checked here, before the lock; nothing is written
+  // when one fails.
   Status checkBuilt(const Document& doc, const std::string& body) {
-    Status valid = checkDocumentBody(body);
+    Status valid = checkMadeBody(body);
     if (valid.ok()) return valid;
     failed_at_ = doc.id;
-    return Status(Code::kMigrationFailed, "patch returned for " + where(doc) +
-                                              " made a body the store refuses (a bug in graft; "
-                                              "report it): " + valid.message());
+    return Status(valid.code(), "patch returned for " + where(doc) + ": " + valid.message());
   }
 
   // Applies a patch to `doc`. When migrateOne wrote through ctx.db, this
