@@ -460,6 +460,31 @@ class PassRunner {
   std::vector<std::optional<std::string>> bodies_;
 };
 
+// One of the store's switches (Store::setSchemaChecks, setBodyChecks),
+// turned off for a pass and on again at its end, or before if asked.
+class SwitchedOff {
+ public:
+  using Switch = Status (Store::*)(bool);
+  explicit SwitchedOff(Switch toggle) : toggle_(toggle) {}
+  ~SwitchedOff() { (void)restore(); }
+  SwitchedOff(const SwitchedOff&) = delete;
+  SwitchedOff& operator=(const SwitchedOff&) = delete;
+
+  Status turnOff(Store& store) {
+    GRAFT_RETURN_IF_ERROR((store.*toggle_)(false));
+    store_ = &store;
+    return Status::Ok();
+  }
+  Status restore() {
+    Store* store = std::exchange(store_, nullptr);
+    return store ? (store->*toggle_)(true) : Status::Ok();
+  }
+
+ private:
+  Switch toggle_;
+  Store* store_ = nullptr;  // set while the switch is off
+};
+
 }  // namespace
 
 Status Runner::runPass(const Pass& pass, const Settings& settings, const std::string& run_id,
@@ -537,31 +562,14 @@ Status Runner::runPass(const Pass& pass, const Settings& settings, const std::st
 
   // safe_bypass: this connection's writes skip the schema's triggers for
   // the whole pass, and only for it.
-  struct ChecksOff {
-    Store* store = nullptr;
-    ~ChecksOff() {
-      if (store) (void)store->setSchemaChecks(true);
-    }
-  } checks_off;
-  if (step.write_mode == GRAFT_WRITE_SAFE_BYPASS) {
-    GRAFT_RETURN_IF_ERROR(store_.setSchemaChecks(false));
-    checks_off.store = &store_;
-  }
+  SwitchedOff schema_checks_off(&Store::setSchemaChecks);
+  if (step.write_mode == GRAFT_WRITE_SAFE_BYPASS)
+    GRAFT_RETURN_IF_ERROR(schema_checks_off.turnOff(store_));
   // A lock-free pass writes bodies it has checked itself (see checkBuilt),
   // so the table's CHECK does not parse each one again under the lock. It
   // is on again from the first batch that runs inside a transaction.
-  struct BodyChecksOff {
-    Store* store = nullptr;
-    Status restore() {
-      Store* s = std::exchange(store, nullptr);
-      return s ? s->setBodyChecks(true) : Status::Ok();
-    }
-    ~BodyChecksOff() { (void)restore(); }
-  } body_checks_off;
-  if (!settings.dry_run) {
-    GRAFT_RETURN_IF_ERROR(store_.setBodyChecks(false));
-    body_checks_off.store = &store_;
-  }
+  SwitchedOff body_checks_off(&Store::setBodyChecks);
+  if (!settings.dry_run) GRAFT_RETURN_IF_ERROR(body_checks_off.turnOff(store_));
   Progress progress{id, state.processed, state.processed + left, state.changed, 0, false};
 
   DocApi api(store_);
