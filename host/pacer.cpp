@@ -44,11 +44,11 @@ void Pacer::released(uint64_t docs) {
 // after h, and the longest such sleep is the longest that begins before h.
 Pacer::Clock::duration Pacer::gapAfter(Clock::duration held) {
   const double h = std::chrono::duration<double, std::milli>(held).count();
+  // Past the end of the table the handler repeats its last, longest sleep.
   double begins = 0, longest = 0;
-  for (size_t i = 0; begins < h; ++i) {
-    const double sleep = kBusySleepsMs[std::min(i, std::size(kBusySleepsMs) - 1)];
-    longest = std::max(longest, sleep);
-    begins += sleep;
+  for (size_t i = 0; i < std::size(kBusySleepsMs) && begins < h; ++i) {
+    longest = std::max(longest, kBusySleepsMs[i]);
+    begins += kBusySleepsMs[i];
   }
   return fromMs(std::max(longest, kBusySleepsMs[0]) + kGapMarginMs);
 }
