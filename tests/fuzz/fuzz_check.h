@@ -3,13 +3,29 @@
 #ifndef GRAFT_TESTS_FUZZ_FUZZ_CHECK_H_
 #define GRAFT_TESTS_FUZZ_FUZZ_CHECK_H_
 
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "status.h"
 
 namespace graft::fuzz {
+
+// A target's input as text, cut at the first `separator`: what comes
+// before it, and what comes after it (none without a separator).
+struct Parts {
+  std::string_view head;
+  std::optional<std::string_view> tail;
+};
+inline Parts splitInput(const uint8_t* data, size_t size, std::string_view separator) {
+  const std::string_view input(reinterpret_cast<const char*>(data), size);
+  const size_t at = input.find(separator);
+  if (at == std::string_view::npos) return {input, std::nullopt};
+  return {input.substr(0, at), input.substr(at + separator.size())};
+}
 
 // Aborts with `what` when `ok` is false.
 inline void require(bool ok, const char* what, const std::string& detail = "") {

@@ -50,11 +50,8 @@ bool sameJson(const boost::json::value& a, const boost::json::value& b) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace graft;
-  const std::string_view input(reinterpret_cast<const char*>(data), size);
-  const size_t split = input.find('\0');
-  const std::string_view body = input.substr(0, split);
-  const std::string_view patch =
-      split == std::string_view::npos ? std::string_view() : input.substr(split + 1);
+  const auto [body, rest] = fuzz::splitInput(data, size, std::string_view("\0", 1));
+  const std::string_view patch = rest.value_or(std::string_view());
 
   // A document given for insert: refused, or a body the store accepts.
   auto inserted = newBody(body);

@@ -61,9 +61,7 @@ bool hasFloatLiteral(const graft::Validator& v) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace graft;
-  const std::string_view input(reinterpret_cast<const char*>(data), size);
-  const size_t split = input.find("\n---\n");
-  const std::string_view text = input.substr(0, split);
+  const auto [text, documents] = fuzz::splitInput(data, size, "\n---\n");
   auto schema = parseSchema(text, "fuzz/schema.json");
   if (!schema.ok()) {
     fuzz::requireOneLineError(schema.status(), "fuzz/schema.json", {Code::kBadInput});
@@ -77,9 +75,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!floats)
     fuzz::require(schemaJson(*again) == canonical, "canonical schema does not read back the same",
                   canonical);
-  if (split == std::string_view::npos) return 0;
+  if (!documents) return 0;
 
-  std::string_view rest = input.substr(split + 5);
+  std::string_view rest = *documents;
   while (!rest.empty()) {
     const size_t end = rest.find('\n');
     const std::string line(rest.substr(0, end));
