@@ -8,8 +8,10 @@
 
 #include <CLI/CLI.hpp>
 
+#include <cstdint>
 #include <functional>
 #include <memory>
+#include <string>
 
 #include "graft_host.h"
 #include "status.h"
@@ -29,6 +31,9 @@ struct Command {
 // Prints each line of the status's message as "graft: <line>" on stderr and
 // returns its exit code.
 int fail(const Status& status);
+
+// "1 migration", "3 migrations": `n` and the word that goes with it.
+std::string plural(int64_t n, const char* one, const char* many);
 
 Command addUpCommand(CLI::App& app, const Globals& globals);
 Command addDownCommand(CLI::App& app, const Globals& globals);

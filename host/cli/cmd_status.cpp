@@ -44,10 +44,6 @@ int printActiveRun(Host& host) {
   return 0;
 }
 
-std::string plural(int64_t n, const char* one, const char* many) {
-  return std::to_string(n) + " " + (n == 1 ? one : many);
-}
-
 // --watch: follows the runs that hold the store, from another terminal,
 // until none does: every `interval_s`, one line per migration the run is
 // on, with its rate (a decaying average over the polls). Reads only.

@@ -8,10 +8,6 @@
 namespace graft::cli {
 namespace {
 
-std::string migrations(size_t count) {
-  return std::to_string(count) + (count == 1 ? " migration" : " migrations");
-}
-
 int runSum(const HostOptions& host_options, bool check, bool load_plugins) {
   // Only the plugins' metadata and the manifest: the sum needs no store and
   // runs no plugin code unless asked to.
@@ -24,7 +20,8 @@ int runSum(const HostOptions& host_options, bool check, bool load_plugins) {
   auto computed = computeSum(*catalog);
   if (!computed.ok()) return fail(computed.status().prefixed(stage));
   auto recorded = readSum(path);
-  const size_t count = computed->entries.size();
+  const std::string migrations =
+      plural(static_cast<int64_t>(computed->entries.size()), "migration", "migrations");
   if (check) {
     if (!recorded.ok()) return fail(recorded.status().prefixed(stage));
     if (!*recorded)
@@ -32,19 +29,18 @@ int runSum(const HostOptions& host_options, bool check, bool load_plugins) {
           Status(Code::kDrift, stage + ": " + path + ": does not exist (write it with graft sum)"));
     Status status = compareSum(**recorded, *computed, path);
     if (!status.ok()) return fail(status.prefixed(stage));
-    std::printf("%s matches the manifest and plugins: %s\n", path.c_str(),
-                migrations(count).c_str());
+    std::printf("%s matches the manifest and plugins: %s\n", path.c_str(), migrations.c_str());
     return 0;
   }
   // A graft.sum that does not parse (a merge conflict, say) is rewritten:
   // that is the fix its own message gives.
   if (recorded.ok() && *recorded && compareSum(**recorded, *computed, path).ok()) {
-    std::printf("%s is up to date: %s\n", path.c_str(), migrations(count).c_str());
+    std::printf("%s is up to date: %s\n", path.c_str(), migrations.c_str());
     return 0;
   }
   Status status = writeSum(*computed, path);
   if (!status.ok()) return fail(status.prefixed(stage));
-  std::printf("wrote %s: %s, total %s\n", path.c_str(), migrations(count).c_str(),
+  std::printf("wrote %s: %s, total %s\n", path.c_str(), migrations.c_str(),
               computed->total.substr(0, 12).c_str());
   return 0;
 }

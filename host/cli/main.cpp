@@ -19,6 +19,10 @@ int fail(const Status& status) {
   return exitCode(status.code());
 }
 
+std::string plural(int64_t n, const char* one, const char* many) {
+  return std::to_string(n) + " " + (n == 1 ? one : many);
+}
+
 }  // namespace graft::cli
 
 int main(int argc, char** argv) {
