@@ -37,6 +37,12 @@ void bindText(sqlite3_stmt* stmt, int i, std::string_view text) {
   sqlite3_bind_text(stmt, i, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
 }
 
+// Binds `text` without copying it: for a statement stepped while `text`
+// lives, whose every parameter is bound again before its next step.
+void bindBorrowedText(sqlite3_stmt* stmt, int i, std::string_view text) {
+  sqlite3_bind_text(stmt, i, text.data(), static_cast<int>(text.size()), SQLITE_STATIC);
+}
+
 void bindOptionalText(sqlite3_stmt* stmt, int i, const std::string& text) {
   if (text.empty()) {
     sqlite3_bind_null(stmt, i);
@@ -572,11 +578,26 @@ Result<int64_t> SqliteStore::insert(std::string_view table, std::string_view bod
   return static_cast<int64_t>(sqlite3_last_insert_rowid(db_));
 }
 
+Result<sqlite3_stmt*> SqliteStore::bodyWriter(std::string_view table, bool if_unchanged) {
+  BodyWriters& w = body_writers_;
+  if (w.table != table) {
+    GRAFT_RETURN_IF_ERROR(needTable(table));
+    const std::string update = "UPDATE " + quotedName(table) + " SET body = ? WHERE _id = ?";
+    auto plain = prepare(update, "update");
+    if (!plain.ok()) return plain.status();
+    auto checked = prepare(update + " AND body = ?", "update");
+    if (!checked.ok()) return checked.status();
+    w = BodyWriters{std::string(table), *plain, *checked};
+  }
+  sqlite3_stmt* stmt = if_unchanged ? w.update_if : w.update;
+  sqlite3_reset(stmt);
+  return stmt;
+}
+
 Result<bool> SqliteStore::update(std::string_view table, int64_t id, std::string_view body) {
-  GRAFT_RETURN_IF_ERROR(needTable(table));
-  auto stmt = prepare("UPDATE " + quotedName(table) + " SET body = ? WHERE _id = ?", "update");
+  auto stmt = bodyWriter(table, false);
   if (!stmt.ok()) return stmt.status();
-  bindText(*stmt, 1, body);
+  bindBorrowedText(*stmt, 1, body);
   sqlite3_bind_int64(*stmt, 2, id);
   int rc = sqlite3_step(*stmt);
   if (rc == SQLITE_CONSTRAINT_TRIGGER) return schemaRefusal(table, id, body);
@@ -587,13 +608,11 @@ Result<bool> SqliteStore::update(std::string_view table, int64_t id, std::string
 
 Result<bool> SqliteStore::updateIf(std::string_view table, int64_t id, std::string_view expected,
                                    std::string_view body) {
-  GRAFT_RETURN_IF_ERROR(needTable(table));
-  auto stmt =
-      prepare("UPDATE " + quotedName(table) + " SET body = ? WHERE _id = ? AND body = ?", "update");
+  auto stmt = bodyWriter(table, true);
   if (!stmt.ok()) return stmt.status();
-  bindText(*stmt, 1, body);
+  bindBorrowedText(*stmt, 1, body);
   sqlite3_bind_int64(*stmt, 2, id);
-  bindText(*stmt, 3, expected);
+  bindBorrowedText(*stmt, 3, expected);
   int rc = sqlite3_step(*stmt);
   if (rc == SQLITE_CONSTRAINT_TRIGGER) return schemaRefusal(table, id, body);
   if (rc != SQLITE_DONE)

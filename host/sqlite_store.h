@@ -132,6 +132,11 @@ class SqliteStore final : public Store {
   // is as large as RLIMIT_FSIZE allows; remembers which in reached_limit_file_.
   bool reachedFileSizeLimit() const;
   Status needTable(std::string_view table);
+  // The statement update() (or, `if_unchanged`, updateIf()) runs for
+  // `table`, reset. Looked up once per table: a pass writes one document at
+  // a time, and composing and hashing the SQL text each time cost a fifth
+  // of the write.
+  Result<sqlite3_stmt*> bodyWriter(std::string_view table, bool if_unchanged);
   Status readDocuments(sqlite3_stmt* stmt, std::vector<Document>* out, const char* what);
 
   std::string path_;
@@ -143,6 +148,13 @@ class SqliteStore final : public Store {
     bool operator()(std::string_view a, std::string_view b) const;
   };
   std::set<std::string, NoCaseLess> known_tables_;
+  // bodyWriter's statements for the table it was asked for last (owned by
+  // statements_).
+  struct BodyWriters {
+    std::string table;
+    sqlite3_stmt* update = nullptr;
+    sqlite3_stmt* update_if = nullptr;
+  } body_writers_;
   bool has_state_tables_ = false;
   bool has_cursor_key_ = false;
   // Set by error() when a write found no room; rollback() then checkpoints.
