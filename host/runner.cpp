@@ -395,9 +395,10 @@ class PassRunner {
     return Status::Ok();
   }
 
-  // A lock-free pass writes without the table's CHECK (Store::setBodyChecks),
-  // so each new body is checked here, before the lock; nothing is written
-  // when one fails.
+  // A lock-free pass writes without the table's CHECK (Store::setBodyChecks):
+  // each new body is applyPatch's, which passes the check by construction,
+  // and a debug build checks it here again, before the lock (checkMadeBody).
+  // Nothing is written when one fails.
   Status checkBuilt(const Document& doc, const std::string& body) {
     Status valid = checkMadeBody(body);
     if (valid.ok()) return valid;
@@ -565,8 +566,9 @@ Status Runner::runPass(const Pass& pass, const Settings& settings, const std::st
   SwitchedOff schema_checks_off(&Store::setSchemaChecks);
   if (step.write_mode == GRAFT_WRITE_SAFE_BYPASS)
     GRAFT_RETURN_IF_ERROR(schema_checks_off.turnOff(store_));
-  // A lock-free pass writes bodies it has checked itself (see checkBuilt),
-  // so the table's CHECK does not parse each one again under the lock. It
+  // A lock-free pass writes bodies applyPatch made, checked stored bodies
+  // with checked values spliced in (see checkBuilt), so the table's CHECK
+  // does not parse each one again under the lock. It
   // is on again from the first batch that runs inside a transaction.
   SwitchedOff body_checks_off(&Store::setBodyChecks);
   if (!settings.dry_run) GRAFT_RETURN_IF_ERROR(body_checks_off.turnOff(store_));
