@@ -77,17 +77,39 @@ class Patch {
   // Written piece by piece: copying the fields into a new object to
   // serialize it cost as much as the serializing.
   std::string toJson() const {
-    std::string out = "{";
-    if (!set_.empty()) out += "\"$set\":" + boost::json::serialize(set_);
+    std::string out;
+    toJson(&out);
+    return out;
+  }
+  // The same, into `out` (replacing what it held): its capacity is reused.
+  void toJson(std::string* out) const {
+    out->clear();
+    *out += '{';
+    if (!set_.empty()) {
+      *out += "\"$set\":";
+      append(out, set_);
+    }
     if (!unset_.empty()) {
       boost::json::array names;
       for (const auto& name : unset_) names.emplace_back(name);
-      out += std::string(set_.empty() ? "" : ",") + "\"$unset\":" + boost::json::serialize(names);
+      *out += set_.empty() ? "\"$unset\":" : ",\"$unset\":";
+      append(out, names);
     }
-    return out + "}";
+    *out += '}';
   }
 
  private:
+  template <class Json>
+  static void append(std::string* out, const Json& json) {
+    boost::json::serializer serializer;
+    serializer.reset(&json);
+    char buffer[256];
+    while (!serializer.done()) {
+      const auto part = serializer.read(buffer, sizeof buffer);
+      out->append(part.data(), part.size());
+    }
+  }
+
   boost::json::object set_;
   std::vector<std::string> unset_;
 };
@@ -288,6 +310,12 @@ struct Ctx {
   Db db;
 };
 
+// The document lives until migrateOne returns, and so does a copy made of
+// it or of one of its values: Boost.JSON gives a copy the memory of what it
+// copies, and graft builds each document in memory that is freed when the
+// call returns. migrateOne should keep nothing from one call to the next (a
+// document may be migrated twice, or in another process after a crash);
+// if it must, copy into memory of its own: boost::json::value(v, {}).
 using MigrateOne = std::function<Result(Ctx&, const boost::json::object&)>;
 
 enum class WriteMode {
@@ -354,14 +382,25 @@ inline int32_t callStep(const Step& step, const graft_context* c, const char* do
                         const char** patch, size_t* patch_len, char* err, size_t err_cap) noexcept {
   // Patch text must outlive this call (graft.h): one buffer per thread.
   thread_local std::string patch_text;
+  // The document is built in an arena (a block on this stack, then larger
+  // ones from the heap) that is freed at once when the call returns, by a
+  // parser reused from call to call: a document's values cost no allocation
+  // each, and nothing to free. See MigrateOne for what that asks of it.
+  // This halved the cost of handing a document to migrateOne.
+  thread_local boost::json::parser parser({}, documentParseOptions());
+  unsigned char block[4096];
+  boost::json::monotonic_resource arena(block, sizeof block);
   try {
-    boost::json::object object =
-        boost::json::parse(std::string_view(doc, doc_len), {}, documentParseOptions()).as_object();
+    parser.reset(&arena);
+    parser.write(doc, doc_len);
+    const boost::json::value parsed = parser.release();
+    parser.reset();  // it held the arena, which ends with this call
+    const boost::json::object& object = parsed.as_object();
     Ctx ctx{c->migration_id, c->run_id, c->direction == GRAFT_DOWN ? Direction::kDown : Direction::kUp,
             c->dry_run != 0, Db(c->db, c->db_api)};
     Result result = step.migrateOne(ctx, object);
     if (!result || result->empty()) return GRAFT_SKIP;
-    patch_text = result->toJson();
+    result->toJson(&patch_text);
     *patch = patch_text.data();
     *patch_len = patch_text.size();
     return GRAFT_PATCH;
