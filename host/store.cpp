@@ -6,10 +6,13 @@ namespace graft {
 
 std::string documentJson(const Document& doc) {
   char number[64];
-  std::string out = "{\"_id\":";
-  out += std::to_string(doc.id);
+  std::string out;
+  out.reserve(doc.body.size() + 72);  // the system fields take at most 71 bytes
+  out += "{\"_id\":";
+  auto end = std::to_chars(number, number + sizeof number, doc.id).ptr;
+  out.append(number, end);
   out += ",\"_creationTime\":";
-  auto end = std::to_chars(number, number + sizeof number, doc.creation_time).ptr;
+  end = std::to_chars(number, number + sizeof number, doc.creation_time).ptr;
   out.append(number, end);
   // _creationTime is a float64 (as in Convex): a whole number is written
   // "123.0", or a JSON parser would hand the plugin an int64.
