@@ -85,7 +85,18 @@ class BodyChecker {
 
 }  // namespace
 
-Status checkDocumentBody(std::string_view body) {
+Status checkDocumentBody(std::string_view body, CheckedBody* out) {
+  thread_local CheckedBody scratch;
+  if (scanDocumentBody(body, out ? out : &scratch)) return Status::Ok();
+  Status valid = checkDocumentBodyByParsing(body);
+  if (valid.ok() && out) {
+    out->text = body;
+    listMembers(body, &out->members);
+  }
+  return valid;
+}
+
+Status checkDocumentBodyByParsing(std::string_view body) {
   // One parser per thread, reset for each body: the runner checks every
   // document it reads, and building a parser costs as much as a check.
   thread_local boost::json::basic_parser<BodyChecker> parser(jsonParseOptions());

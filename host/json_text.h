@@ -13,6 +13,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "body_scan.h"
 #include "status.h"
 
 namespace graft {
@@ -30,7 +31,14 @@ boost::json::parse_options jsonParseOptions(size_t extra_levels = 0);
 // a client can store anything with PRAGMA ignore_check_constraints, and
 // SQLite's json_valid() does not look at UTF-8. Errors (kBadInput) start
 // with "stored document" and say what is wrong and at which byte.
-Status checkDocumentBody(std::string_view body);
+// When it passes and `out` is given, `*out` holds the body and its members
+// (for applyPatch). scanDocumentBody (body_scan.h) decides most bodies;
+// the others go to checkDocumentBodyByParsing.
+Status checkDocumentBody(std::string_view body, CheckedBody* out = nullptr);
+
+// The same check by Boost.JSON's parser alone, which words every error.
+// The fuzz targets hold scanDocumentBody to it.
+Status checkDocumentBodyByParsing(std::string_view body);
 
 // True when `value` holds a number a float64 can not hold (Boost.JSON
 // parses 1e400 as infinity, and serializes that as Infinity: not JSON).

@@ -29,88 +29,8 @@ Result<boost::json::object> parseObject(boost::json::parser* parser, std::string
   return std::move(value.as_object());
 }
 
-// One top-level member of an object's text: where it starts and ends, and
-// its key decoded.
-struct Member {
-  size_t begin = 0, end = 0;          // the key's opening quote .. just after the value
-  size_t value_begin = 0;             // the value's first byte
-  std::string_view key;               // decoded: a view of the text, or of `decoded`
-  std::string decoded;                // the key, when the text escapes a character in it
-};
-
-bool isSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
-
-size_t skipSpace(std::string_view t, size_t i) {
-  while (i < t.size() && isSpace(t[i])) ++i;
-  return i;
-}
-
-// Just after the string that starts at t[i] (a quote).
-size_t skipString(std::string_view t, size_t i) {
-  for (++i; i < t.size(); ++i) {
-    const char c = t[i];
-    if (c == '"') return i + 1;
-    if (c == '\\') ++i;
-  }
-  return t.size();
-}
-
-// Just after the value that starts at t[i].
-size_t skipValue(std::string_view t, size_t i) {
-  if (i < t.size() && t[i] == '"') return skipString(t, i);
-  int depth = 0;
-  for (; i < t.size(); ++i) {
-    const char c = t[i];
-    if (c == '"') {
-      i = skipString(t, i) - 1;
-    } else if (c == '{' || c == '[') {
-      ++depth;
-    } else if (c == '}' || c == ']') {
-      if (depth == 0) return i;
-      if (--depth == 0) return i + 1;
-    } else if (c == ',' && depth == 0) {
-      return i;
-    }
-  }
-  return i;
-}
-
-// The top-level members of `text`, a JSON object that checkDocumentBody has
-// accepted (so the scan needs no error handling of its own). Builds no JSON
-// value: a key is decoded only when its text holds an escape.
-void membersOf(std::string_view text, std::vector<Member>* members) {
-  members->clear();
-  size_t i = skipSpace(text, 0) + 1;  // past '{'
-  for (;;) {
-    i = skipSpace(text, i);
-    if (i >= text.size() || text[i] != '"') break;
-    Member& m = members->emplace_back();
-    m.begin = i;
-    const size_t key_end = skipString(text, i);
-    const std::string_view raw = text.substr(i + 1, key_end - i - 2);
-    if (raw.find('\\') == std::string_view::npos) {
-      m.key = raw;
-    } else {
-      m.decoded = boost::json::parse(text.substr(i, key_end - i)).as_string();
-      m.key = m.decoded;
-    }
-    i = skipSpace(text, key_end) + 1;  // past ':'
-    m.value_begin = skipSpace(text, i);
-    i = skipValue(text, m.value_begin);
-    m.end = i;
-    while (m.end > m.begin && isSpace(text[m.end - 1]))
-      --m.end;  // a number ends at the ',' or '}' after it, spaces included
-    i = skipSpace(text, i);
-    if (i < text.size() && text[i] == ',') ++i;
-  }
-  // Decoded keys point into their own member: fix the views the vector's
-  // growth may have moved.
-  for (Member& m : *members)
-    if (!m.decoded.empty()) m.key = m.decoded;
-}
-
 // The member a parser would keep for `name`: the last one of that name.
-const Member* findMember(const std::vector<Member>& members, std::string_view name) {
+const BodyMember* findMember(const std::vector<BodyMember>& members, std::string_view name) {
   for (auto it = members.rbegin(); it != members.rend(); ++it)
     if (it->key == name) return &*it;
   return nullptr;
@@ -148,7 +68,15 @@ void appendValue(std::string* out, const boost::json::value& value) {
 
 }  // namespace
 
-Result<Patched> applyPatch(std::string_view body, std::string_view patch_json, StoredBody stored) {
+Result<Patched> applyPatch(std::string_view body, std::string_view patch_json) {
+  thread_local CheckedBody checked;
+  GRAFT_RETURN_IF_ERROR(checkDocumentBody(body, &checked));
+  return applyPatch(checked, patch_json);
+}
+
+Result<Patched> applyPatch(const CheckedBody& checked, std::string_view patch_json) {
+  const std::string_view body = checked.text;
+  const std::vector<BodyMember>& members = checked.members;
   // The patch is parsed into an arena on the stack (a fresh one each call:
   // Boost.JSON 1.81's release() keeps doubling the size of the next block)
   // by a parser reused from call to call: its values are copied into the
@@ -170,11 +98,8 @@ Result<Patched> applyPatch(std::string_view body, std::string_view patch_json, S
                                          "; a patch is {\"$set\": {...}, \"$unset\": [...]}");
     }
   }
-  if (stored == StoredBody::kUnchecked) GRAFT_RETURN_IF_ERROR(checkDocumentBody(body));
   // The body is not parsed into a JSON value: only the members a patch
-  // names are looked at. One list per thread, reused.
-  thread_local std::vector<Member> members;
-  membersOf(body, &members);
+  // names are looked at.
 
   bool changed = false;
   std::vector<std::string_view> removed;    // fields $unset took away
@@ -201,7 +126,7 @@ Result<Patched> applyPatch(std::string_view body, std::string_view patch_json, S
       if (isSystemField(field))
         return Status(Code::kBadInput, "patch sets " + std::string(field) +
                                            ": _id and _creationTime belong to the store");
-      const Member* m = findMember(members, field);
+      const BodyMember* m = findMember(members, field);
       if (!m) {
         changed = true;
         continue;
@@ -233,7 +158,7 @@ Result<Patched> applyPatch(std::string_view body, std::string_view patch_json, S
     appendValue(&out, value);
   };
   std::vector<std::string_view> placed;  // rewritten fields written once already
-  for (const Member& m : members) {
+  for (const BodyMember& m : members) {
     if (contains(removed, m.key)) continue;
     if (!contains(rewritten, m.key)) {
       append(body.substr(m.begin, m.end - m.begin));

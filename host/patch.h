@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "body_scan.h"
 #include "status.h"
 
 namespace graft {
@@ -18,16 +19,16 @@ struct Patched {
   bool changed;      // false when the patch left every field as it was
 };
 
-// Whether a stored body has passed checkDocumentBody (json_text.h) already.
-// The runner checks every document before migrateOne sees it; applyPatch
-// checks the others itself, and its scan of the body relies on that check.
-enum class StoredBody { kUnchecked, kChecked };
-
 // Applies `patch_json` to `body` without parsing the body into a JSON value:
 // only the members the patch names are read. What the patch does not change
-// keeps its text, byte for byte. The new body passes checkDocumentBody.
-Result<Patched> applyPatch(std::string_view body, std::string_view patch_json,
-                           StoredBody stored = StoredBody::kUnchecked);
+// keeps its text, byte for byte. The body is checked first (a stored body
+// that fails checkDocumentBody is an error); the new body passes it.
+Result<Patched> applyPatch(std::string_view body, std::string_view patch_json);
+
+// The same for a body checkDocumentBody has checked already, with the
+// members it found: the runner checks every document before migrateOne
+// sees it, and patches it right after.
+Result<Patched> applyPatch(const CheckedBody& body, std::string_view patch_json);
 
 // applyPatch and newBody only make bodies that pass checkDocumentBody: they
 // keep a checked body's members as they were and write new values with

@@ -350,7 +350,7 @@ class PassRunner {
     // graft writes only bodies that pass this check; another client may
     // not have. Such a document stops the run here, before a plugin sees
     // it or documentJson() splices a body that is not an object.
-    Status valid = checkDocumentBody(doc.body);
+    Status valid = checkDocumentBody(doc.body, &checked_);
     if (!valid.ok()) {
       failed_at_ = doc.id;
       return Status(Code::kBadInput, "read " + where(doc) + ": " + valid.message() +
@@ -381,9 +381,10 @@ class PassRunner {
                                               " (expected GRAFT_SKIP, GRAFT_PATCH or GRAFT_ERROR)");
   }
 
-  // The body `patch` makes of `doc`: empty when it changes nothing.
+  // The body `patch` makes of `doc`: empty when it changes nothing. Right
+  // after call(doc), with the members its check found.
   Status patched(const Document& doc, const std::string& patch, std::optional<std::string>* body) {
-    auto result = applyPatch(doc.body, patch, StoredBody::kChecked);  // call() checked it
+    auto result = applyPatch(checked_, patch);
     if (!result.ok()) {
       failed_at_ = doc.id;
       return Status(Code::kMigrationFailed,
@@ -420,9 +421,10 @@ class PassRunner {
       }
       current = **again;
     }
-    // A body read again has not been checked; one migrateOne saw has.
-    auto patched =
-        applyPatch(current.body, patch, reread ? StoredBody::kUnchecked : StoredBody::kChecked);
+    // Checked again: a body read again has not been, and this is the path
+    // of the slower passes (locked, range, dry run), which do not keep the
+    // members of each document call() checked.
+    auto patched = applyPatch(current.body, patch);
     if (!patched.ok()) {
       failed_at_ = doc.id;
       return Status(Code::kMigrationFailed,
@@ -459,6 +461,8 @@ class PassRunner {
   // read, and the new body of each document (empty: nothing to write).
   int64_t data_version_ = 0;
   std::vector<std::optional<std::string>> bodies_;
+  // The body call() checked last, and its members.
+  CheckedBody checked_;
 };
 
 // One of the store's switches (Store::setSchemaChecks, setBodyChecks),

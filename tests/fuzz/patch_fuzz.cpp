@@ -1,8 +1,10 @@
-// Fuzzes applyPatch and newBody (host/patch.h). The input is a stored body
-// and a patch, split at the first NUL byte. Whatever a patch does to a body
-// that passes checkDocumentBody, the result passes it too: a JSON object,
-// within the depth limit, without _id or _creationTime. A patch that
-// changes nothing leaves the same document.
+// Fuzzes applyPatch and newBody (host/patch.h), and the scan that checks
+// stored bodies (host/body_scan.h). The input is a stored body and a patch,
+// split at the first NUL byte. The scan accepts only bodies Boost.JSON's
+// parser accepts, and finds the members the scan for parsed bodies finds.
+// Whatever a patch does to a body that passes checkDocumentBody, the result
+// passes it too: a JSON object, within the depth limit, without _id or
+// _creationTime. A patch that changes nothing leaves the same document.
 #include <boost/json.hpp>
 
 #include <cmath>
@@ -62,12 +64,33 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     fuzz::requireOneLineError(inserted.status(), "document", {Code::kBadInput});
   }
 
-  if (!checkDocumentBody(body).ok()) return 0;  // the runner stops before any patch
+  CheckedBody scanned;
+  const Status parsed = checkDocumentBodyByParsing(body);
+  if (scanDocumentBody(body, &scanned)) {
+    fuzz::require(parsed.ok(), "the scan accepted a body the parser refuses", parsed.message());
+    std::vector<BodyMember> listed;
+    listMembers(body, &listed);
+    bool same = listed.size() == scanned.members.size();
+    for (size_t i = 0; same && i < listed.size(); ++i) {
+      const BodyMember &a = listed[i], &b = scanned.members[i];
+      same = a.begin == b.begin && a.end == b.end && a.value_begin == b.value_begin &&
+             a.key == b.key;
+    }
+    fuzz::require(same, "the scan found other members than listMembers");
+  }
+  CheckedBody checked;
+  const Status valid_body = checkDocumentBody(body, &checked);
+  fuzz::require(valid_body.message() == parsed.message(),
+                "checkDocumentBody and the parser disagree", valid_body.message());
+  if (!valid_body.ok()) return 0;  // the runner stops before any patch
+  auto from_checked = applyPatch(checked, patch);
   auto patched = applyPatch(body, patch);
   if (!patched.ok()) {
     fuzz::requireOneLineError(patched.status(), "patch", {Code::kBadInput});
     return 0;
   }
+  fuzz::require(from_checked.ok() && from_checked->body == patched->body,
+                "applyPatch on the checked body made another body");
   Status valid = checkDocumentBody(patched->body);
   fuzz::require(valid.ok(), "a patch made a body the store refuses",
                 valid.message() + "\n" + patched->body);
