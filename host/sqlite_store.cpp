@@ -134,6 +134,7 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path,
 }
 
 SqliteStore::~SqliteStore() {
+  checkpointer_.reset();  // before the last connection closes (it checkpoints)
   for (auto& [sql, stmt] : statements_) sqlite3_finalize(stmt);
   sqlite3_close_v2(db_);
 }
@@ -321,11 +322,11 @@ Status SqliteStore::commit() {
 
 // graft's connection checkpoints as SQLite's default does (at 1000 WAL
 // frames, in the commit that reaches them), and between batches from
-// kBatchCheckpointFrames on. Why: whichever connection commits past 1000
-// frames runs the checkpoint, with its fsyncs, inside its own write; when
-// that is the application's, its write waits for those fsyncs. Checkpointing
-// early, with the write lock free (during the gap the runner leaves after
-// each batch), keeps the WAL below that for everyone else.
+// kBatchCheckpointFrames on, on a thread of its own (checkpointer.h). Why:
+// whichever connection commits past 1000 frames runs the checkpoint, with
+// its fsyncs, inside its own write; when that is the application's, its
+// write waits for those fsyncs. Checkpointing early keeps the WAL below that
+// for everyone else, and on another thread it costs the migration nothing.
 constexpr int kAutoCheckpointFrames = 1000;
 constexpr int kBatchCheckpointFrames = 256;
 
@@ -341,11 +342,23 @@ int SqliteStore::onWalCommit(void* store, sqlite3* db, const char* name, int fra
 
 void SqliteStore::checkpointIfDue() {
   if (wal_frames_ < kBatchCheckpointFrames) return;
+  if (!checkpointer_ && !checkpointer_unavailable_) {
+    checkpointer_ = WalCheckpointer::start(path_);
+    checkpointer_unavailable_ = !checkpointer_;
+  }
   // Best effort: a checkpoint that can not finish now (busy) is retried
-  // after a later batch.
-  if (sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr) ==
-      SQLITE_OK)
+  // after a later batch, which finds the WAL as long as before.
+  if (checkpointer_) {
+    checkpointer_->request();
     wal_frames_ = 0;
+  } else if (sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr,
+                                       nullptr) == SQLITE_OK) {
+    wal_frames_ = 0;
+  }
+}
+
+void SqliteStore::finishCheckpoint() {
+  if (checkpointer_) checkpointer_->finish();
 }
 
 // In WAL mode, synchronous=NORMAL commits without syncing the WAL; the WAL
@@ -394,6 +407,7 @@ Status SqliteStore::rollback() {
     // write starts at the beginning of an empty WAL. Best effort: an
     // application's open read transaction can keep it from completing.
     out_of_space_ = false;
+    finishCheckpoint();  // TRUNCATE can not run beside another checkpoint
     (void)sqlite3_exec(db_, "PRAGMA wal_checkpoint(TRUNCATE)", nullptr, nullptr, nullptr);
   }
   Status reset = endLazyTransaction();

@@ -21,6 +21,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "checkpointer.h"
 #include "store.h"
 
 struct sqlite3;
@@ -58,7 +59,10 @@ class SqliteStore final : public Store {
   // failure.
   Status rollback() override;
   Status beginBatch() override;
+  // Starts the checkpoint on a thread and connection of its own.
   void checkpointIfDue() override;
+  // Returns once a checkpoint checkpointIfDue() started has ended.
+  void finishCheckpoint();
   Result<int64_t> dataVersion() override;
 
   Result<std::vector<std::string>> tables() override;
@@ -163,6 +167,9 @@ class SqliteStore final : public Store {
   BusyWait busy_wait_;
   int wal_frames_ = 0;  // frames in the WAL after this connection's last commit
   bool lazy_transaction_ = false;  // opened by beginBatch(): synchronous is NORMAL until it ends
+  // Started by the first checkpointIfDue() that is due.
+  std::unique_ptr<WalCheckpointer> checkpointer_;
+  bool checkpointer_unavailable_ = false;  // its connection could not open
 };
 
 }  // namespace graft
