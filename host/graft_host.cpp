@@ -87,6 +87,7 @@ Result<std::vector<MigrationStatus>> Host::status() {
       const MigrationState& s = it->second;
       row.state = s.status;
       row.processed = s.processed;
+      row.total = s.total;
       row.changed = s.changed;
       row.cursor = s.cursor;
       row.checksum = s.checksum;
@@ -101,6 +102,7 @@ Result<std::vector<MigrationStatus>> Host::status() {
     row.id = id;
     row.state = "missing";
     row.processed = s.processed;
+    row.total = s.total;
     row.changed = s.changed;
     row.cursor = s.cursor;
     row.checksum = s.checksum;

@@ -41,6 +41,7 @@ struct MigrationStatus {
   std::string description;
   std::string state;  // pending, running, completed, failed, canceled, missing
   int64_t processed = 0;
+  int64_t total = 0;  // processed + what was left when its latest run started; 0: unknown
   int64_t changed = 0;
   int64_t cursor = 0;
   std::string checksum;  // recorded SHA-256 of the plugin file, "" if never run

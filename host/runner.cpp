@@ -548,7 +548,6 @@ Status Runner::runPass(const Pass& pass, const Settings& settings, const std::st
   state.error_doc_id.reset();
   if (state.started_at.empty()) state.started_at = utcNow();
   state.updated_at = utcNow();
-  if (!settings.dry_run) GRAFT_RETURN_IF_ERROR(saveStateNow(store_, state));
 
   auto exists = store_.hasTable(table);
   if (!exists.ok()) return exists.status();
@@ -564,6 +563,9 @@ Status Runner::runPass(const Pass& pass, const Settings& settings, const std::st
       report->plan = "index " + range->index + ": " + *plan;
     }
   }
+  // Recorded, so that graft status --watch can show progress and an ETA.
+  state.total = state.processed + left;
+  if (!settings.dry_run) GRAFT_RETURN_IF_ERROR(saveStateNow(store_, state));
 
   // safe_bypass: this connection's writes skip the schema's triggers for
   // the whole pass, and only for it.

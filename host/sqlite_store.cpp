@@ -229,6 +229,9 @@ Status SqliteStore::initialize(const SqliteOptions& options) {
     auto has_key = hasColumn("migration_state", "cursor_key");
     if (!has_key.ok()) return has_key.status();
     has_cursor_key_ = *has_key;
+    auto has_total = hasColumn("migration_state", "total");
+    if (!has_total.ok()) return has_total.status();
+    has_total_ = *has_total;
     return Status::Ok();
   }
   // WAL lets readers and one writer work at once: the application keeps
@@ -248,7 +251,7 @@ Status SqliteStore::initialize(const SqliteOptions& options) {
   }
   if (complete) {
     has_state_tables_ = true;
-    return addCursorKeyColumn();
+    return addMissingStateColumns();
   }
   GRAFT_RETURN_IF_ERROR(exec(
       "CREATE TABLE IF NOT EXISTS graft_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
@@ -258,7 +261,7 @@ Status SqliteStore::initialize(const SqliteOptions& options) {
       "  direction TEXT NOT NULL DEFAULT 'up', cursor INTEGER NOT NULL DEFAULT 0,"
       "  processed INTEGER NOT NULL DEFAULT 0, changed INTEGER NOT NULL DEFAULT 0,"
       "  started_at TEXT, updated_at TEXT, completed_at TEXT, error TEXT,"
-      "  error_doc_id INTEGER, run_id TEXT, cursor_key TEXT);"
+      "  error_doc_id INTEGER, run_id TEXT, cursor_key TEXT, total INTEGER NOT NULL DEFAULT 0);"
       "CREATE TABLE IF NOT EXISTS migration_run ("
       "  run_id TEXT PRIMARY KEY, status TEXT NOT NULL, command TEXT NOT NULL,"
       "  started_at TEXT NOT NULL, ended_at TEXT, migrations INTEGER NOT NULL DEFAULT 0,"
@@ -270,7 +273,7 @@ Status SqliteStore::initialize(const SqliteOptions& options) {
       "  cancel_requested INTEGER NOT NULL DEFAULT 0);",
       "create graft tables"));
   has_state_tables_ = true;
-  return addCursorKeyColumn();
+  return addMissingStateColumns();
 }
 
 Result<bool> SqliteStore::hasColumn(const char* table, const char* column) {
@@ -285,15 +288,23 @@ Result<bool> SqliteStore::hasColumn(const char* table, const char* column) {
   return false;
 }
 
-// Stores made before index ranges have no cursor_key; it is added once, on
-// the first read-write open (an ALTER that older graft versions ignore).
-Status SqliteStore::addCursorKeyColumn() {
+// Stores made before index ranges have no cursor_key, and those made
+// before progress was kept no total; each is added once, on the first
+// read-write open (an ALTER that older graft versions ignore).
+Status SqliteStore::addMissingStateColumns() {
   auto has_key = hasColumn("migration_state", "cursor_key");
   if (!has_key.ok()) return has_key.status();
   if (!*has_key)
     GRAFT_RETURN_IF_ERROR(
         exec("ALTER TABLE migration_state ADD COLUMN cursor_key TEXT", "upgrade migration_state"));
   has_cursor_key_ = true;
+  auto has_total = hasColumn("migration_state", "total");
+  if (!has_total.ok()) return has_total.status();
+  if (!*has_total)
+    GRAFT_RETURN_IF_ERROR(exec("ALTER TABLE migration_state ADD COLUMN total INTEGER NOT NULL "
+                               "DEFAULT 0",
+                               "upgrade migration_state"));
+  has_total_ = true;
   return Status::Ok();
 }
 
@@ -652,11 +663,7 @@ namespace {
 
 constexpr const char* kStateColumns =
     "id, checksum, status, direction, cursor, processed, changed, started_at, updated_at,"
-    " completed_at, error, error_doc_id, run_id, logic_digest, cursor_key";
-// A store opened read-only may predate cursor_key.
-constexpr const char* kStateColumnsV1 =
-    "id, checksum, status, direction, cursor, processed, changed, started_at, updated_at,"
-    " completed_at, error, error_doc_id, run_id, logic_digest, NULL";
+    " completed_at, error, error_doc_id, run_id, logic_digest, cursor_key, total";
 
 MigrationState readState(sqlite3_stmt* stmt) {
   MigrationState s;
@@ -675,18 +682,24 @@ MigrationState readState(sqlite3_stmt* stmt) {
   s.run_id = columnText(stmt, 12);
   s.logic_digest = columnText(stmt, 13);
   s.cursor_key = columnText(stmt, 14);
+  s.total = sqlite3_column_int64(stmt, 15);
   return s;
 }
 
 }  // namespace
 
-const char* SqliteStore::stateColumns() const {
-  return has_cursor_key_ ? kStateColumns : kStateColumnsV1;
+// A store opened read-only may predate cursor_key or total.
+std::string SqliteStore::stateColumns() const {
+  if (has_cursor_key_ && has_total_) return kStateColumns;
+  return std::string(
+             "id, checksum, status, direction, cursor, processed, changed, started_at, updated_at,"
+             " completed_at, error, error_doc_id, run_id, logic_digest, ") +
+         (has_cursor_key_ ? "cursor_key" : "NULL") + ", " + (has_total_ ? "total" : "0");
 }
 
 Result<std::optional<MigrationState>> SqliteStore::loadState(std::string_view id) {
   if (!has_state_tables_) return std::optional<MigrationState>();
-  auto stmt = prepare(std::string("SELECT ") + stateColumns() + " FROM migration_state WHERE id = ?",
+  auto stmt = prepare("SELECT " + stateColumns() + " FROM migration_state WHERE id = ?",
                       "read migration_state");
   if (!stmt.ok()) return stmt.status();
   ResetOnExit reset{*stmt};
@@ -700,7 +713,7 @@ Result<std::optional<MigrationState>> SqliteStore::loadState(std::string_view id
 Result<std::vector<MigrationState>> SqliteStore::loadStates() {
   std::vector<MigrationState> states;
   if (!has_state_tables_) return states;
-  auto stmt = prepare(std::string("SELECT ") + stateColumns() + " FROM migration_state ORDER BY id",
+  auto stmt = prepare("SELECT " + stateColumns() + " FROM migration_state ORDER BY id",
                       "read migration_state");
   if (!stmt.ok()) return stmt.status();
   int rc;
@@ -711,7 +724,7 @@ Result<std::vector<MigrationState>> SqliteStore::loadStates() {
 
 Status SqliteStore::saveState(const MigrationState& s) {
   auto stmt = prepare(std::string("INSERT OR REPLACE INTO migration_state (") + kStateColumns +
-                          ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                          ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                       "write migration_state");
   if (!stmt.ok()) return stmt.status();
   bindText(*stmt, 1, s.id);
@@ -729,6 +742,7 @@ Status SqliteStore::saveState(const MigrationState& s) {
   bindOptionalText(*stmt, 13, s.run_id);
   bindOptionalText(*stmt, 14, s.logic_digest);
   bindOptionalText(*stmt, 15, s.cursor_key);
+  sqlite3_bind_int64(*stmt, 16, s.total);
   int rc = sqlite3_step(*stmt);
   return rc == SQLITE_DONE ? Status::Ok() : error(rc, "write migration_state for " + s.id);
 }

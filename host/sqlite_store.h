@@ -116,8 +116,8 @@ class SqliteStore final : public Store {
   // CREATE TABLE with the document table's columns. REQUIRES: absent.
   Status makeTable(std::string_view table);
   Result<bool> hasColumn(const char* table, const char* column);
-  Status addCursorKeyColumn();
-  const char* stateColumns() const;
+  Status addMissingStateColumns();
+  std::string stateColumns() const;
   // A write the schema's triggers refused, as a kSchema naming the
   // document, the field and (from the C++ validator) the reason.
   Status schemaRefusal(std::string_view table, std::optional<int64_t> id, std::string_view body);
@@ -161,6 +161,7 @@ class SqliteStore final : public Store {
   } body_writers_;
   bool has_state_tables_ = false;
   bool has_cursor_key_ = false;
+  bool has_total_ = false;
   // Set by error() when a write found no room; rollback() then checkpoints.
   mutable bool out_of_space_ = false;
   mutable std::string reached_limit_file_;

@@ -93,6 +93,10 @@ struct MigrationState {
   std::string cursor_key;  // with a customRange: that document's index key
   int64_t processed = 0;  // documents visited
   int64_t changed = 0;    // documents patched
+  // processed + the documents left when the latest run of it started: what
+  // progress is measured against (documents inserted later are not in it).
+  // 0 when unknown (written by a graft before this field).
+  int64_t total = 0;
   std::string started_at, updated_at, completed_at;  // ISO 8601 UTC, "" if none
   std::string error;
   std::optional<int64_t> error_doc_id;

@@ -262,6 +262,7 @@ BOOST_AUTO_TEST_CASE(a_failing_migration_exits_1_then_resumes) {
   BOOST_TEST(rows[0].at("id") == "test_fail_at");
   BOOST_TEST(rows[0].at("state") == "completed");
   BOOST_TEST(rows[0].at("processed") == 50);
+  BOOST_TEST(rows[0].at("total") == 50);
   BOOST_TEST(rows[1].at("state") == "completed");
   o = runGraft(test::graftArgs(dir, {"up"}));
   BOOST_TEST(o.out == "nothing to do: every migration is completed\n");

@@ -106,9 +106,12 @@ BOOST_AUTO_TEST_CASE(status_watch_follows_a_run_until_it_ends) {
   BOOST_TEST(up.exit_code == 0, up.err);
   BOOST_TEST(watch.exit_code == 0, watch.err);
   BOOST_TEST(watch.out.find("following run ") == 0u, watch.out);
-  // Progress lines while it runs, with a rate from the second poll on...
+  // Progress lines while it runs, against the documents there were to do,
+  // with a rate and an ETA from the second poll on...
   BOOST_TEST(watch.out.find("\n  test_counter up: ") != std::string::npos, watch.out);
-  BOOST_TEST(watch.out.find(" docs/s, at _id ") != std::string::npos, watch.out);
+  BOOST_TEST(watch.out.find(" of 100000 documents (") != std::string::npos, watch.out);
+  BOOST_TEST(watch.out.find(" docs/s, ETA ") != std::string::npos, watch.out);
+  BOOST_TEST(watch.out.find(" s, at _id ") != std::string::npos, watch.out);
   // ...and how it ended, from the run history.
   const std::string run_id =
       test::sqlValue(dir / "store.db", "SELECT run_id FROM migration_run ORDER BY started_at DESC LIMIT 1");

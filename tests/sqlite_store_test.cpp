@@ -732,6 +732,69 @@ BOOST_FIXTURE_TEST_CASE(scan_range_walks_key_then_id_across_nulls, StoreFixture)
              "this migration");
 }
 
+// A store written by a graft from before index ranges and progress totals
+// lacks migration_state's cursor_key and total columns: a read-only open
+// reads it as it is, and the first read-write open adds both.
+BOOST_AUTO_TEST_CASE(state_columns_missing_from_an_older_store_are_added_once) {
+  TempDir dir;
+  const std::string path = dir.file("old.db");
+  sqlite3* raw = nullptr;
+  BOOST_TEST_REQUIRE(sqlite3_open(path.c_str(), &raw) == SQLITE_OK);
+  BOOST_TEST_REQUIRE(
+      sqlite3_exec(
+          raw,
+          "PRAGMA journal_mode=WAL;"
+          "CREATE TABLE graft_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+          "INSERT INTO graft_meta VALUES ('format', '1');"
+          "CREATE TABLE migration_state (id TEXT PRIMARY KEY, checksum TEXT NOT NULL,"
+          " logic_digest TEXT, status TEXT NOT NULL, direction TEXT NOT NULL DEFAULT 'up',"
+          " cursor INTEGER NOT NULL DEFAULT 0, processed INTEGER NOT NULL DEFAULT 0,"
+          " changed INTEGER NOT NULL DEFAULT 0, started_at TEXT, updated_at TEXT,"
+          " completed_at TEXT, error TEXT, error_doc_id INTEGER, run_id TEXT);"
+          "CREATE TABLE migration_run (run_id TEXT PRIMARY KEY, status TEXT NOT NULL,"
+          " command TEXT NOT NULL, started_at TEXT NOT NULL, ended_at TEXT,"
+          " migrations INTEGER NOT NULL DEFAULT 0, processed INTEGER NOT NULL DEFAULT 0,"
+          " changed INTEGER NOT NULL DEFAULT 0, error TEXT, host TEXT, pid INTEGER, user TEXT);"
+          "CREATE TABLE graft_lease (name TEXT PRIMARY KEY CHECK (name = 'run'),"
+          " run_id TEXT NOT NULL, host TEXT NOT NULL, pid INTEGER NOT NULL,"
+          " started_at TEXT NOT NULL, heartbeat_ms INTEGER NOT NULL,"
+          " cancel_requested INTEGER NOT NULL DEFAULT 0);"
+          "INSERT INTO migration_state (id, checksum, status, cursor, processed)"
+          " VALUES ('m1', 'abc', 'running', 40, 40);",
+          nullptr, nullptr, nullptr) == SQLITE_OK);
+  sqlite3_close(raw);
+
+  SqliteOptions read_only;
+  read_only.read_only = true;
+  {
+    auto old = SqliteStore::open(path, read_only);
+    BOOST_TEST_REQUIRE(old.ok(), old.status().message());
+    auto states = (*old)->loadStates();
+    BOOST_TEST_REQUIRE(states.ok(), states.status().message());
+    BOOST_TEST_REQUIRE(states->size() == 1u);
+    BOOST_TEST((*states)[0].processed == 40);
+    BOOST_TEST((*states)[0].total == 0);
+    BOOST_TEST((*states)[0].cursor_key.empty());
+  }
+  auto store = test_util::openStore(path);
+  auto state = store->loadState("m1");
+  BOOST_TEST_REQUIRE(state.ok(), state.status().message());
+  BOOST_TEST_REQUIRE(state->has_value());
+  MigrationState updated = **state;
+  updated.total = 100;
+  updated.cursor_key = "[3]";
+  BOOST_TEST_REQUIRE(store->saveState(updated).ok());
+  store.reset();
+  auto reopened = SqliteStore::open(path, read_only);
+  BOOST_TEST_REQUIRE(reopened.ok(), reopened.status().message());
+  state = (*reopened)->loadState("m1");
+  BOOST_TEST_REQUIRE(state.ok(), state.status().message());
+  BOOST_TEST_REQUIRE(state->has_value());
+  BOOST_TEST((*state)->total == 100);
+  BOOST_TEST((*state)->cursor_key == "[3]");
+  BOOST_TEST((*state)->processed == 40);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 }  // namespace

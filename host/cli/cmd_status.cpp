@@ -22,6 +22,20 @@ std::string stateText(const MigrationStatus& r) {
   return r.drift.empty() || r.drift == r.state ? r.state : r.drift + " (" + r.state + ")";
 }
 
+// "120000 of 1000000 documents (12%)": what a migration has done of what
+// was left when its run started; without a total (a store written by an
+// older graft), "120000 documents done". Documents inserted since can take
+// it past the total; the percentage stops at 100.
+std::string doneText(const MigrationState& s) {
+  if (s.total <= 0) return plural(s.processed, "document", "documents") + " done";
+  const double percent =
+      std::min(100.0, 100.0 * static_cast<double>(s.processed) / static_cast<double>(s.total));
+  char text[96];
+  std::snprintf(text, sizeof text, "%lld of %s (%.0f%%)", static_cast<long long>(s.processed),
+                plural(s.total, "document", "documents").c_str(), std::floor(percent));
+  return text;
+}
+
 // "active run R: pid P on host H since T, heartbeat 2 s ago", and the
 // migration it is on with its progress; or nothing.
 int printActiveRun(Host& host) {
@@ -38,15 +52,16 @@ int printActiveRun(Host& host) {
   if (!states.ok()) return fail(states.status());
   for (const auto& s : *states) {
     if (s.run_id != l.run_id || s.status != "running") continue;
-    std::printf("  %s %s: %lld documents done, at _id %lld\n", s.id.c_str(), s.direction.c_str(),
-                static_cast<long long>(s.processed), static_cast<long long>(s.cursor));
+    std::printf("  %s %s: %s, at _id %lld\n", s.id.c_str(), s.direction.c_str(),
+                doneText(s).c_str(), static_cast<long long>(s.cursor));
   }
   return 0;
 }
 
 // --watch: follows the runs that hold the store, from another terminal,
 // until none does: every `interval_s`, one line per migration the run is
-// on, with its rate (a decaying average over the polls). Reads only.
+// on, with its progress, its rate (a decaying average over the polls) and
+// when it should end at that rate. Reads only.
 int watchRuns(Host& host, double interval_s) {
   struct Seen {
     int64_t processed = 0;
@@ -99,10 +114,16 @@ int watchRuns(Host& host, double interval_s) {
       }
       last.processed = s.processed;
       last.at_ms = now;
-      std::string rate = last.rate < 0 ? "" : ", " + std::to_string(std::llround(last.rate)) + " docs/s";
-      std::printf("  %s %s: %s done%s, at _id %lld%s\n", s.id.c_str(), s.direction.c_str(),
-                  plural(s.processed, "document", "documents").c_str(), rate.c_str(),
-                  static_cast<long long>(s.cursor),
+      std::string rate;
+      if (last.rate >= 0) {
+        rate = ", " + std::to_string(std::llround(last.rate)) + " docs/s";
+        if (s.total > 0 && last.rate > 0) {
+          const double left = static_cast<double>(std::max<int64_t>(0, s.total - s.processed));
+          rate += ", ETA " + std::to_string(std::llround(left / last.rate)) + " s";
+        }
+      }
+      std::printf("  %s %s: %s%s, at _id %lld%s\n", s.id.c_str(), s.direction.c_str(),
+                  doneText(s).c_str(), rate.c_str(), static_cast<long long>(s.cursor),
                   (*lease)->cancel_requested ? ", cancel requested" : "");
     }
     std::fflush(stdout);
@@ -125,6 +146,7 @@ int runStatus(HostOptions host_options, bool json, bool load_plugins) {
                                         {"description", r.description},
                                         {"state", r.state},
                                         {"processed", r.processed},
+                                        {"total", r.total},
                                         {"changed", r.changed},
                                         {"cursor", r.cursor},
                                         {"checksum", r.checksum},

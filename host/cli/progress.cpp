@@ -6,7 +6,9 @@ namespace graft {
 
 std::string ProgressPrinter::line(const Progress& p, double seconds) const {
   const double rate = seconds > 0 ? static_cast<double>(p.run_processed) / seconds : 0;
-  const double fraction = p.total > 0 ? static_cast<double>(p.processed) / static_cast<double>(p.total) : 1.0;
+  const double fraction =
+      p.total > 0 ? std::min(1.0, static_cast<double>(p.processed) / static_cast<double>(p.total))
+                  : 1.0;
   char text[512];
   std::string bar;
   if (mode_ == Mode::kTerminal) {
@@ -19,7 +21,9 @@ std::string ProgressPrinter::line(const Progress& p, double seconds) const {
   if (p.done) {
     eta = "done";
   } else if (rate > 0) {
-    eta = std::to_string(static_cast<int64_t>(static_cast<double>(p.total - p.processed) / rate)) + "s";
+    // Documents inserted during the run can take processed past the total.
+    const int64_t left = std::max<int64_t>(0, p.total - p.processed);
+    eta = std::to_string(static_cast<int64_t>(static_cast<double>(left) / rate)) + "s";
   }
   std::snprintf(text, sizeof text,
                 "%s %s%lld/%lld (%3.0f%%) %.0f docs/s, %lld changed, %lld batches (last %u), ETA %s",
