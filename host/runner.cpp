@@ -574,8 +574,8 @@ Status Runner::runPass(const Pass& pass, const Settings& settings, const std::st
     GRAFT_RETURN_IF_ERROR(schema_checks_off.turnOff(store_));
   // A lock-free pass writes bodies applyPatch made, checked stored bodies
   // with checked values spliced in (see checkBuilt), so the table's CHECK
-  // does not parse each one again under the lock. It
-  // is on again from the first batch that runs inside a transaction.
+  // does not parse each one again under the lock. It is on again from the
+  // first batch that runs inside a transaction.
   SwitchedOff body_checks_off(&Store::setBodyChecks);
   if (!settings.dry_run) GRAFT_RETURN_IF_ERROR(body_checks_off.turnOff(store_));
   Progress progress{id, state.processed, state.processed + left, state.changed, 0, false};

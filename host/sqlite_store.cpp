@@ -405,6 +405,7 @@ Result<int64_t> SqliteStore::dataVersion() {
 Status SqliteStore::rollback() {
   // A table created inside the transaction is gone again.
   known_tables_.clear();
+  body_writers_ = {};
   // After some errors (SQLITE_FULL among them) SQLite has already rolled the
   // transaction back; a second rollback would only fail.
   Status rolled_back =

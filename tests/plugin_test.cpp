@@ -193,6 +193,29 @@ BOOST_AUTO_TEST_CASE(refuses_files_that_someone_else_could_have_written) {
   }
 }
 
+// The SDK parses each document into memory that ends with the call: a
+// document it can not parse fails that call with the parser's reason, and
+// the next call parses as if none had failed.
+BOOST_AUTO_TEST_CASE(sdk_recovers_from_a_document_it_can_not_parse) {
+  auto plugin = Plugin::load(testPlugin("counter"));
+  BOOST_REQUIRE(plugin.ok());
+  graft_context ctx{sizeof(graft_context), "test_counter", "r", GRAFT_UP, 0, nullptr, nullptr};
+  const char* patch = nullptr;
+  size_t len = 0;
+  char err[256] = {0};
+  const std::string broken = R"({"_id":1,"_creationTime":1.0,"n":[1,2,{"x":)";
+  BOOST_TEST((*plugin)->up().migrate_one(&ctx, broken.data(), broken.size(), &patch, &len, err,
+                                         sizeof err) == GRAFT_ERROR);
+  BOOST_TEST(std::string(err).rfind("incomplete JSON", 0) == 0u, err);
+  for (int n : {41, 7}) {
+    const std::string doc =
+        R"({"_id":1,"_creationTime":1.0,"n":)" + std::to_string(n) + R"(,"tags":["a","b"]})";
+    BOOST_TEST((*plugin)->up().migrate_one(&ctx, doc.data(), doc.size(), &patch, &len, err,
+                                           sizeof err) == GRAFT_PATCH);
+    BOOST_TEST(std::string(patch, len) == R"({"$set":{"n":)" + std::to_string(n + 1) + "}}");
+  }
+}
+
 // What was hashed is what runs: the file is read once and loaded from a
 // private copy of those bytes, so replacing it afterwards changes nothing.
 BOOST_AUTO_TEST_CASE(the_bytes_hashed_are_the_bytes_that_run) {
