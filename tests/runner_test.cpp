@@ -99,6 +99,26 @@ BOOST_AUTO_TEST_CASE(migrates_every_document_once_and_records_it) {
 // Batch sizes: pinned by RunOptions::batch_size, pinned by the step's own
 // batchSize (test_fail_at has 10), else sized by time under the lock and
 // within the documented bounds. Every document is migrated once either way.
+// A migrateOne that keeps copies of its documents beyond the call (against
+// the SDK's advice) reads them back intact: the SDK leaves the memory of
+// such a call's document to the copies instead of reusing it.
+BOOST_AUTO_TEST_CASE(copies_a_migration_keeps_of_its_documents_stay_valid) {
+  Fixture f;
+  test::seedItems(f.db, 300);
+  f.load({"keeper"}, {"test_keeper"});
+  RunOptions options;
+  options.batch_size = 50;
+  Status s = f.up(options);
+  BOOST_REQUIRE_MESSAGE(s.ok(), s.message());
+  const auto docs = test::readTable(f.db, "items");
+  BOOST_REQUIRE(docs.size() == 300u);
+  for (const auto& doc : docs) {
+    const int64_t k = doc.at("k").as_int64();
+    BOOST_TEST(doc.at("first_k").as_int64() == 1);
+    BOOST_TEST(doc.at("kept_k_sum").as_int64() == k * (k + 1) / 2, "k = " << k);
+  }
+}
+
 BOOST_AUTO_TEST_CASE(batch_sizes_are_pinned_or_adaptive_within_bounds) {
   struct Case {
     const char* name;

@@ -31,10 +31,12 @@
 
 #include <boost/json.hpp>
 
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <exception>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -310,12 +312,11 @@ struct Ctx {
   Db db;
 };
 
-// The document lives until migrateOne returns, and so does a copy made of
-// it or of one of its values: Boost.JSON gives a copy the memory of what it
-// copies, and graft builds each document in memory that is freed when the
-// call returns. migrateOne should keep nothing from one call to the next (a
-// document may be migrated twice, or in another process after a crash);
-// if it must, copy into memory of its own: boost::json::value(v, {}).
+// migrateOne should keep nothing from one call to the next: a document may
+// be migrated twice, or by another process after a crash. A copy of the
+// document (or of a value in it) that it keeps anyway stays valid, but
+// keeps the memory of that call's document with it: copy into memory of
+// its own instead, boost::json::value(v, {}).
 using MigrateOne = std::function<Result(Ctx&, const boost::json::object&)>;
 
 enum class WriteMode {
@@ -376,22 +377,53 @@ inline void copyError(char* err, size_t cap, std::string_view message) {
 // The migration this library exports; set once by graft_plugin_entry.
 inline const Migration* exported = nullptr;
 
-// Turns a C++ migrateOne into the C function of graft.h: parses the document,
-// calls the author's code, serializes the patch, turns exceptions into text.
-inline int32_t callStep(const Step& step, const graft_context* c, const char* doc, size_t doc_len,
-                        const char** patch, size_t* patch_len, char* err, size_t err_cap) noexcept {
+// Where the documents handed to migrateOne live: one arena per thread,
+// reused from call to call, so that a document's values cost no allocation
+// each (this cut the cost of handing a document to migrateOne by a
+// quarter). Boost.JSON gives a copy the memory of what it copies, so a copy
+// migrateOne keeps beyond its call (in a static, say) points into the
+// arena. The arena therefore counts what is still allocated when a call
+// ends: if anything is, its memory is left to those copies for good, never
+// reused or freed, and the next call gets a new arena.
+class DocumentArena final : public boost::json::memory_resource {
+ public:
+  DocumentArena() { inner_.emplace(block_, sizeof block_); }
+
+  // After a call: true when nothing of it is still allocated, and then
+  // the memory is the next call's.
+  bool reuse() {
+    if (live_ != 0) return false;
+    inner_.reset();  // frees the blocks beyond block_
+    inner_.emplace(block_, sizeof block_);
+    return true;
+  }
+
+ private:
+  void* do_allocate(std::size_t bytes, std::size_t align) override {
+    void* p = inner_->allocate(bytes, align);
+    ++live_;
+    return p;
+  }
+  void do_deallocate(void*, std::size_t, std::size_t) override { --live_; }
+  bool do_is_equal(const boost::json::memory_resource& other) const noexcept override {
+    return this == &other;
+  }
+
+  alignas(std::max_align_t) unsigned char block_[8192];
+  std::optional<boost::json::monotonic_resource> inner_;
+  std::size_t live_ = 0;  // allocations not yet deallocated
+};
+
+// callStep's work, with the document built in `arena` by a parser reused
+// from call to call.
+inline int32_t migrateIn(DocumentArena& arena, const Step& step, const graft_context* c,
+                         const char* doc, size_t doc_len, const char** patch, size_t* patch_len,
+                         char* err, size_t err_cap) noexcept {
   // Patch text must outlive this call (graft.h): one buffer per thread.
   thread_local std::string patch_text;
-  // The document is built in an arena (a block on this stack, then larger
-  // ones from the heap) that is freed at once when the call returns, by a
-  // parser reused from call to call: a document's values cost no allocation
-  // each, and nothing to free. See MigrateOne for what that asks of it.
-  // This cut the cost of handing a document to migrateOne by a quarter.
   thread_local boost::json::parser parser({}, documentParseOptions());
-  unsigned char block[4096];
-  boost::json::monotonic_resource arena(block, sizeof block);
   // The parser lets go of the arena on every way out, a throw from write()
-  // included: what it holds must not outlive the arena.
+  // included.
   struct LetGo {
     boost::json::parser& parser;
     ~LetGo() { parser.reset(); }
@@ -416,6 +448,25 @@ inline int32_t callStep(const Step& step, const graft_context* c, const char* do
     copyError(err, err_cap, "migrateOne threw an exception that is not a std::exception");
   }
   return GRAFT_ERROR;
+}
+
+// Turns a C++ migrateOne into the C function of graft.h: parses the document,
+// calls the author's code, serializes the patch, turns exceptions into text.
+inline int32_t callStep(const Step& step, const graft_context* c, const char* doc, size_t doc_len,
+                        const char** patch, size_t* patch_len, char* err, size_t err_cap) noexcept {
+  thread_local std::unique_ptr<DocumentArena> arena;
+  if (!arena) {
+    try {
+      arena = std::make_unique<DocumentArena>();
+    } catch (const std::exception& e) {
+      copyError(err, err_cap, e.what());
+      return GRAFT_ERROR;
+    }
+  }
+  const int32_t rc = migrateIn(*arena, step, c, doc, doc_len, patch, patch_len, err, err_cap);
+  // Everything of the call is gone by now, but what migrateOne kept.
+  if (!arena->reuse()) (void)arena.release();
+  return rc;
 }
 
 // Turns a C++ Verify::check into graft_step.verify_one.
