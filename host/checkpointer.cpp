@@ -5,16 +5,25 @@
 namespace graft {
 
 std::unique_ptr<WalCheckpointer> WalCheckpointer::start(const std::string& path) {
+  // Two connections on two threads need a SQLite built thread-safe.
+  if (!sqlite3_threadsafe()) return nullptr;
   sqlite3* db = nullptr;
   // A connection learns that the file is in WAL mode when it first reads
-  // it; until then a checkpoint does nothing.
+  // it; until then a checkpoint does nothing. The read waits out a moment
+  // of SQLITE_BUSY (a WAL being recovered, say).
   if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr) !=
           SQLITE_OK ||
+      sqlite3_busy_timeout(db, 1000) != SQLITE_OK ||
       sqlite3_exec(db, "PRAGMA schema_version", nullptr, nullptr, nullptr) != SQLITE_OK) {
     sqlite3_close(db);
     return nullptr;
   }
-  return std::unique_ptr<WalCheckpointer>(new WalCheckpointer(db));
+  try {
+    return std::unique_ptr<WalCheckpointer>(new WalCheckpointer(db));
+  } catch (const std::exception&) {  // no thread to spare (EAGAIN), or no memory
+    sqlite3_close(db);
+    return nullptr;
+  }
 }
 
 WalCheckpointer::WalCheckpointer(sqlite3* db) : db_(db), thread_([this] { run(); }) {}

@@ -26,8 +26,8 @@ namespace graft {
 
 class WalCheckpointer {
  public:
-  // Opens its connection to `path`; nullptr if that fails (the caller then
-  // checkpoints on its own connection).
+  // Opens its connection to `path` and starts its thread; nullptr if either
+  // fails (the caller then checkpoints on its own connection).
   static std::unique_ptr<WalCheckpointer> start(const std::string& path);
   // Lets a checkpoint that runs finish, then stops.
   ~WalCheckpointer();

@@ -501,6 +501,11 @@ Status Runner::runPass(const Pass& pass, const Settings& settings, const std::st
   const std::string direction = pass.down ? "down" : "up";
   Pacer pacer({settings.batch_size ? settings.batch_size : step.batch_size, settings.lock_ms,
                settings.pause_ms});
+  // No thread of the store's outlives the pass (see Store::stopCheckpoints).
+  struct StopCheckpoints {
+    Store& store;
+    ~StopCheckpoints() { store.stopCheckpoints(); }
+  } stop_checkpoints{store_};
   auto lock = [&] {
     store_.checkpointIfDue();  // the lock is free until the gap ends anyway
     pacer.waitForTurn();

@@ -292,18 +292,21 @@ Result<bool> SqliteStore::hasColumn(const char* table, const char* column) {
 // before progress was kept no total; each is added once, on the first
 // read-write open (an ALTER that older graft versions ignore).
 Status SqliteStore::addMissingStateColumns() {
-  auto has_key = hasColumn("migration_state", "cursor_key");
-  if (!has_key.ok()) return has_key.status();
-  if (!*has_key)
-    GRAFT_RETURN_IF_ERROR(
-        exec("ALTER TABLE migration_state ADD COLUMN cursor_key TEXT", "upgrade migration_state"));
+  auto add = [&](const char* column, const char* sql) -> Status {
+    auto has = hasColumn("migration_state", column);
+    if (!has.ok()) return has.status();
+    if (*has) return Status::Ok();
+    Status added = exec(sql, "upgrade migration_state");
+    if (added.ok()) return added;
+    // Another graft that opened the same store at once may have added it.
+    auto now = hasColumn("migration_state", column);
+    return now.ok() && *now ? Status::Ok() : added;
+  };
+  GRAFT_RETURN_IF_ERROR(
+      add("cursor_key", "ALTER TABLE migration_state ADD COLUMN cursor_key TEXT"));
   has_cursor_key_ = true;
-  auto has_total = hasColumn("migration_state", "total");
-  if (!has_total.ok()) return has_total.status();
-  if (!*has_total)
-    GRAFT_RETURN_IF_ERROR(exec("ALTER TABLE migration_state ADD COLUMN total INTEGER NOT NULL "
-                               "DEFAULT 0",
-                               "upgrade migration_state"));
+  GRAFT_RETURN_IF_ERROR(
+      add("total", "ALTER TABLE migration_state ADD COLUMN total INTEGER NOT NULL DEFAULT 0"));
   has_total_ = true;
   return Status::Ok();
 }
@@ -371,6 +374,8 @@ void SqliteStore::checkpointIfDue() {
 void SqliteStore::finishCheckpoint() {
   if (checkpointer_) checkpointer_->finish();
 }
+
+void SqliteStore::stopCheckpoints() { checkpointer_.reset(); }
 
 // In WAL mode, synchronous=NORMAL commits without syncing the WAL; the WAL
 // is synced before each checkpoint and by the next FULL commit. A WAL is

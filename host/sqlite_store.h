@@ -61,6 +61,7 @@ class SqliteStore final : public Store {
   Status beginBatch() override;
   // Starts the checkpoint on a thread and connection of its own.
   void checkpointIfDue() override;
+  void stopCheckpoints() override;
   // Returns once a checkpoint checkpointIfDue() started has ended.
   void finishCheckpoint();
   Result<int64_t> dataVersion() override;

@@ -144,9 +144,13 @@ class Store {
   // a begin() transaction makes it durable too. For the runner's batches.
   virtual Status beginBatch() = 0;
   // Checkpoints the WAL when this connection's last commit left it past a
-  // threshold; best effort. The runner calls it between batches, while it
-  // leaves the write lock free anyway (see sqlite_store.cpp).
+  // threshold; best effort, and possibly on a thread of the store's own
+  // (see sqlite_store.cpp). The runner calls it between batches.
   virtual void checkpointIfDue() = 0;
+  // Waits for a checkpoint that checkpointIfDue() started and stops the
+  // store's own thread, if it has one. The runner calls it when a pass
+  // ends: an application that embeds the host may fork after up().
+  virtual void stopCheckpoints() = 0;
   // A number that changes whenever another connection commits a write;
   // equal values mean nobody else wrote in between.
   virtual Result<int64_t> dataVersion() = 0;
