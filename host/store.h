@@ -147,9 +147,11 @@ class Store {
   // threshold; best effort, and possibly on a thread of the store's own
   // (see sqlite_store.cpp). The runner calls it between batches.
   virtual void checkpointIfDue() = 0;
-  // Waits for a checkpoint that checkpointIfDue() started and stops the
-  // store's own thread, if it has one. The runner calls it when a pass
-  // ends: an application that embeds the host may fork after up().
+  // Stops the store's own checkpoint thread, if it has one, once a
+  // checkpoint it is running has finished (one only requested is dropped:
+  // the next commit past the threshold checkpoints). The runner calls it
+  // when a pass ends: an application that embeds the host may fork after
+  // up().
   virtual void stopCheckpoints() = 0;
   // A number that changes whenever another connection commits a write;
   // equal values mean nobody else wrote in between.

@@ -380,7 +380,7 @@ inline const Migration* exported = nullptr;
 // Where the documents handed to migrateOne live: one arena per thread,
 // reused from call to call, so that a document's values cost no allocation
 // each (this cut the cost of handing a document to migrateOne by a
-// quarter). Boost.JSON gives a copy the memory of what it copies, so a copy
+// fifth). Boost.JSON gives a copy the memory of what it copies, so a copy
 // migrateOne keeps beyond its call (in a static, say) points into the
 // arena. The arena therefore counts what is still allocated when a call
 // ends: if anything is, its memory is left to those copies for good, never
