@@ -21,25 +21,71 @@ constexpr auto kPlain = [] {
   return plain;
 }();
 
-// The validating scan. Each function starts at p[0] and returns false for a
-// body it does not accept as certainly valid; on success `p` is just past
-// what it read. `end` is never read.
+// The validating scan of one body, from `begin` to `end` (never read).
+// Each function starts at p_[0] and returns false for a body it does not
+// accept as certainly valid; on success p_ is just past what it read.
 class Scanner {
  public:
-  Scanner(const char* begin, const char* end) : p_(begin), end_(end) {}
+  Scanner(const char* begin, const char* end) : begin_(begin), p_(begin), end_(end) {}
 
-  const char* position() const { return p_; }
   bool atEnd() const { return p_ == end_; }
   char peek() const { return *p_; }
-  void skip() { ++p_; }
 
   void skipSpace() {
     while (p_ != end_ && isSpace(*p_)) ++p_;
   }
 
+  // An object (`close` is '}') or an array (']'), from its opening bracket,
+  // `depth` levels deep. With `members`, the object is the body itself:
+  // each of its members is noted there.
+  bool container(int depth, char close, std::vector<BodyMember>* members = nullptr) {
+    if (depth > kScanDepth) return false;
+    ++p_;  // '{' or '['
+    skipSpace();
+    if (p_ != end_ && *p_ == close) {
+      ++p_;
+      return true;
+    }
+    for (;;) {
+      BodyMember* m = members ? &members->emplace_back() : nullptr;
+      if (close == '}' && !key(m)) return false;
+      if (m) m->value_begin = offset();
+      if (!value(depth)) return false;
+      if (m) m->end = offset();
+      skipSpace();
+      if (p_ == end_) return false;
+      const char c = *p_++;
+      if (c == close) return true;
+      if (c != ',') return false;
+      skipSpace();
+    }
+  }
+
+ private:
+  size_t offset() const { return static_cast<size_t>(p_ - begin_); }
+
   bool expect(char c) {
     if (p_ == end_ || *p_ != c) return false;
     ++p_;
+    return true;
+  }
+
+  // A member's key and the ':' after it. With `m`, a member of the body:
+  // noted there, and an escaped key or a system field is left to Boost.JSON
+  // (which decodes the one and words the refusal of the other).
+  bool key(BodyMember* m) {
+    const char* first = p_;
+    bool escaped = false;
+    if (!string(&escaped)) return false;
+    if (m) {
+      if (escaped) return false;
+      m->begin = static_cast<size_t>(first - begin_);
+      m->key = std::string_view(first + 1, static_cast<size_t>(p_ - first) - 2);
+      if (m->key == "_id" || m->key == "_creationTime") return false;
+    }
+    skipSpace();
+    if (!expect(':')) return false;
+    skipSpace();
     return true;
   }
 
@@ -68,6 +114,7 @@ class Scanner {
     return false;
   }
 
+  // Any value, inside a container `depth` levels deep.
   bool value(int depth) {
     if (p_ == end_) return false;
     switch (*p_) {
@@ -76,9 +123,9 @@ class Scanner {
         return string(&escaped);
       }
       case '{':
-        return object(depth + 1);
+        return container(depth + 1, '}');
       case '[':
-        return array(depth + 1);
+        return container(depth + 1, ']');
       case 't':
         return literal("true");
       case 'f':
@@ -90,7 +137,6 @@ class Scanner {
     }
   }
 
- private:
   // After a backslash: one of RFC 8259's escapes. A \u escape of a
   // surrogate is left to Boost.JSON, which checks how they pair.
   bool escape() {
@@ -187,49 +233,7 @@ class Scanner {
     return p_ == end_ || (*p_ != 'e' && *p_ != 'E');
   }
 
-  bool object(int depth) {
-    if (depth > kScanDepth) return false;
-    ++p_;  // '{'
-    skipSpace();
-    if (p_ != end_ && *p_ == '}') {
-      ++p_;
-      return true;
-    }
-    for (;;) {
-      bool escaped = false;
-      if (!string(&escaped)) return false;
-      skipSpace();
-      if (!expect(':')) return false;
-      skipSpace();
-      if (!value(depth)) return false;
-      skipSpace();
-      if (p_ == end_) return false;
-      const char c = *p_++;
-      if (c == '}') return true;
-      if (c != ',') return false;
-      skipSpace();
-    }
-  }
-
-  bool array(int depth) {
-    if (depth > kScanDepth) return false;
-    ++p_;  // '['
-    skipSpace();
-    if (p_ != end_ && *p_ == ']') {
-      ++p_;
-      return true;
-    }
-    for (;;) {
-      if (!value(depth)) return false;
-      skipSpace();
-      if (p_ == end_) return false;
-      const char c = *p_++;
-      if (c == ']') return true;
-      if (c != ',') return false;
-      skipSpace();
-    }
-  }
-
+  const char* begin_;
   const char* p_;
   const char* end_;
 };
@@ -281,35 +285,10 @@ void pointKeysAtDecoded(std::vector<BodyMember>* members) {
 
 bool scanDocumentBody(std::string_view body, CheckedBody* out) {
   out->text = body;
-  std::vector<BodyMember>& members = out->members;
-  members.clear();
-  const char* begin = body.data();
-  Scanner s(begin, begin + body.size());
+  out->members.clear();
+  Scanner s(body.data(), body.data() + body.size());
   s.skipSpace();
-  if (!s.expect('{')) return false;
-  s.skipSpace();
-  if (!s.atEnd() && s.peek() == '}') {
-    s.skip();
-  } else {
-    for (;;) {
-      BodyMember& m = members.emplace_back();
-      m.begin = static_cast<size_t>(s.position() - begin);
-      bool escaped = false;
-      if (!s.string(&escaped) || escaped) return false;
-      m.key = body.substr(m.begin + 1, static_cast<size_t>(s.position() - begin) - m.begin - 2);
-      if (m.key == "_id" || m.key == "_creationTime") return false;
-      s.skipSpace();
-      if (!s.expect(':')) return false;
-      s.skipSpace();
-      m.value_begin = static_cast<size_t>(s.position() - begin);
-      if (!s.value(1)) return false;
-      m.end = static_cast<size_t>(s.position() - begin);
-      s.skipSpace();
-      if (s.expect('}')) break;
-      if (!s.expect(',')) return false;
-      s.skipSpace();
-    }
-  }
+  if (s.atEnd() || s.peek() != '{' || !s.container(1, '}', &out->members)) return false;
   s.skipSpace();
   return s.atEnd();
 }
