@@ -3,7 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
-
+#include <optional>
 #include <unordered_map>
 #include <utility>
 

@@ -96,9 +96,6 @@ BOOST_AUTO_TEST_CASE(migrates_every_document_once_and_records_it) {
   BOOST_TEST(!(*runs)[1].host.empty());
 }
 
-// Batch sizes: pinned by RunOptions::batch_size, pinned by the step's own
-// batchSize (test_fail_at has 10), else sized by time under the lock and
-// within the documented bounds. Every document is migrated once either way.
 // A migrateOne that keeps copies of its documents beyond the call (against
 // the SDK's advice) reads them back intact: the SDK leaves the memory of
 // such a call's document to the copies instead of reusing it.
@@ -119,6 +116,9 @@ BOOST_AUTO_TEST_CASE(copies_a_migration_keeps_of_its_documents_stay_valid) {
   }
 }
 
+// Batch sizes: pinned by RunOptions::batch_size, pinned by the step's own
+// batchSize (test_fail_at has 10), else sized by time under the lock and
+// within the documented bounds. Every document is migrated once either way.
 BOOST_AUTO_TEST_CASE(batch_sizes_are_pinned_or_adaptive_within_bounds) {
   struct Case {
     const char* name;
