@@ -10,8 +10,12 @@ static const auto migration = graft::defineMigration({
     .description = "n += 1 on every item",
     .up = {.table = "items",
            .migrateOne = [](graft::Ctx&, const json::object& doc) -> graft::Result {
+             // Built on a variable; most other test plugins build theirs on a
+             // temporary: the SDK's Patch::set works both ways.
              const json::value* n = doc.if_contains("n");
-             return graft::Patch().set("n", (n ? n->to_number<std::int64_t>() : 0) + 1);
+             graft::Patch patch;
+             patch.set("n", (n ? n->to_number<std::int64_t>() : 0) + 1);
+             return patch;
            }},
     .down = graft::Step{.table = "items",
                         .migrateOne = [](graft::Ctx&, const json::object& doc) -> graft::Result {

@@ -65,13 +65,24 @@ class Patch {
   // `return boost::json::object{{"role", "member"}};`.
   Patch(boost::json::object fields) : set_(std::move(fields)) {}  // NOLINT(google-explicit-constructor)
 
-  Patch& set(std::string_view field, boost::json::value value) {
+  Patch& set(std::string_view field, boost::json::value value) & {
     set_[field] = std::move(value);
     return *this;
   }
-  Patch& unset(std::string_view field) {
+  Patch& unset(std::string_view field) & {
     unset_.emplace_back(field);
     return *this;
+  }
+  // On a temporary (`return graft::Patch().set("role", "member");`) the
+  // patch is moved along, not copied: a copy of the fields cost a migrateOne
+  // like that a fifth of its time.
+  Patch set(std::string_view field, boost::json::value value) && {
+    set_[field] = std::move(value);
+    return std::move(*this);
+  }
+  Patch unset(std::string_view field) && {
+    unset_.emplace_back(field);
+    return std::move(*this);
   }
   bool empty() const { return set_.empty() && unset_.empty(); }
 
