@@ -3,6 +3,8 @@
 #include <boost/json.hpp>
 
 #include <algorithm>
+#include <array>
+#include <optional>
 #include <vector>
 
 #include "json_text.h"
@@ -66,6 +68,132 @@ void appendValue(std::string* out, const boost::json::value& value) {
   }
 }
 
+// A patch that only adds fields, with values written as Boost.JSON's
+// serializer writes them, read without Boost.JSON: the patch of most
+// migrations ({"$set": {"role": "member"}}), whose parse and serialization
+// were half of applyPatch's time. Only JSON whose meaning and text are
+// plain is read here: keys and strings of printable ASCII without escapes,
+// integers of at most 18 digits, true, false and null. Anything else (an
+// $unset, a field the body has, a system field, a key given twice, nested
+// values, more than 16 fields) is left to applyPatchByParsing, which decides
+// and words every error. The patch fuzz target asserts that both give the
+// same body wherever this one gives one.
+class SimplePatch {
+ public:
+  explicit SimplePatch(std::string_view text) : text_(text) {}
+
+  // The new body, or nothing when the patch is not simple.
+  std::optional<std::string> apply(const CheckedBody& checked) {
+    if (!readSet()) return std::nullopt;
+    for (size_t i = 0; i < count_; ++i) {
+      if (isSystemField(fields_[i].key) || findMember(checked.members, fields_[i].key))
+        return std::nullopt;
+      for (size_t j = 0; j < i; ++j)
+        if (fields_[j].key == fields_[i].key) return std::nullopt;
+    }
+    std::string out;
+    out.reserve(checked.text.size() + text_.size());
+    out += '{';
+    for (const BodyMember& m : checked.members) {
+      if (out.size() > 1) out += ',';
+      out.append(checked.text, m.begin, m.end - m.begin);
+    }
+    for (size_t i = 0; i < count_; ++i) {
+      const Field& f = fields_[i];
+      if (out.size() > 1) out += ',';
+      out += '"';
+      out += f.key;
+      out += "\":";
+      out += f.value;
+    }
+    out += '}';
+    return out;
+  }
+
+ private:
+  struct Field {
+    std::string_view key, value;
+  };
+
+  // {"$set": {"key": value, ...}} and nothing else; one to kMaxFields fields.
+  bool readSet() {
+    std::string_view key;
+    if (!take('{') || !readPlainString(&key) || key != "$set" || !take(':') || !take('{'))
+      return false;
+    do {
+      if (count_ == kMaxFields) return false;
+      Field& f = fields_[count_++];
+      if (!readPlainString(&f.key) || !take(':') || !readPlainValue(&f.value)) return false;
+    } while (take(','));
+    if (!take('}') || !take('}')) return false;
+    skipSpace();
+    return pos_ == text_.size();
+  }
+
+  void skipSpace() {
+    while (pos_ < text_.size() && (text_[pos_] == ' ' || text_[pos_] == '\t' ||
+                                   text_[pos_] == '\n' || text_[pos_] == '\r'))
+      ++pos_;
+  }
+  bool take(char c) {
+    skipSpace();
+    if (pos_ >= text_.size() || text_[pos_] != c) return false;
+    ++pos_;
+    return true;
+  }
+  // A string of printable ASCII without '"' or '\\'; `*out` is its content.
+  bool readPlainString(std::string_view* out) {
+    if (!take('"')) return false;
+    const size_t begin = pos_;
+    while (pos_ < text_.size() && text_[pos_] != '"') {
+      const char c = text_[pos_];
+      if (c < 0x20 || c > 0x7e || c == '\\') return false;
+      ++pos_;
+    }
+    if (pos_ >= text_.size()) return false;
+    *out = text_.substr(begin, pos_ - begin);
+    ++pos_;
+    return true;
+  }
+  // A plain string, an integer Boost.JSON reads as an int64 and writes back
+  // the same (no "-0"), true, false or null; `*out` is its text.
+  bool readPlainValue(std::string_view* out) {
+    skipSpace();
+    const size_t begin = pos_;
+    std::string_view content;
+    if (pos_ < text_.size() && text_[pos_] == '"') {
+      if (!readPlainString(&content)) return false;
+    } else if (!readInteger() && !readWord("true") && !readWord("false") && !readWord("null")) {
+      return false;
+    }
+    *out = text_.substr(begin, pos_ - begin);
+    return true;
+  }
+  bool readInteger() {
+    size_t i = pos_;
+    if (i < text_.size() && text_[i] == '-') ++i;
+    const size_t first = i;
+    while (i < text_.size() && text_[i] >= '0' && text_[i] <= '9') ++i;
+    const size_t digits = i - first;
+    if (digits == 0 || digits > 18) return false;
+    if (text_[first] == '0' && (digits > 1 || first > pos_)) return false;  // 01, -0
+    if (i < text_.size() && (text_[i] == '.' || text_[i] == 'e' || text_[i] == 'E')) return false;
+    pos_ = i;
+    return true;
+  }
+  bool readWord(std::string_view word) {
+    if (text_.substr(pos_, word.size()) != word) return false;
+    pos_ += word.size();
+    return true;
+  }
+
+  static constexpr size_t kMaxFields = 16;
+  std::string_view text_;
+  size_t pos_ = 0;
+  std::array<Field, kMaxFields> fields_;
+  size_t count_ = 0;
+};
+
 }  // namespace
 
 Result<Patched> applyPatch(std::string_view body, std::string_view patch_json) {
@@ -75,6 +203,11 @@ Result<Patched> applyPatch(std::string_view body, std::string_view patch_json) {
 }
 
 Result<Patched> applyPatch(const CheckedBody& checked, std::string_view patch_json) {
+  if (auto simple = SimplePatch(patch_json).apply(checked)) return Patched{std::move(*simple), true};
+  return applyPatchByParsing(checked, patch_json);
+}
+
+Result<Patched> applyPatchByParsing(const CheckedBody& checked, std::string_view patch_json) {
   const std::string_view body = checked.text;
   const std::vector<BodyMember>& members = checked.members;
   // The patch is parsed into an arena on the stack (a fresh one each call:

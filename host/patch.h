@@ -27,8 +27,14 @@ Result<Patched> applyPatch(std::string_view body, std::string_view patch_json);
 
 // The same for a body checkDocumentBody has checked already, with the
 // members it found: the runner checks every document before migrateOne
-// sees it, and patches it right after.
+// sees it, and patches it right after. A patch that only adds fields with
+// plain values is read by a short scan; any other goes to
+// applyPatchByParsing, which gives the same result for those too.
 Result<Patched> applyPatch(const CheckedBody& body, std::string_view patch_json);
+
+// applyPatch with the patch parsed by Boost.JSON, always. Exposed for the
+// tests and the patch fuzz target, which compare the two.
+Result<Patched> applyPatchByParsing(const CheckedBody& body, std::string_view patch_json);
 
 // applyPatch and newBody only make bodies that pass checkDocumentBody: they
 // keep a checked body's members as they were and write new values with

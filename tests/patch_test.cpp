@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "json_text.h"
 #include "test_util.h"
 
 namespace graft {
@@ -60,6 +61,69 @@ struct BadPatch {
   const char* patch;
   const char* message;
 };
+
+// applyPatch reads a patch that only adds plain fields with a short scan of
+// its own and leaves every other patch to the parser (applyPatchByParsing):
+// the two give the same body, or the same error, whichever reads it.
+BOOST_AUTO_TEST_CASE(the_scan_of_simple_patches_gives_what_the_parser_gives) {
+  const char* body = R"({"a":1, "s":"x","n":{"m":[1,2]}})";
+  const std::vector<const char*> patches = {
+      // Read by the scan.
+      R"({"$set":{"role":"member"}})",
+      R"( { "$set" : { "b" : 1 , "c" : -25 , "d" : true , "e" : false , "f" : null } } )",
+      R"({"$set":{"big":999999999999999999,"neg":-999999999999999999,"zero":0}})",
+      R"({"$set":{"t":"printable ASCII: ~!@#$%^&*()_+`-={}[]|;':,./<>?"}})",
+      // Left to the parser.
+      R"({"$set":{"a":2}})",                      // a field the body has
+      R"({"$set":{"a":1}})",                      // ... with the same value
+      R"({"$set":{"_id":1}})",                    // a system field
+      R"({"$set":{"b":1,"b":2}})",                // a key given twice
+      R"({"$set":{"b":1},"$set":{"c":2}})",       // $set given twice
+      R"({"$set":{"b":1},"$unset":["a"]})",       // $unset
+      R"({"$unset":["a"]})",
+      R"({"$set":{}})",                           // nothing to set
+      R"({"$set":{"b":-0}})",                     // written back as 0
+      R"({"$set":{"b":1.0,"c":1e2,"d":1E2}})",    // floats
+      R"({"$set":{"b":1000000000000000000}})",    // 19 digits
+      R"({"$set":{"b":-9223372036854775808}})",
+      R"({"$set":{"b":01}})",                     // not JSON
+      R"({"$set":{"b":"A","c":"a"b"}})",    // escapes
+      "{\"$set\":{\"b\":\"\xc3\xa9\"}}",  // UTF-8
+      "{\"$set\":{\"b\":\"\xc3\"}}",      // broken UTF-8
+      "{\"$set\":{\"b\":\"tab\there\"}}", // a control character
+      R"({"$set":{"b":[1],"c":{"d":1}}})",        // nested values
+      R"({"$set":{"f1":1,"f2":2,"f3":3,"f4":4,"f5":5,"f6":6,"f7":7,"f8":8,"f9":9,"f10":10,)"
+      R"("f11":11,"f12":12,"f13":13,"f14":14,"f15":15,"f16":16,"f17":17}})",  // over 16 fields
+      R"({"$set":{"b":1,}})",                     // not JSON
+      R"({"$set":{"b":1}} x)",
+      R"({"$set":{"b":tru}})",
+      R"({"$set":{"b":1})",
+      R"({"$set":{"b":1}}})",
+      R"({"$set":["b"]})",
+      R"({"$put":{"b":1}})",
+      R"([])",
+      "",
+  };
+  CheckedBody checked;
+  BOOST_REQUIRE(checkDocumentBody(body, &checked).ok());
+  for (const char* patch : patches) {
+    BOOST_TEST_CONTEXT(patch) {
+      auto either = applyPatch(checked, patch);
+      auto parsed = applyPatchByParsing(checked, patch);
+      BOOST_REQUIRE(either.ok() == parsed.ok());
+      if (either.ok()) {
+        BOOST_TEST(either->body == parsed->body);
+        BOOST_TEST(either->changed == parsed->changed);
+      } else {
+        BOOST_TEST(either.status().message() == parsed.status().message());
+      }
+    }
+  }
+  // The scan keeps the body's members as they were written.
+  auto added = applyPatch(checked, R"({"$set":{"role":"member"}})");
+  BOOST_REQUIRE(added.ok());
+  BOOST_TEST(added->body == R"({"a":1,"s":"x","n":{"m":[1,2]},"role":"member"})");
+}
 
 BOOST_AUTO_TEST_CASE(apply_patch_refuses) {
   const std::vector<BadPatch> cases = {

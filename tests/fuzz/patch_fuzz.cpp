@@ -1,5 +1,6 @@
 // Fuzzes applyPatch and newBody (host/patch.h), and the scan that checks
-// stored bodies (host/body_scan.h). The input is a stored body and a patch,
+// stored bodies (host/body_scan.h). applyPatch's scan of simple patches
+// gives what applyPatchByParsing gives. The input is a stored body and a patch,
 // split at the first NUL byte. The scan accepts only bodies Boost.JSON's
 // parser accepts, and finds the members the scan for parsed bodies finds.
 // Whatever a patch does to a body that passes checkDocumentBody, the result
@@ -86,6 +87,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                 "checkDocumentBody and the parser disagree", valid_body.message());
   if (!valid_body.ok()) return 0;  // the runner stops before any patch
   auto from_checked = applyPatch(checked, patch);
+  // applyPatch reads simple patches with a scan of its own; the parser
+  // must give the same body or the same error.
+  auto by_parsing = applyPatchByParsing(checked, patch);
+  fuzz::require(from_checked.ok() == by_parsing.ok() &&
+                    (from_checked.ok() ? from_checked->body == by_parsing->body &&
+                                             from_checked->changed == by_parsing->changed
+                                       : from_checked.status().message() ==
+                                             by_parsing.status().message()),
+                "the scan of a simple patch and the parser disagree");
   auto patched = applyPatch(body, patch);
   if (!patched.ok()) {
     fuzz::requireOneLineError(patched.status(), "patch", {Code::kBadInput});
