@@ -5,6 +5,8 @@
 #include <boost/test/unit_test.hpp>
 
 #include <chrono>
+#include <cmath>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -86,6 +88,50 @@ BOOST_AUTO_TEST_CASE(stays_within_bounds_whatever_it_measures) {
   Pacer slow({});
   for (int i = 0; i < 3; ++i) slow.record(slow.batchSize(), microseconds(5000) * slow.batchSize());
   BOOST_TEST(slow.batchSize() == kMinAdaptiveBatch);
+}
+
+// Holds that spend a share of their time off the CPU tell of a machine
+// with no core to spare: batches then aim at kSaturatedLockMs, and each gap
+// also lasts as long as a preempted hold lately spent off the CPU.
+BOOST_AUTO_TEST_CASE(holds_spent_off_the_cpu_shrink_the_batches_and_widen_the_gaps) {
+  Pacer pacer({.lock_ms = 2.5, .pause_ms = 0.5});
+  const auto gap_ms = [&](microseconds held) {
+    return std::chrono::duration<double, std::milli>(pacer.gap(held)).count();
+  };
+  // 1 document per 10 us, all of the hold on the CPU: 250 fit in 2.5 ms.
+  for (int i = 0; i < 40; ++i) pacer.record(pacer.batchSize(), microseconds(10) * pacer.batchSize());
+  BOOST_TEST(!pacer.saturated());
+  BOOST_TEST(pacer.batchSize() >= 249u);
+  BOOST_TEST(pacer.batchSize() <= 250u);
+  BOOST_TEST(gap_ms(microseconds(2500)) == 3.5);  // gapAfter's 3 ms and the pause
+  // The same rate, but 40% of every hold off the CPU: 100 documents fit in
+  // 1 ms, and a hold of 100 spends 0.4 ms off the CPU.
+  for (int i = 0; i < 40; ++i) {
+    const uint32_t size = pacer.batchSize();
+    pacer.record(size, microseconds(10) * size, microseconds(4) * size);
+  }
+  BOOST_TEST(pacer.saturated());
+  BOOST_TEST(pacer.batchSize() >= 99u);
+  BOOST_TEST(pacer.batchSize() <= 100u);
+  BOOST_TEST(std::abs(gap_ms(microseconds(1000)) - (2 + 0.5 + 0.4)) < 0.01);
+  // Back on a quiet machine: the share decays, and all is as before.
+  for (int i = 0; i < 40; ++i) pacer.record(pacer.batchSize(), microseconds(10) * pacer.batchSize());
+  BOOST_TEST(!pacer.saturated());
+  BOOST_TEST(pacer.batchSize() >= 249u);
+  BOOST_TEST(pacer.batchSize() <= 250u);
+  BOOST_TEST(gap_ms(microseconds(2500)) == 3.5);
+}
+
+// released() measures the time off the CPU itself: a hold spent asleep is
+// all of it.
+BOOST_AUTO_TEST_CASE(a_hold_spent_asleep_is_time_off_the_cpu) {
+  Pacer pacer({});
+  for (int i = 0; i < 5; ++i) {
+    pacer.locked();
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    pacer.released(10);
+  }
+  BOOST_TEST(pacer.saturated());
 }
 
 BOOST_AUTO_TEST_CASE(an_empty_batch_teaches_nothing) {
