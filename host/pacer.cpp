@@ -27,7 +27,9 @@ std::chrono::nanoseconds fromMs(double ms) {
   return std::chrono::nanoseconds(static_cast<int64_t>(ms * 1e6));
 }
 
-double toMs(Pacer::Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
+double toMs(Pacer::Clock::duration d) {
+  return std::chrono::duration<double, std::milli>(d).count();
+}
 
 // CPU time this thread has used.
 Pacer::Clock::duration threadCpuTime() {
@@ -83,12 +85,14 @@ void Pacer::record(uint64_t docs, Clock::duration held, Clock::duration off_cpu)
   const double held_ms = std::max(toMs(held), 1e-6);
   const double off_ms = std::clamp(toMs(off_cpu), 0.0, held_ms);
   off_cpu_share_ = kNewestWeight * (off_ms / held_ms) + (1 - kNewestWeight) * off_cpu_share_;
-  if (off_ms >= kPreemptedMs) preempted_ms_ = kNewestWeight * off_ms + (1 - kNewestWeight) * preempted_ms_;
+  if (off_ms >= kPreemptedMs)
+    preempted_ms_ = kNewestWeight * off_ms + (1 - kNewestWeight) * preempted_ms_;
   if (options_.pinned_batch || docs == 0) return;
   const double seconds = std::max(std::chrono::duration<double>(held).count(), 1e-6);
   const double rate = static_cast<double>(docs) / seconds;
   docs_per_s_ = docs_per_s_ == 0 ? rate : kNewestWeight * rate + (1 - kNewestWeight) * docs_per_s_;
-  const double lock_ms = saturated() ? std::min(options_.lock_ms, kSaturatedLockMs) : options_.lock_ms;
+  const double lock_ms =
+      saturated() ? std::min(options_.lock_ms, kSaturatedLockMs) : options_.lock_ms;
   const double wanted = std::floor(docs_per_s_ * lock_ms / 1000.0);
   const double most = std::min<double>(kMaxAdaptiveBatch, 2.0 * batch_size_);
   batch_size_ = static_cast<uint32_t>(std::clamp<double>(wanted, kMinAdaptiveBatch, most));

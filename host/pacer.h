@@ -97,7 +97,7 @@ class Pacer {
   uint32_t batch_size_;
   double docs_per_s_ = 0;  // decaying average; 0 before the first batch
   double off_cpu_share_ = 0;  // decaying average share of a hold spent off the CPU
-  double preempted_ms_ = 0;   // decaying average time off the CPU of a hold that was preempted
+  double preempted_ms_ = 0;   // ... time off the CPU of a hold that was preempted
   Clock::time_point locked_at_{};
   Clock::duration locked_cpu_{};  // the thread's CPU time when it took the lock
   Clock::time_point free_until_{};

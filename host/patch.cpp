@@ -203,7 +203,8 @@ Result<Patched> applyPatch(std::string_view body, std::string_view patch_json) {
 }
 
 Result<Patched> applyPatch(const CheckedBody& checked, std::string_view patch_json) {
-  if (auto simple = SimplePatch(patch_json).apply(checked)) return Patched{std::move(*simple), true};
+  if (auto simple = SimplePatch(patch_json).apply(checked))
+    return Patched{std::move(*simple), true};
   return applyPatchByParsing(checked, patch_json);
 }
 

@@ -99,7 +99,8 @@ BOOST_AUTO_TEST_CASE(holds_spent_off_the_cpu_shrink_the_batches_and_widen_the_ga
     return std::chrono::duration<double, std::milli>(pacer.gap(held)).count();
   };
   // 1 document per 10 us, all of the hold on the CPU: 250 fit in 2.5 ms.
-  for (int i = 0; i < 40; ++i) pacer.record(pacer.batchSize(), microseconds(10) * pacer.batchSize());
+  for (int i = 0; i < 40; ++i)
+    pacer.record(pacer.batchSize(), microseconds(10) * pacer.batchSize());
   BOOST_TEST(!pacer.saturated());
   BOOST_TEST(pacer.batchSize() >= 249u);
   BOOST_TEST(pacer.batchSize() <= 250u);
@@ -115,7 +116,8 @@ BOOST_AUTO_TEST_CASE(holds_spent_off_the_cpu_shrink_the_batches_and_widen_the_ga
   BOOST_TEST(pacer.batchSize() <= 100u);
   BOOST_TEST(std::abs(gap_ms(microseconds(1000)) - (2 + 0.5 + 0.4)) < 0.01);
   // Back on a quiet machine: the share decays, and all is as before.
-  for (int i = 0; i < 40; ++i) pacer.record(pacer.batchSize(), microseconds(10) * pacer.batchSize());
+  for (int i = 0; i < 40; ++i)
+    pacer.record(pacer.batchSize(), microseconds(10) * pacer.batchSize());
   BOOST_TEST(!pacer.saturated());
   BOOST_TEST(pacer.batchSize() >= 249u);
   BOOST_TEST(pacer.batchSize() <= 250u);
