@@ -27,9 +27,9 @@
 //    kSaturatedLockMs under the lock, and each gap also lasts as long as a
 //    preempted hold lately spent off the CPU, since the application's
 //    retries wake that late too. Measured with four busy loops on two
-//    cores: the application's worst write went from 57 to 82 ms down to 22
-//    to 25 ms, its p99 from 11 to 12 ms to 9 to 11 ms, and the migration
-//    took 10 to 12 s instead of 8 to 10.
+//    cores (graft_bench --noop 0): the application's p99 went from 18.4 ms
+//    to 10.8 and 12.2 ms, its worst write from 37 and 57 ms to 34 and
+//    37 ms, and the migration took 9.5 and 14.2 s instead of 7.8.
 // A pinned size (--batch-size, or the step's own batchSize) turns the sizing
 // off, not the gap.
 //
