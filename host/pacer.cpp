@@ -5,6 +5,7 @@
 #include <iterator>
 #include <thread>
 
+#include <sys/resource.h>
 #include <time.h>
 
 namespace graft {
@@ -19,9 +20,11 @@ constexpr double kNewestWeight = 0.3;
 // in ms; it repeats the last one.
 constexpr double kBusySleepsMs[] = {1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50, 100};
 
-// A hold that spent this long off the CPU was preempted (or waited on the
-// disk): less is the noise of a timer tick.
+// A preempted hold that spent less than this off the CPU was only
+// interrupted; the most any hold counts for is the busy handler's longest
+// sleep.
 constexpr double kPreemptedMs = 0.2;
+constexpr double kMaxPreemptedMs = 100;
 
 std::chrono::nanoseconds fromMs(double ms) {
   return std::chrono::nanoseconds(static_cast<int64_t>(ms * 1e6));
@@ -31,12 +34,20 @@ double toMs(Pacer::Clock::duration d) {
   return std::chrono::duration<double, std::milli>(d).count();
 }
 
-// CPU time this thread has used.
-Pacer::Clock::duration threadCpuTime() {
+// CPU time this thread has used, and how often it has been preempted
+// (involuntary context switches); nothing where the system can not say.
+std::optional<Pacer::CpuMark> cpuMark() {
+#ifdef RUSAGE_THREAD
   timespec t{};
-  if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t) != 0) return {};
-  return std::chrono::duration_cast<Pacer::Clock::duration>(std::chrono::seconds(t.tv_sec) +
-                                                            std::chrono::nanoseconds(t.tv_nsec));
+  rusage usage{};
+  if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t) != 0 || getrusage(RUSAGE_THREAD, &usage) != 0)
+    return std::nullopt;
+  return Pacer::CpuMark{std::chrono::duration_cast<Pacer::Clock::duration>(
+                            std::chrono::seconds(t.tv_sec) + std::chrono::nanoseconds(t.tv_nsec)),
+                        static_cast<int64_t>(usage.ru_nivcsw)};
+#else
+  return std::nullopt;
+#endif
 }
 
 }  // namespace
@@ -50,14 +61,20 @@ void Pacer::waitForTurn() {
 
 void Pacer::locked() {
   locked_at_ = Clock::now();
-  locked_cpu_ = threadCpuTime();
+  locked_cpu_ = cpuMark();
 }
 
 void Pacer::released(uint64_t docs) {
   const auto now = Clock::now();
   const auto held = now - locked_at_;
-  const auto off_cpu = std::max(held - (threadCpuTime() - locked_cpu_), Clock::duration::zero());
-  record(docs, held, off_cpu);
+  // Time off the CPU counts only in a hold that was preempted: waiting for
+  // the disk (a commit that syncs the WAL's header, say) is a voluntary
+  // switch, and does not keep the application's retries from waking.
+  Clock::duration preempted{};
+  const std::optional<CpuMark> now_cpu = cpuMark();
+  if (locked_cpu_ && now_cpu && now_cpu->preemptions > locked_cpu_->preemptions)
+    preempted = std::max(held - (now_cpu->cpu - locked_cpu_->cpu), Clock::duration::zero());
+  record(docs, held, preempted);
   free_until_ = now + gap(held);
 }
 
@@ -81,12 +98,18 @@ Pacer::Clock::duration Pacer::gapAfter(Clock::duration held) {
   return fromMs(std::max(longest, kBusySleepsMs[0]) + kGapMarginMs);
 }
 
-void Pacer::record(uint64_t docs, Clock::duration held, Clock::duration off_cpu) {
+void Pacer::record(uint64_t docs, Clock::duration held, Clock::duration preempted) {
   const double held_ms = std::max(toMs(held), 1e-6);
-  const double off_ms = std::clamp(toMs(off_cpu), 0.0, held_ms);
+  const double off_ms = std::clamp(toMs(preempted), 0.0, held_ms);
   off_cpu_share_ = kNewestWeight * (off_ms / held_ms) + (1 - kNewestWeight) * off_cpu_share_;
+  // A hold stopped for long (SIGSTOP, a paused VM) adds at most the busy
+  // handler's longest sleep to the gaps; on a machine that is no longer
+  // saturated the time fades with every hold.
   if (off_ms >= kPreemptedMs)
-    preempted_ms_ = kNewestWeight * off_ms + (1 - kNewestWeight) * preempted_ms_;
+    preempted_ms_ = kNewestWeight * std::min(off_ms, kMaxPreemptedMs) +
+                    (1 - kNewestWeight) * preempted_ms_;
+  else if (!saturated())
+    preempted_ms_ *= 1 - kNewestWeight;
   if (options_.pinned_batch || docs == 0) return;
   const double seconds = std::max(std::chrono::duration<double>(held).count(), 1e-6);
   const double rate = static_cast<double>(docs) / seconds;

@@ -22,14 +22,12 @@
 //    45% of the time. The next batch is computed meanwhile, so the gap costs
 //    nothing when the compute is longer;
 //  - notices a machine with no core to spare: when the holds lately spent
-//    more than kSaturatedShare of their time off the CPU (wall time minus
-//    the thread's CPU time: preempted, or waiting for the disk), it aims at
-//    kSaturatedLockMs under the lock, and each gap also lasts as long as a
-//    preempted hold lately spent off the CPU, since the application's
-//    retries wake that late too. Measured with four busy loops on two
-//    cores (graft_bench --noop 0): the application's p99 went from 18.4 ms
-//    to 10.8 and 12.2 ms, its worst write from 37 and 57 ms to 34 and
-//    37 ms, and the migration took 9.5 and 14.2 s instead of 7.8.
+//    more than kSaturatedShare of their time preempted (wall time minus the
+//    thread's CPU time, in holds with an involuntary context switch), it
+//    aims at kSaturatedLockMs under the lock, and each gap also lasts as
+//    long as a preempted hold lately spent off the CPU, since the
+//    application's retries wake that late too. README "Performance" has
+//    what that did with four busy loops on two cores.
 // A pinned size (--batch-size, or the step's own batchSize) turns the sizing
 // off, not the gap.
 //
@@ -39,6 +37,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 
 namespace graft {
 
@@ -74,7 +73,8 @@ class Pacer {
   // Call once the write lock is held.
   void locked();
   // Call once it is released (committed or rolled back), with the number of
-  // documents the batch visited. Updates the rate and the next size.
+  // documents the batch visited. Updates the rate, how saturated the
+  // machine is, the next size and the gap.
   void released(uint64_t docs);
 
   // How long the lock stays free after a hold of `held`: gapAfter, plus
@@ -85,21 +85,27 @@ class Pacer {
   // every writer that began to wait during it, one that wakes on time.
   static Clock::duration gapAfter(Clock::duration held);
   // Whether the holds lately spent more than kSaturatedShare of their time
-  // off the CPU: then batches aim at kSaturatedLockMs (if lock_ms is more).
+  // preempted: then batches aim at kSaturatedLockMs (if lock_ms is more).
   bool saturated() const;
 
   // Exposed for tests: feeds one measured batch as if it held the lock for
-  // `held`, `off_cpu` of that waiting for a core, without sleeping.
-  void record(uint64_t docs, Clock::duration held, Clock::duration off_cpu = {});
+  // `held`, `preempted` of that off the CPU, without sleeping.
+  void record(uint64_t docs, Clock::duration held, Clock::duration preempted = {});
+
+  // The thread's CPU time and involuntary context switches at one moment.
+  struct CpuMark {
+    Clock::duration cpu;
+    int64_t preemptions;
+  };
 
  private:
   PacerOptions options_;
   uint32_t batch_size_;
   double docs_per_s_ = 0;  // decaying average; 0 before the first batch
-  double off_cpu_share_ = 0;  // decaying average share of a hold spent off the CPU
+  double off_cpu_share_ = 0;  // decaying average share of a hold spent preempted
   double preempted_ms_ = 0;   // ... time off the CPU of a hold that was preempted
   Clock::time_point locked_at_{};
-  Clock::duration locked_cpu_{};  // the thread's CPU time when it took the lock
+  std::optional<CpuMark> locked_cpu_;  // when it took the lock
   Clock::time_point free_until_{};
 };
 

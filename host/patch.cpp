@@ -82,7 +82,8 @@ class SimplePatch {
  public:
   explicit SimplePatch(std::string_view text) : text_(text) {}
 
-  // The new body, or nothing when the patch is not simple.
+  // The new body, or nothing when the patch is not simple. Reads the patch
+  // as it goes: one SimplePatch applies once.
   std::optional<std::string> apply(const CheckedBody& checked) {
     if (!readSet()) return std::nullopt;
     for (size_t i = 0; i < count_; ++i) {

@@ -87,7 +87,7 @@ BOOST_AUTO_TEST_CASE(the_scan_of_simple_patches_gives_what_the_parser_gives) {
       R"({"$set":{"b":1000000000000000000}})",    // 19 digits
       R"({"$set":{"b":-9223372036854775808}})",
       R"({"$set":{"b":01}})",                     // not JSON
-      R"({"$set":{"b":"A","c":"a"b"}})",    // escapes
+      R"({"$set":{"b":"\u0041","c":"a\"b","d":"\/","e":"\\"}})",  // escapes
       "{\"$set\":{\"b\":\"\xc3\xa9\"}}",  // UTF-8
       "{\"$set\":{\"b\":\"\xc3\"}}",      // broken UTF-8
       "{\"$set\":{\"b\":\"tab\there\"}}", // a control character
