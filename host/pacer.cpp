@@ -82,13 +82,13 @@ Pacer::Clock::duration Pacer::gap(Clock::duration held) const {
   return gapAfter(held) + fromMs(options_.pause_ms + (saturated() ? preempted_ms_ : 0));
 }
 
-bool Pacer::saturated() const { return off_cpu_share_ > kSaturatedShare; }
+bool Pacer::saturated() const { return preempted_share_ > kSaturatedShare; }
 
 // A writer that began to wait at u ms into a hold of h ms retries at u + 1,
 // u + 3, u + 8 ...: the first of those at or after h comes at most one sleep
 // after h, and the longest such sleep is the longest that begins before h.
 Pacer::Clock::duration Pacer::gapAfter(Clock::duration held) {
-  const double h = std::chrono::duration<double, std::milli>(held).count();
+  const double h = toMs(held);
   // Past the end of the table the handler repeats its last, longest sleep.
   double begins = 0, longest = 0;
   for (size_t i = 0; i < std::size(kBusySleepsMs) && begins < h; ++i) {
@@ -101,7 +101,8 @@ Pacer::Clock::duration Pacer::gapAfter(Clock::duration held) {
 void Pacer::record(uint64_t docs, Clock::duration held, Clock::duration preempted) {
   const double held_ms = std::max(toMs(held), 1e-6);
   const double off_ms = std::clamp(toMs(preempted), 0.0, held_ms);
-  off_cpu_share_ = kNewestWeight * (off_ms / held_ms) + (1 - kNewestWeight) * off_cpu_share_;
+  preempted_share_ =
+      kNewestWeight * (off_ms / held_ms) + (1 - kNewestWeight) * preempted_share_;
   // A hold stopped for long (SIGSTOP, a paused VM) adds at most the busy
   // handler's longest sleep to the gaps; on a machine that is no longer
   // saturated the time fades with every hold.

@@ -46,8 +46,8 @@ constexpr uint32_t kMaxAdaptiveBatch = 10000;
 constexpr uint32_t kFirstAdaptiveBatch = 128;
 constexpr double kDefaultLockMs = 2.5;
 constexpr double kGapMarginMs = 1.0;
-// A machine whose holds spend more than this share of their time off the
-// CPU has no core to spare; the pacer then aims at kSaturatedLockMs.
+// A machine whose holds spend more than this share of their time
+// preempted has no core to spare; the pacer then aims at kSaturatedLockMs.
 constexpr double kSaturatedShare = 0.1;
 constexpr double kSaturatedLockMs = 1.0;
 
@@ -102,7 +102,7 @@ class Pacer {
   PacerOptions options_;
   uint32_t batch_size_;
   double docs_per_s_ = 0;  // decaying average; 0 before the first batch
-  double off_cpu_share_ = 0;  // decaying average share of a hold spent preempted
+  double preempted_share_ = 0;  // decaying average share of a hold spent preempted
   double preempted_ms_ = 0;   // ... time off the CPU of a hold that was preempted
   Clock::time_point locked_at_{};
   std::optional<CpuMark> locked_cpu_;  // when it took the lock

@@ -39,13 +39,13 @@ Result<Patched> applyPatchByParsing(const CheckedBody& body, std::string_view pa
 // applyPatch and newBody only make bodies that pass checkDocumentBody: they
 // keep a checked body's members as they were and write new values with
 // Boost.JSON's serializer from values they checked (or, for plain values,
-// copy text that a strict scan took only in the serializer's form). The patch fuzz target
-// holds both to it. checkMadeBody checks a body one of them made once more,
-// in a build without NDEBUG (the test suite's sanitizer pass runs every
-// test so): a failure is a bug in graft, kMigrationFailed. A release build
-// does nothing here. A migration pass writes these bodies with the table's
-// CHECK off (Store::setBodyChecks), and parsing each one again cost 8% of
-// graft up's time.
+// copy text that a strict scan took only in the serializer's form). The
+// patch fuzz target holds both to it. checkMadeBody checks a body one of
+// them made once more, in a build without NDEBUG (the test suite's
+// sanitizer pass runs every test so): a failure is a bug in graft,
+// kMigrationFailed. A release build does nothing here. A migration pass
+// writes these bodies with the table's CHECK off (Store::setBodyChecks), and
+// parsing each one again cost 8% of graft up's time.
 Status checkMadeBody(std::string_view body);
 
 // Checks a whole document given for insert or replace and returns its body:
