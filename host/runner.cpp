@@ -251,37 +251,43 @@ class PassRunner {
     return s;
   }
 
-  // Inside the transaction: writes what computeOutside found. When no
-  // other connection wrote since the batch was read, it is written as it
-  // is. Otherwise, in _id order, each document is compared with what
-  // migrateOne saw (a compare-and-set for the patched ones), and a document
-  // changed meanwhile is migrated again as it is now; one deleted meanwhile
-  // is skipped. In index order documents can also have moved into the
-  // batch's span of the range, so that span is read again instead.
+  // Inside the transaction: writes what computeOutside found. In _id
+  // order, the batch's span of the table is written in one pass that
+  // compares each document with what migrateOne saw (a compare-and-set): a
+  // document changed meanwhile, or put into the span under an _id of its
+  // own, is migrated again as it is now; one deleted meanwhile is skipped.
+  // In index order documents can also have moved into the batch's span of
+  // the range, so unless no other connection wrote since the batch was
+  // read, that span is read again instead.
   Status applyComputed(const Cursor& cursor, const std::vector<Document>& docs,
                        const std::vector<std::optional<std::string>>& patches, int64_t* changed) {
     if (docs.empty()) return Status::Ok();
+    if (!range_) return writeSpan(cursor.id, docs, changed);
     auto version = store_.dataVersion();
     if (!version.ok()) return version.status();
-    const bool others_wrote = *version != data_version_;
-    if (others_wrote && range_) return reapplyRange(cursor, docs, patches, changed);
+    if (*version != data_version_) return reapplyRange(cursor, docs, patches, changed);
     for (size_t i = 0; i < docs.size(); ++i) {
-      const Document& doc = docs[i];
-      const std::optional<std::string>& body = bodies_[i];
-      if (!others_wrote || body) {
-        if (!body) continue;
-        auto written = others_wrote ? store_.updateIf(table_, doc.id, doc.body, *body)
-                                    : store_.update(table_, doc.id, *body);
-        if (!written.ok()) return written.status();
-        if (*written) {
-          ++*changed;
-          continue;
-        }
-      }
-      auto now = store_.get(table_, doc.id);
+      if (!bodies_[i]) continue;
+      auto written = store_.update(table_, docs[i].id, *bodies_[i]);
+      if (!written.ok()) return written.status();
+      if (*written) ++*changed;
+    }
+    return Status::Ok();
+  }
+
+  // The _id-order case of applyComputed.
+  Status writeSpan(int64_t after_id, const std::vector<Document>& docs, int64_t* changed) {
+    span_.clear();
+    for (size_t i = 0; i < docs.size(); ++i)
+      span_.push_back({docs[i].id, docs[i].body, bodies_[i] ? &*bodies_[i] : nullptr});
+    differs_.clear();
+    auto written = store_.writeSpan(table_, after_id, span_, &differs_);
+    if (!written.ok()) return written.status();
+    *changed += *written;
+    for (int64_t id : differs_) {
+      auto now = store_.get(table_, id);
       if (!now.ok()) return now.status();
-      if (!*now || (!body && (*now)->body == doc.body)) continue;
-      GRAFT_RETURN_IF_ERROR(migrate(**now, changed));
+      if (*now) GRAFT_RETURN_IF_ERROR(migrate(**now, changed));
     }
     return Status::Ok();
   }
@@ -461,6 +467,9 @@ class PassRunner {
   // read, and the new body of each document (empty: nothing to write).
   int64_t data_version_ = 0;
   std::vector<std::optional<std::string>> bodies_;
+  // writeSpan's arguments and what it found, kept for their capacity.
+  std::vector<SpanWrite> span_;
+  std::vector<int64_t> differs_;
   // The body call() checked last, and its members.
   CheckedBody checked_;
 };

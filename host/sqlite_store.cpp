@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <tuple>
 
 #include "clock.h"
 #include "json_text.h"
@@ -106,6 +107,61 @@ struct ResetOnExit {
   sqlite3_stmt* stmt;
   ~ResetOnExit() { sqlite3_reset(stmt); }
 };
+
+// writeSpan's SQL functions. Its UPDATE visits the span's rows in _id order:
+// in one pass, or (when the table has triggers) a first pass that evaluates
+// the WHERE clause and a second that sets the body. So each function finds
+// its _id itself, starting where the last search ended.
+const SpanWrite* findInSpan(SqliteStore::SpanState* span, int64_t id) {
+  const std::span<const SpanWrite> docs = span->docs;
+  size_t i = span->next;
+  if (i >= docs.size() || docs[i].id != id) {
+    auto it = std::lower_bound(docs.begin(), docs.end(), id,
+                               [](const SpanWrite& doc, int64_t key) { return doc.id < key; });
+    if (it == docs.end() || it->id != id) return nullptr;
+    i = static_cast<size_t>(it - docs.begin());
+  }
+  span->next = i + 1;
+  return &docs[i];
+}
+
+// graft_span_keep(_id, body): 1 when the row is the document as it was read
+// and has a body to write; 0 otherwise, and a row that is not as it was read
+// (changed, or not read at all) goes to the caller's `differs`.
+void spanKeep(sqlite3_context* ctx, int, sqlite3_value** argv) {
+  auto* span = static_cast<SqliteStore::SpanState*>(sqlite3_user_data(ctx));
+  const int64_t id = sqlite3_value_int64(argv[0]);
+  const SpanWrite* doc = findInSpan(span, id);
+  bool same = false;
+  if (doc && sqlite3_value_type(argv[1]) == SQLITE_TEXT) {
+    const auto* text = static_cast<const char*>(static_cast<const void*>(sqlite3_value_text(argv[1])));
+    const auto size = static_cast<size_t>(sqlite3_value_bytes(argv[1]));
+    same = text && std::string_view(text, size) == doc->seen;
+  }
+  if (!same) {
+    try {
+      span->differs->push_back(id);
+    } catch (const std::bad_alloc&) {
+      sqlite3_result_error_nomem(ctx);
+      return;
+    }
+  }
+  sqlite3_result_int(ctx, same && doc->body ? 1 : 0);
+}
+
+// graft_span_body(_id): the body to write, for a row graft_span_keep kept.
+// The text is the caller's and outlives the statement's step.
+void spanBody(sqlite3_context* ctx, int, sqlite3_value** argv) {
+  auto* span = static_cast<SqliteStore::SpanState*>(sqlite3_user_data(ctx));
+  const int64_t id = sqlite3_value_int64(argv[0]);
+  const SpanWrite* doc = findInSpan(span, id);
+  if (!doc || !doc->body) {
+    sqlite3_result_error(ctx, "graft_span_body: no body for this _id", -1);
+    return;
+  }
+  span->last_written = id;
+  sqlite3_result_text(ctx, doc->body->data(), static_cast<int>(doc->body->size()), SQLITE_STATIC);
+}
 
 }  // namespace
 
@@ -240,6 +296,14 @@ Status SqliteStore::initialize(const SqliteOptions& options) {
   GRAFT_RETURN_IF_ERROR(exec("PRAGMA journal_mode=WAL", "enable WAL"));
   GRAFT_RETURN_IF_ERROR(exec("PRAGMA synchronous=FULL", "set synchronous"));
   sqlite3_wal_hook(db_, &SqliteStore::onWalCommit, this);
+  // writeSpan's functions, on this connection only. DIRECTONLY: no trigger
+  // or view another client wrote can call them.
+  for (auto [name, args, fn] : {std::tuple{"graft_span_keep", 2, &spanKeep},
+                                std::tuple{"graft_span_body", 1, &spanBody}}) {
+    int rc = sqlite3_create_function_v2(db_, name, args, SQLITE_UTF8 | SQLITE_DIRECTONLY, &span_,
+                                        fn, nullptr, nullptr, nullptr);
+    if (rc != SQLITE_OK) return error(rc, "register writeSpan's functions");
+  }
   // Opening a store that has graft's tables writes nothing: a second graft
   // (status, cancel, a refused up) must not queue for the write lock that a
   // running migration takes batch after batch.
@@ -410,7 +474,8 @@ Result<int64_t> SqliteStore::dataVersion() {
 Status SqliteStore::rollback() {
   // A table created inside the transaction is gone again.
   known_tables_.clear();
-  body_writers_ = {};
+  body_writer_ = {};
+  span_.table.clear();
   // After some errors (SQLITE_FULL among them) SQLite has already rolled the
   // transaction back; a second rollback would only fail.
   Status rolled_back =
@@ -609,24 +674,19 @@ Result<int64_t> SqliteStore::insert(std::string_view table, std::string_view bod
   return static_cast<int64_t>(sqlite3_last_insert_rowid(db_));
 }
 
-Result<sqlite3_stmt*> SqliteStore::bodyWriter(std::string_view table, bool if_unchanged) {
-  BodyWriters& w = body_writers_;
-  if (w.table != table) {
+Result<sqlite3_stmt*> SqliteStore::bodyWriter(std::string_view table) {
+  if (body_writer_.table != table) {
     GRAFT_RETURN_IF_ERROR(needTable(table));
-    const std::string update = "UPDATE " + quotedName(table) + " SET body = ? WHERE _id = ?";
-    auto plain = prepare(update, "update");
-    if (!plain.ok()) return plain.status();
-    auto checked = prepare(update + " AND body = ?", "update");
-    if (!checked.ok()) return checked.status();
-    w = BodyWriters{std::string(table), *plain, *checked};
+    auto stmt = prepare("UPDATE " + quotedName(table) + " SET body = ? WHERE _id = ?", "update");
+    if (!stmt.ok()) return stmt.status();
+    body_writer_ = BodyWriter{std::string(table), *stmt};
   }
-  sqlite3_stmt* stmt = if_unchanged ? w.update_if : w.update;
-  sqlite3_reset(stmt);
-  return stmt;
+  sqlite3_reset(body_writer_.update);
+  return body_writer_.update;
 }
 
 Result<bool> SqliteStore::update(std::string_view table, int64_t id, std::string_view body) {
-  auto stmt = bodyWriter(table, false);
+  auto stmt = bodyWriter(table);
   if (!stmt.ok()) return stmt.status();
   bindBorrowedText(*stmt, 1, body);
   sqlite3_bind_int64(*stmt, 2, id);
@@ -637,18 +697,50 @@ Result<bool> SqliteStore::update(std::string_view table, int64_t id, std::string
   return sqlite3_changes(db_) == 1;
 }
 
-Result<bool> SqliteStore::updateIf(std::string_view table, int64_t id, std::string_view expected,
-                                   std::string_view body) {
-  auto stmt = bodyWriter(table, true);
-  if (!stmt.ok()) return stmt.status();
-  bindBorrowedText(*stmt, 1, body);
-  sqlite3_bind_int64(*stmt, 2, id);
-  bindBorrowedText(*stmt, 3, expected);
-  int rc = sqlite3_step(*stmt);
-  if (rc == SQLITE_CONSTRAINT_TRIGGER) return schemaRefusal(table, id, body);
-  if (rc != SQLITE_DONE)
-    return error(rc, "update " + std::string(table) + "/" + std::to_string(id));
-  return sqlite3_changes(db_) == 1;
+// One UPDATE over the span instead of one per document: it walks the
+// table's b-tree once, as a single UPDATE of many rows does, where a
+// statement per document seeks from the root each time. Writing a batch of
+// 2,000 this way took 0.65 us a document against 0.97 (the commit, 0.4 us,
+// aside), under the write lock. The comparison with what was read is the
+// compare-and-set of the lock-free pass (see runner.cpp).
+Result<int64_t> SqliteStore::writeSpan(std::string_view table, int64_t after_id,
+                                       std::span<const SpanWrite> docs,
+                                       std::vector<int64_t>* differs) {
+  if (docs.empty()) return int64_t{0};
+  if (span_.table != table) {
+    GRAFT_RETURN_IF_ERROR(needTable(table));
+    auto stmt = prepare("UPDATE " + quotedName(table) +
+                            " SET body = graft_span_body(_id)"
+                            " WHERE _id > ?1 AND _id <= ?2 AND graft_span_keep(_id, body)",
+                        "update");
+    if (!stmt.ok()) return stmt.status();
+    span_.table = std::string(table);
+    span_.update = *stmt;
+  }
+  sqlite3_stmt* stmt = span_.update;
+  ResetOnExit reset{stmt};
+  sqlite3_bind_int64(stmt, 1, after_id);
+  sqlite3_bind_int64(stmt, 2, docs.back().id);
+  const size_t differs_before = differs->size();
+  span_.docs = docs;
+  span_.next = 0;
+  span_.differs = differs;
+  span_.last_written = 0;
+  const int rc = sqlite3_step(stmt);
+  span_.docs = {};
+  span_.differs = nullptr;
+  if (rc == SQLITE_DONE) return static_cast<int64_t>(sqlite3_changes(db_));
+  // The statement is undone whole; so is what it said differs.
+  differs->resize(differs_before);
+  const std::string span = std::string(table) + " after _id " + std::to_string(after_id) +
+                           " up to " + std::to_string(docs.back().id);
+  if (rc == SQLITE_CONSTRAINT_TRIGGER) {
+    span_.docs = docs;
+    const SpanWrite* refused = findInSpan(&span_, span_.last_written);
+    span_.docs = {};
+    if (refused && refused->body) return schemaRefusal(table, refused->id, *refused->body);
+  }
+  return error(rc, "update " + span);
 }
 
 Result<bool> SqliteStore::remove(std::string_view table, int64_t id) {

@@ -50,6 +50,16 @@ class SqliteStore final : public Store {
     int timeout_ms = 0;
     std::chrono::steady_clock::time_point started;
   };
+  // What writeSpan's statement shows its two SQL functions, graft_span_keep
+  // and graft_span_body, while it steps (see sqlite_store.cpp).
+  struct SpanState {
+    std::string table;
+    sqlite3_stmt* update = nullptr;
+    std::span<const SpanWrite> docs;
+    size_t next = 0;  // where the search for the next _id starts
+    std::vector<int64_t>* differs = nullptr;
+    int64_t last_written = 0;  // the _id graft_span_body gave a body last
+  };
   sqlite3* handle() { return db_; }  // for tests and tools
 
   Status begin() override;
@@ -78,9 +88,10 @@ class SqliteStore final : public Store {
   Status query(std::string_view table, const QuerySpec& spec, std::vector<Document>* out) override;
   Result<int64_t> insert(std::string_view table, std::string_view body) override;
   Result<bool> update(std::string_view table, int64_t id, std::string_view body) override;
-  Result<bool> updateIf(std::string_view table, int64_t id, std::string_view expected,
-                        std::string_view body) override;
   Result<bool> remove(std::string_view table, int64_t id) override;
+  Result<int64_t> writeSpan(std::string_view table, int64_t after_id,
+                            std::span<const SpanWrite> docs,
+                            std::vector<int64_t>* differs) override;
 
   Result<std::optional<MigrationState>> loadState(std::string_view id) override;
   Result<std::vector<MigrationState>> loadStates() override;
@@ -137,11 +148,10 @@ class SqliteStore final : public Store {
   // is as large as RLIMIT_FSIZE allows; remembers which in reached_limit_file_.
   bool reachedFileSizeLimit() const;
   Status needTable(std::string_view table);
-  // The statement update() (or, `if_unchanged`, updateIf()) runs for
-  // `table`, reset. Looked up once per table: a pass writes one document at
-  // a time, and composing and hashing the SQL text each time cost a fifth
-  // of the write.
-  Result<sqlite3_stmt*> bodyWriter(std::string_view table, bool if_unchanged);
+  // The statement update() runs for `table`, reset. Looked up once per
+  // table: a pass writes one document at a time, and composing and hashing
+  // the SQL text each time cost a fifth of the write.
+  Result<sqlite3_stmt*> bodyWriter(std::string_view table);
   Status readDocuments(sqlite3_stmt* stmt, std::vector<Document>* out, const char* what);
 
   std::string path_;
@@ -153,13 +163,15 @@ class SqliteStore final : public Store {
     bool operator()(std::string_view a, std::string_view b) const;
   };
   std::set<std::string, NoCaseLess> known_tables_;
-  // bodyWriter's statements for the table it was asked for last (owned by
+  // bodyWriter's statement for the table it was asked for last (owned by
   // statements_).
-  struct BodyWriters {
+  struct BodyWriter {
     std::string table;
     sqlite3_stmt* update = nullptr;
-    sqlite3_stmt* update_if = nullptr;
-  } body_writers_;
+  } body_writer_;
+  // writeSpan's statement for the table it was asked for last (owned by
+  // statements_), and what its SQL functions see while it steps.
+  SpanState span_;
   bool has_state_tables_ = false;
   bool has_cursor_key_ = false;
   bool has_total_ = false;

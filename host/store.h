@@ -21,6 +21,7 @@
 #include <climits>
 #include <functional>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -60,6 +61,14 @@ struct KeyRange {
 struct Cursor {
   int64_t id = 0;
   std::string key;  // "" in _id order
+};
+
+// One document of a batch read in _id order, for Store::writeSpan: its
+// _id, its body as it was read, and the body to write (nullptr: none).
+struct SpanWrite {
+  int64_t id = 0;
+  std::string_view seen;
+  const std::string* body = nullptr;
 };
 
 // One recorded schema version (graft schema push).
@@ -184,11 +193,17 @@ class Store {
   virtual Result<int64_t> insert(std::string_view table, std::string_view body) = 0;
   // Sets the body of an existing document; false if there is none.
   virtual Result<bool> update(std::string_view table, int64_t id, std::string_view body) = 0;
-  // Sets the body only if it is still `expected`; false if it is not (or
-  // the document is gone).
-  virtual Result<bool> updateIf(std::string_view table, int64_t id, std::string_view expected,
-                                std::string_view body) = 0;
   virtual Result<bool> remove(std::string_view table, int64_t id) = 0;
+  // Writes a batch read in _id order back in one pass over the span it
+  // covers: after_id < _id <= docs.back().id. REQUIRES: `docs` non-empty, in
+  // increasing _id order, within the span. A document whose body is still
+  // `seen` gets `body` (if it has one); every other document now in the
+  // span -- changed since it was read, or not in `docs` at all -- is left as
+  // it is and its _id added to `*differs`, in _id order. A document of
+  // `docs` that is gone is skipped. Returns how many documents were written.
+  virtual Result<int64_t> writeSpan(std::string_view table, int64_t after_id,
+                                    std::span<const SpanWrite> docs,
+                                    std::vector<int64_t>* differs) = 0;
 
   // Migration state and history.
   virtual Result<std::optional<MigrationState>> loadState(std::string_view id) = 0;

@@ -180,6 +180,69 @@ BOOST_FIXTURE_TEST_CASE(insert_get_update_remove, StoreFixture) {
   BOOST_TEST(!gone->has_value());
 }
 
+// writeSpan writes the batch's new bodies in one pass over its span and
+// names every document that is not as the batch read it.
+BOOST_FIXTURE_TEST_CASE(write_span_writes_what_is_unchanged_and_names_the_rest, StoreFixture) {
+  for (int i = 1; i <= 8; ++i) insertOk(*store, "people", "{\"n\":" + std::to_string(i) + "}");
+  // What a batch after _id 1 read: 2 to 7 (8 lies beyond it).
+  std::vector<Document> read;
+  BOOST_TEST_REQUIRE(store->scan("people", 1, 6, &read).ok());
+  BOOST_TEST_REQUIRE(idsOf(read) == (std::vector<int64_t>{2, 3, 4, 5, 6, 7}));
+  // Meanwhile another client changes 3 and 4 and deletes 5 and 6.
+  sqlite3* db = store->handle();
+  BOOST_TEST_REQUIRE(sqlite3_exec(db,
+                                  "UPDATE people SET body = '{\"n\":30}' WHERE _id = 3;"
+                                  "UPDATE people SET body = '{\"n\":40}' WHERE _id = 4;"
+                                  "DELETE FROM people WHERE _id IN (5, 6);",
+                                  nullptr, nullptr, nullptr) == SQLITE_OK);
+  const std::string two = R"({"n":2,"m":1})", three = R"({"n":3,"m":1})", five = R"({"n":5,"m":1})",
+                    seven = R"({"n":7,"m":1})";
+  // 4 had nothing to write; 6 neither, and is gone.
+  const std::vector<SpanWrite> writes = {{2, read[0].body, &two},   {3, read[1].body, &three},
+                                         {4, read[2].body, nullptr}, {5, read[3].body, &five},
+                                         {6, read[4].body, nullptr}, {7, read[5].body, &seven}};
+  std::vector<int64_t> differs = {99};  // appended to, not replaced
+  BOOST_TEST_REQUIRE(store->begin().ok());
+  auto written = store->writeSpan("people", 1, writes, &differs);
+  BOOST_TEST_REQUIRE(written.ok(), written.status().message());
+  BOOST_TEST_REQUIRE(store->commit().ok());
+  BOOST_TEST(*written == 2);
+  BOOST_TEST(differs == (std::vector<int64_t>{99, 3, 4}));
+  std::vector<Document> now;
+  BOOST_TEST_REQUIRE(store->scan("people", 0, -1, &now).ok());
+  std::vector<std::string> bodies;
+  for (const auto& doc : now) bodies.push_back(std::to_string(doc.id) + " " + doc.body);
+  BOOST_TEST(bodies == (std::vector<std::string>{"1 {\"n\":1}", "2 {\"n\":2,\"m\":1}",
+                                                 "3 {\"n\":30}", "4 {\"n\":40}",
+                                                 "7 {\"n\":7,\"m\":1}", "8 {\"n\":8}"}),
+             boost::test_tools::per_element());
+}
+
+// A document put into a span the batch read, under an _id the batch did
+// not see, is named too: the cursor moves past it.
+BOOST_FIXTURE_TEST_CASE(write_span_names_a_document_the_batch_did_not_read, StoreFixture) {
+  for (int i = 1; i <= 4; ++i) insertOk(*store, "people", "{\"n\":" + std::to_string(i) + "}");
+  BOOST_TEST_REQUIRE(store->remove("people", 3).value());
+  std::vector<Document> read;
+  BOOST_TEST_REQUIRE(store->scan("people", 0, -1, &read).ok());
+  BOOST_TEST_REQUIRE(idsOf(read) == (std::vector<int64_t>{1, 2, 4}));
+  BOOST_TEST_REQUIRE(sqlite3_exec(store->handle(),
+                                  "INSERT INTO people (_id, body) VALUES (3, '{\"n\":33}')",
+                                  nullptr, nullptr, nullptr) == SQLITE_OK);
+  const std::string one = R"({"n":1,"m":1})";
+  const std::vector<SpanWrite> writes = {
+      {1, read[0].body, &one}, {2, read[1].body, nullptr}, {4, read[2].body, nullptr}};
+  std::vector<int64_t> differs;
+  BOOST_TEST_REQUIRE(store->begin().ok());
+  auto written = store->writeSpan("people", 0, writes, &differs);
+  BOOST_TEST_REQUIRE(written.ok(), written.status().message());
+  BOOST_TEST_REQUIRE(store->commit().ok());
+  BOOST_TEST(*written == 1);
+  BOOST_TEST(differs == (std::vector<int64_t>{3}));
+  BOOST_TEST(store->get("people", 1).value()->body == one);
+  BOOST_TEST(store->get("people", 3).value()->body == R"({"n":33})");
+}
+
 BOOST_FIXTURE_TEST_CASE(insert_creates_the_table, StoreFixture) {
   BOOST_TEST(insertOk(*store, "fresh", "{}") == 1);
   auto has = store->hasTable("fresh");
