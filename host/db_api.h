@@ -8,6 +8,7 @@
 
 #include <graft/graft.h>
 
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -64,11 +65,13 @@ class DocApi {
 
   // While set, every call fails at once and is noted: migrateOne is running
   // outside the batch's transaction, where ctx.db may not be used. The
-  // runner then redoes the batch inside the transaction.
+  // runner then redoes the batch inside the transaction. Set and cleared
+  // while no migrateOne runs; what it notes may come from several threads
+  // at once (a step that parallelizes).
   void setOutsideTransaction(bool outside) { outside_ = outside; }
   bool outsideTransaction() const { return outside_; }
-  bool calledOutside() const { return called_outside_; }
-  void noteCalledOutside() { called_outside_ = true; }
+  bool calledOutside() const { return called_outside_.load(std::memory_order_relaxed); }
+  void noteCalledOutside() { called_outside_.store(true, std::memory_order_relaxed); }
 
  private:
   Store& store_;
@@ -76,7 +79,7 @@ class DocApi {
   WriteCounts counts_;
   WriteLog log_;
   bool outside_ = false;
-  bool called_outside_ = false;
+  std::atomic<bool> called_outside_{false};
   std::optional<SchemaInForce> schema_;
 };
 

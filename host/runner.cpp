@@ -3,11 +3,14 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <unordered_map>
 #include <utility>
 
 #include "clock.h"
+#include "compute_pool.h"
 #include "db_api.h"
 #include "json_text.h"
 #include "lease.h"
@@ -32,6 +35,7 @@ struct Runner::Settings {
   std::string command;  // as the run history shows it
   double lock_ms;
   double pause_ms;
+  unsigned threads;
 };
 
 namespace {
@@ -103,7 +107,7 @@ Status Runner::up(const RunOptions& options, RunReport* report) {
   return planAndExecute(plan,
                         {options.batch_size, options.dry_run, options.on_progress,
                          options.stop_requested, options.command, options.lock_ms,
-                         options.pause_ms},
+                         options.pause_ms, options.threads},
                         report);
 }
 
@@ -138,7 +142,7 @@ Status Runner::down(const DownOptions& options, RunReport* report) {
   return planAndExecute(plan,
                         {options.batch_size, options.dry_run, options.on_progress,
                          options.stop_requested, options.command, options.lock_ms,
-                         options.pause_ms},
+                         options.pause_ms, options.threads},
                         report);
 }
 
@@ -219,36 +223,57 @@ class PassRunner {
   bool lockFree() const { return lock_free_; }
   int64_t failedAt() const { return failed_at_; }
 
-  // Reads and migrates the batch after `cursor` without a transaction.
+  // Reads and migrates the batch after `cursor` without a transaction, on
+  // the threads of `pool` when there is one (a step that parallelizes).
   // Leaves in `docs` what was read and in `patches` what migrateOne said.
   // Sets lockFree() false (and returns ok) when the step needs ctx.db.
-  Status computeOutside(const Cursor& cursor, uint32_t batch_size, std::vector<Document>* docs,
+  Status computeOutside(const Cursor& cursor, uint32_t batch_size, ComputePool* pool,
+                        std::vector<Document>* docs,
                         std::vector<std::optional<std::string>>* patches) {
     docs->clear();
-    patches->clear();
-    bodies_.clear();
     auto version = store_.dataVersion();
     if (!version.ok()) return version.status();
     data_version_ = *version;
     GRAFT_RETURN_IF_ERROR(read(cursor, batch_size, nullptr, docs));
+    patches->assign(docs->size(), std::nullopt);
+    bodies_.assign(docs->size(), std::nullopt);
+    // Each slice stops at its first failure; the batch fails with the
+    // failure of the lowest _id, as it would on one thread. A slice after it
+    // may have called migrateOne on documents past it: outside any
+    // transaction, with nothing written.
+    struct Failure {
+      size_t index;
+      Status status;
+    };
+    std::vector<Failure> failures;
+    std::mutex failures_mu;
+    auto slice = [&](size_t begin, size_t end) {
+      CheckedBody checked;
+      for (size_t i = begin; i < end && !api_.calledOutside(); ++i) {
+        Status s = computeOne((*docs)[i], &checked, &(*patches)[i], &bodies_[i]);
+        if (!s.ok()) {
+          std::lock_guard<std::mutex> lock(failures_mu);
+          failures.push_back({i, std::move(s)});
+          return;
+        }
+      }
+    };
     api_.setOutsideTransaction(true);
-    Status s;
-    for (const Document& doc : *docs) {
-      patches->emplace_back();
-      s = call(doc, &patches->back());
-      if (!s.ok() || api_.calledOutside()) break;
-      // The new body is computed here too, so that the lock is held only to
-      // write it. A dry run applies its patches in previewComputed instead.
-      bodies_.emplace_back();
-      if (patches->back() && !dry_run_) s = patched(doc, *patches->back(), &bodies_.back());
-      if (!s.ok()) break;
+    if (pool) {
+      pool->run(docs->size(), slice);
+    } else {
+      slice(0, docs->size());
     }
     api_.setOutsideTransaction(false);
     if (api_.calledOutside()) {
       lock_free_ = false;
       return Status::Ok();
     }
-    return s;
+    if (failures.empty()) return Status::Ok();
+    auto first = std::min_element(failures.begin(), failures.end(),
+                                  [](const Failure& a, const Failure& b) { return a.index < b.index; });
+    failed_at_ = (*docs)[first->index].id;
+    return first->status;
   }
 
   // Inside the transaction: writes what computeOutside found. In _id
@@ -346,19 +371,35 @@ class PassRunner {
   Status migrate(const Document& doc, int64_t* changed) {
     std::optional<std::string> patch;
     const int64_t writes_before = api_.counts().total();
-    GRAFT_RETURN_IF_ERROR(call(doc, &patch));
+    CheckedBody checked;
+    Status called = call(doc, &checked, &patch);
+    if (!called.ok()) {
+      failed_at_ = doc.id;
+      return called;
+    }
     if (!patch) return Status::Ok();
     return apply(doc, *patch, api_.counts().total() != writes_before, changed);
   }
 
+  // migrateOne on `doc` and, for a patch that changes it, the new body
+  // (not for a dry run, which applies its patches in previewComputed). The
+  // new body is computed here, outside the lock, so that the lock is held
+  // only to write it. Safe to call on several threads at once.
+  Status computeOne(const Document& doc, CheckedBody* checked, std::optional<std::string>* patch,
+                    std::optional<std::string>* body) const {
+    GRAFT_RETURN_IF_ERROR(call(doc, checked, patch));
+    if (!*patch || dry_run_ || api_.calledOutside()) return Status::Ok();
+    return patched(doc, *checked, **patch, body);
+  }
+
   // Calls migrateOne; `*patch` is the patch text, or empty for "skip".
-  Status call(const Document& doc, std::optional<std::string>* patch) {
+  // Leaves in `*checked` the document's body, checked, and its members.
+  Status call(const Document& doc, CheckedBody* checked, std::optional<std::string>* patch) const {
     // graft writes only bodies that pass this check; another client may
     // not have. Such a document stops the run here, before a plugin sees
     // it or documentJson() splices a body that is not an object.
-    Status valid = checkDocumentBody(doc.body, &checked_);
+    Status valid = checkDocumentBody(doc.body, checked);
     if (!valid.ok()) {
-      failed_at_ = doc.id;
       return Status(Code::kBadInput, "read " + where(doc) + ": " + valid.message() +
                                          " (another client wrote it: repair or delete that row)");
     }
@@ -377,7 +418,6 @@ class PassRunner {
     // A ctx.db call refused outside the transaction surfaces as an error;
     // the batch is redone inside one, so it is not this document's fault.
     if (rc == GRAFT_ERROR && api_.outsideTransaction() && api_.calledOutside()) return Status::Ok();
-    failed_at_ = doc.id;
     if (rc == GRAFT_ERROR) {
       return Status(Code::kMigrationFailed, "migrateOne failed on " + where(doc) + ": " +
                                                 (err[0] ? err : "no reason given"));
@@ -389,10 +429,10 @@ class PassRunner {
 
   // The body `patch` makes of `doc`: empty when it changes nothing. Right
   // after call(doc), with the members its check found.
-  Status patched(const Document& doc, const std::string& patch, std::optional<std::string>* body) {
-    auto result = applyPatch(checked_, patch);
+  Status patched(const Document& doc, const CheckedBody& checked, const std::string& patch,
+                 std::optional<std::string>* body) const {
+    auto result = applyPatch(checked, patch);
     if (!result.ok()) {
-      failed_at_ = doc.id;
       return Status(Code::kMigrationFailed,
                     "patch returned for " + where(doc) + ": " + result.status().message());
     }
@@ -406,10 +446,9 @@ class PassRunner {
   // each new body is applyPatch's, which passes the check by construction,
   // and a debug build checks it here again, before the lock (checkMadeBody).
   // Nothing is written when one fails.
-  Status checkBuilt(const Document& doc, const std::string& body) {
+  Status checkBuilt(const Document& doc, const std::string& body) const {
     Status valid = checkMadeBody(body);
     if (valid.ok()) return valid;
-    failed_at_ = doc.id;
     return Status(valid.code(), "patch returned for " + where(doc) + ": " + valid.message());
   }
 
@@ -437,7 +476,10 @@ class PassRunner {
                     "patch returned for " + where(doc) + ": " + patched.status().message());
     }
     if (!patched->changed) return Status::Ok();
-    GRAFT_RETURN_IF_ERROR(checkBuilt(doc, patched->body));
+    if (Status built = checkBuilt(doc, patched->body); !built.ok()) {
+      failed_at_ = doc.id;
+      return built;
+    }
     ++*changed;
     if (dry_run_) {
       ++report_->writes_by_table[table_].patches;
@@ -470,8 +512,6 @@ class PassRunner {
   // writeSpan's arguments and what it found, kept for their capacity.
   std::vector<SpanWrite> span_;
   std::vector<int64_t> differs_;
-  // The body call() checked last, and its members.
-  CheckedBody checked_;
 };
 
 // One of the store's switches (Store::setSchemaChecks, setBodyChecks),
@@ -603,6 +643,11 @@ Status Runner::runPass(const Pass& pass, const Settings& settings, const std::st
                           pass.down ? GRAFT_DOWN : GRAFT_UP, settings.dry_run ? 1 : 0,
                           api.handle(), DocApi::table()};
   PassRunner batch(store_, step, range ? &*range : nullptr, ctx, api, settings.dry_run, report);
+  std::unique_ptr<ComputePool> pool;
+  if (step.parallelize) {
+    const unsigned threads = settings.threads ? settings.threads : ComputePool::defaultThreads();
+    if (threads > 1) pool = std::make_unique<ComputePool>(threads);
+  }
 
   std::vector<Document> docs;
   std::vector<std::optional<std::string>> patches;
@@ -619,7 +664,7 @@ Status Runner::runPass(const Pass& pass, const Settings& settings, const std::st
     bool in_transaction = false;
     const Cursor cursor{state.cursor, state.cursor_key};
     if (batch.lockFree()) {
-      failure = batch.computeOutside(cursor, batch_size, &docs, &patches);
+      failure = batch.computeOutside(cursor, batch_size, pool.get(), &docs, &patches);
       if (failure.ok() && !batch.lockFree()) {
         failure = body_checks_off.restore();
         if (failure.ok()) continue;  // redo it inside a transaction

@@ -44,6 +44,9 @@ struct RunOptions {
   uint32_t batch_size = 0;   // > 0: pins every batch to this many documents
   double lock_ms = kDefaultLockMs;  // adaptive sizing: target time under the write lock
   double pause_ms = 0;       // added to the gap after every batch
+  // Threads for a step that declares parallelize, the runner's own
+  // included; 0: ComputePool::defaultThreads(). Other steps use one.
+  unsigned threads = 0;
   std::string only;          // non-empty: run just this migration id
   std::string to;            // up: stop after this migration id
   bool dry_run = false;      // run everything, keep nothing (see Runner::up)
@@ -91,6 +94,7 @@ struct DownOptions {
   uint32_t batch_size = 0;
   double lock_ms = kDefaultLockMs;
   double pause_ms = 0;
+  unsigned threads = 0;  // as RunOptions::threads
   bool dry_run = false;
   std::string command = "down";
   std::function<void(const Progress&)> on_progress;

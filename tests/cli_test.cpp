@@ -127,7 +127,7 @@ BOOST_AUTO_TEST_CASE(bad_plugins_exit_4_all_reported_before_anything_runs) {
   BOOST_TEST(o.exit_code == 4);
   BOOST_TEST(o.err ==
              "graft: plugin " + plugins + "/test_bad_abi.so: ABI: built for graft ABI 2.0, this host "
-             "speaks 1.2 (rebuild the plugin against this host's SDK)\n"
+             "speaks 1.3 (rebuild the plugin against this host's SDK)\n"
              "graft: plugin " + plugins + "/test_no_entry.so: entry point: no symbol "
              "graft_plugin_entry (export the migration with GRAFT_EXPORT_MIGRATION)\n");
   for (const auto& doc : test::readTable(dir / "store.db", "items")) BOOST_TEST(doc.at("n") == 0);

@@ -101,7 +101,7 @@ BOOST_AUTO_TEST_CASE(refuses_each_kind_of_bad_plugin_with_the_stage_and_a_hint) 
                                    ": entry point: no symbol graft_plugin_entry (export the "
                                    "migration with GRAFT_EXPORT_MIGRATION)"},
       {testPlugin("bad_abi"), "plugin " + testPlugin("bad_abi") +
-                                  ": ABI: built for graft ABI 2.0, this host speaks 1.2 (rebuild "
+                                  ": ABI: built for graft ABI 2.0, this host speaks 1.3 (rebuild "
                                   "the plugin against this host's SDK)"},
       {testPlugin("unresolved"), "plugin " + testPlugin("unresolved") + ": load: " +
                                      testPlugin("unresolved") +

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <set>
 
 #include "harness.h"
 #include "sqlite_store.h"
@@ -201,6 +202,58 @@ BOOST_AUTO_TEST_CASE(a_failing_document_rolls_back_its_batch_and_resume_finishes
   BOOST_TEST(st.processed == 95);
   BOOST_TEST(st.error.empty());
   BOOST_TEST(!st.error_doc_id.has_value());
+}
+
+// A step that declares parallelize computes each batch on as many threads
+// as it is given, and every document is still migrated exactly once.
+BOOST_AUTO_TEST_CASE(a_parallel_step_computes_on_its_threads_and_migrates_each_document_once) {
+  for (unsigned threads : {1u, 2u, 3u}) {
+    BOOST_TEST_CONTEXT("threads=" << threads) {
+      Fixture f;
+      test::seedItems(f.db, 1000);
+      f.load({"parallel"}, {"test_parallel"});
+      RunOptions options;
+      options.threads = threads;
+      Status s = f.up(options);
+      BOOST_REQUIRE_MESSAGE(s.ok(), s.message());
+      auto items = test::readTable(f.db, "items");
+      BOOST_REQUIRE(items.size() == 1000u);
+      std::set<int64_t> seen;
+      for (const auto& item : items) {
+        BOOST_TEST(item.at("n") == 1, "k=" << item.at("k"));
+        seen.insert(item.at("thread").as_int64());
+      }
+      // Batches of 100 cut into `threads` slices: each thread had its share.
+      BOOST_TEST(seen.size() == threads);
+      BOOST_TEST(f.state("test_parallel").processed == 1000);
+      BOOST_TEST(f.state("test_parallel").changed == 1000);
+    }
+  }
+}
+
+// Two documents of one batch fail on two threads: the batch fails with the
+// first of them in _id order, as on one thread, and nothing of it is kept.
+BOOST_AUTO_TEST_CASE(a_parallel_batch_fails_with_its_first_failing_document) {
+  Fixture f;
+  test::seedItems(f.db, 250);
+  f.load({"parallel"}, {"test_parallel"});
+  RunOptions options;
+  options.threads = 2;
+  setenv("GRAFT_TEST_PARALLEL_FAIL", "190,130", 1);
+  Status s = f.up(options);
+  unsetenv("GRAFT_TEST_PARALLEL_FAIL");
+  BOOST_TEST(s.code() == Code::kMigrationFailed);
+  BOOST_TEST(s.message() ==
+             "migration test_parallel failed: migrateOne failed on items/130: cannot migrate "
+             "k=130; the batch was rolled back, the cursor stays at _id 100 (fix the cause, then "
+             "run graft up again to resume)");
+  for (const auto& doc : test::readTable(f.db, "items"))
+    BOOST_TEST(doc.at("n") == (doc.at("k").as_int64() <= 100 ? 1 : 0), "k=" << doc.at("k"));
+  BOOST_TEST(f.state("test_parallel").error_doc_id.value_or(0) == 130);
+
+  s = f.up(options);
+  BOOST_REQUIRE_MESSAGE(s.ok(), s.message());
+  for (const auto& doc : test::readTable(f.db, "items")) BOOST_TEST(doc.at("n") == 1);
 }
 
 BOOST_AUTO_TEST_CASE(stops_after_the_batch_in_flight_when_asked_and_resumes) {

@@ -18,6 +18,7 @@ struct UpFlags {
   uint32_t batch_size = 0;
   double lock_ms = kDefaultLockMs;
   double pause_ms = 0;
+  unsigned threads = 0;
   bool quiet = false;
   bool dry_run = false;
   std::string to;
@@ -42,6 +43,7 @@ int runUpOnce(const Globals& globals, const UpFlags& flags) {
   options.batch_size = flags.batch_size;
   options.lock_ms = flags.lock_ms;
   options.pause_ms = flags.pause_ms;
+  options.threads = flags.threads;
   options.dry_run = flags.dry_run;
   options.to = flags.to;
   options.strict = flags.strict;
@@ -76,6 +78,7 @@ int runDown(const Globals& globals, const UpFlags& flags, int steps) {
   options.batch_size = flags.batch_size;
   options.lock_ms = flags.lock_ms;
   options.pause_ms = flags.pause_ms;
+  options.threads = flags.threads;
   options.dry_run = flags.dry_run;
   options.command = flags.dry_run ? "down --dry-run" : "down";
   options.on_progress = [&](const Progress& p) { printer.update(p); };
@@ -106,7 +109,7 @@ CLI::Validator milliseconds(double least, double most) {
       "MS");
 }
 
-// --batch-size, --lock-ms and --pause-ms, the same for up and down.
+// --batch-size, --lock-ms, --pause-ms and --threads, the same for up and down.
 void addPacing(CLI::App* sub, UpFlags* flags) {
   sub->add_option("--batch-size", flags->batch_size,
                   "documents per batch (default: the migration's batchSize, else sized by "
@@ -120,6 +123,10 @@ void addPacing(CLI::App* sub, UpFlags* flags) {
                   "milliseconds added to the pause after every batch, to throttle the run")
       ->check(milliseconds(0, 60000))
       ->capture_default_str();
+  sub->add_option("--threads", flags->threads,
+                  "threads that compute a batch of a migration that declares parallelize "
+                  "(default: one per core, at most 8; 1: no threads of its own)")
+      ->check(CLI::Range(1u, 64u));
 }
 
 void addBatchTimeout(CLI::App* sub, UpFlags* flags) {

@@ -40,7 +40,7 @@ extern "C" {
 #endif
 
 #define GRAFT_ABI_MAJOR 1
-#define GRAFT_ABI_MINOR 2
+#define GRAFT_ABI_MINOR 3
 /* abi_version packs major and minor: (major << 16) | minor. */
 #define GRAFT_ABI_VERSION ((uint32_t)((GRAFT_ABI_MAJOR << 16) | GRAFT_ABI_MINOR))
 
@@ -185,6 +185,13 @@ typedef struct graft_step {
    * match, and a per-document predicate. */
   const char* verify_json;
   graft_verify_one_fn verify_one;
+  /* Since ABI 1.3. Nonzero: migrate_one may be called on several threads at
+   * once, each on other documents of the batch, so that a batch computes on
+   * several cores (Convex's `parallelize`). Only for a migrate_one that
+   * shares no state between calls and does not use ctx.db (a step that does
+   * runs on one thread, inside the transaction, whatever this says). The
+   * patches are applied in _id order all the same. */
+  uint32_t parallelize;
 } graft_step;
 
 typedef struct graft_plugin {

@@ -354,6 +354,11 @@ struct Step {
   std::optional<IndexRange> customRange = std::nullopt;
   WriteMode writeMode = WriteMode::kNormal;
   std::optional<Verify> verify = std::nullopt;
+  // Call migrateOne on several threads at once, each on other documents of
+  // the batch (Convex's `parallelize`), for a migrateOne that costs more
+  // than reading and writing a document. Only for one that shares no
+  // mutable state between calls and does not use ctx.db; see graft.h.
+  bool parallelize = false;
 };
 
 struct MigrationSpec {
@@ -543,6 +548,7 @@ inline const graft_plugin* exportPlugin(const Migration& migration) {
       out.verify_json =
           from.verify && !from.verify->validator.empty() ? from.verify->validator.c_str() : nullptr;
       out.verify_one = from.verify && from.verify->check ? verify : nullptr;
+      out.parallelize = from.parallelize ? 1 : 0;
       return out;
     };
     table.up = step(s.up, table.up_range, &upTrampoline, &upVerify);
