@@ -1,14 +1,22 @@
 // compute_pool.h -- threads that share out the lock-free work of a batch.
 //
 // For a step that declares `parallelize`: migrateOne (and the host's work on
-// each document around it) runs on several threads at once, each over a
-// contiguous slice of the batch; the results are used in _id order, as if
-// one thread had computed them.
+// each document around it) runs on several threads at once, each taking the
+// next few documents of the batch in turn; the results are used in _id
+// order, as if one thread had computed them.
+//
+// The pool's own threads run at idle priority (SCHED_IDLE): they take only
+// CPU time that nothing else on the machine wants, so that the
+// application's writers, who wake up to take the write lock while a batch
+// computes, never wait for a core behind them. The calling thread keeps its
+// priority and takes its share too, so a batch finishes even when the
+// machine has no idle time to give.
 //
 // Thread-safety: run() is called by one thread at a time, the owner's.
 #ifndef GRAFT_HOST_COMPUTE_POOL_H_
 #define GRAFT_HOST_COMPUTE_POOL_H_
 
+#include <atomic>
 #include <condition_variable>
 #include <cstddef>
 #include <functional>
@@ -30,31 +38,38 @@ class ComputePool {
 
   unsigned threads() const { return static_cast<unsigned>(workers_.size()) + 1; }
 
-  // Cuts [0, n) into threads() contiguous slices, as equal as can be, and
-  // calls slice(begin, end) for each, the first on the calling thread, the
-  // others on the pool's; returns when all have returned. `slice` must not
-  // throw.
-  void run(size_t n, const std::function<void(size_t begin, size_t end)>& slice);
+  // Calls chunk(begin, end) over [0, n) in pieces of kChunk, in increasing
+  // order of `begin` as the threads take them, on the calling thread and the
+  // pool's; returns when every piece taken has returned. A piece that
+  // returns false stops the taking of pieces after it: those before it are
+  // all taken already, and all finish. `chunk` must not throw.
+  void run(size_t n, const std::function<bool(size_t begin, size_t end)>& chunk);
 
   // The threads a step that parallelizes gets when the operator leaves it to
   // graft: one per core the process may use, at most kMaxThreads.
   static unsigned defaultThreads();
   static constexpr unsigned kMaxThreads = 8;
+  // Documents a thread takes at a time: enough that taking them costs
+  // nothing beside migrateOne, few enough that the threads end together.
+  static constexpr size_t kChunk = 32;
 
  private:
-  void work(unsigned index);
-  std::pair<size_t, size_t> sliceOf(unsigned index) const;
+  void work();
+  // Takes and runs pieces of the current job until none is left.
+  void drain(const std::function<bool(size_t, size_t)>& chunk, size_t n);
 
   std::vector<std::thread> workers_;
   std::mutex mu_;
   std::condition_variable wake_, done_;
   // Guarded by mu_: the job in progress (its generation counts up), how many
   // of the pool's threads are still on it, and whether to stop.
-  const std::function<void(size_t, size_t)>* job_ = nullptr;
+  const std::function<bool(size_t, size_t)>* job_ = nullptr;
   size_t n_ = 0;
   unsigned generation_ = 0;
   unsigned busy_ = 0;
   bool stopping_ = false;
+  // The next piece to take; past n_ once one returned false.
+  std::atomic<size_t> next_{0};
 };
 
 }  // namespace graft

@@ -237,32 +237,35 @@ class PassRunner {
     GRAFT_RETURN_IF_ERROR(read(cursor, batch_size, nullptr, docs));
     patches->assign(docs->size(), std::nullopt);
     bodies_.assign(docs->size(), std::nullopt);
-    // Each slice stops at its first failure; the batch fails with the
-    // failure of the lowest _id, as it would on one thread. A slice after it
-    // may have called migrateOne on documents past it: outside any
-    // transaction, with nothing written.
+    // A piece of the batch stops at its first failure, and no piece after
+    // it starts; the batch fails with the failure of the lowest _id, as it
+    // would on one thread. Pieces taken before the failure was seen may have
+    // called migrateOne on documents past it: outside any transaction, with
+    // nothing written.
     struct Failure {
       size_t index;
       Status status;
     };
     std::vector<Failure> failures;
     std::mutex failures_mu;
-    auto slice = [&](size_t begin, size_t end) {
+    auto chunk = [&](size_t begin, size_t end) {
       CheckedBody checked;
-      for (size_t i = begin; i < end && !api_.calledOutside(); ++i) {
+      for (size_t i = begin; i < end; ++i) {
+        if (api_.calledOutside()) return false;
         Status s = computeOne((*docs)[i], &checked, &(*patches)[i], &bodies_[i]);
         if (!s.ok()) {
           std::lock_guard<std::mutex> lock(failures_mu);
           failures.push_back({i, std::move(s)});
-          return;
+          return false;
         }
       }
+      return true;
     };
     api_.setOutsideTransaction(true);
     if (pool) {
-      pool->run(docs->size(), slice);
+      pool->run(docs->size(), chunk);
     } else {
-      slice(0, docs->size());
+      chunk(0, docs->size());
     }
     api_.setOutsideTransaction(false);
     if (api_.calledOutside()) {

@@ -1,13 +1,16 @@
 // Test plugin: a step that declares parallelize. Adds 1 to every item's "n"
 // and records in "thread" which of the threads that ran migrateOne this one
-// was (1, 2, ... in the order they first called it). Throws on the documents
+// was (1, 2, ... in the order they first called it). Takes 50 us a
+// document, so that every thread gets to work. Throws on the documents
 // whose "k" is in the comma-separated list GRAFT_TEST_PARALLEL_FAIL.
 #include <graft/migration.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <cstdlib>
 #include <sstream>
 #include <string>
+#include <thread>
 
 namespace json = boost::json;
 
@@ -36,6 +39,7 @@ static const auto migration = graft::defineMigration({
     .description = "n += 1 on several threads",
     .up = {.table = "items",
            .migrateOne = [](graft::Ctx&, const json::object& doc) -> graft::Result {
+             std::this_thread::sleep_for(std::chrono::microseconds(50));
              const std::int64_t k = doc.at("k").as_int64();
              if (failsAt(k)) throw std::runtime_error("cannot migrate k=" + std::to_string(k));
              return graft::Patch()
