@@ -7,6 +7,7 @@
 // format, then runs each contender on a fresh copy of it, in a process of
 // its own, while another process plays the application:
 //   (a) graft up, the real binary with plugins/20260101_000001_users_default_role
+//   (a2) the same migration with parallelize on (tools/bench_role_parallel.cpp)
 //   (b) one SQL UPDATE, (c) the same UPDATE per batch of 256 _ids,
 //   (d) a hand-written C++ loop (Boost.JSON, batches of 256),
 //   (e) sqlite-utils convert, when it is installed.
@@ -143,17 +144,17 @@ bool writeManifest(const std::string& dir, const std::vector<std::string>& ids) 
   return static_cast<bool>(out.flush());
 }
 
-// A plugin directory holding only the role migration.
-bool makeRolePluginDir(const std::string& dir) {
+// A plugin directory holding only `plugin`, the role migration `id`.
+bool makeRolePluginDir(const std::string& dir, const char* plugin, const std::string& id) {
   std::error_code ec;
   fs::remove_all(dir, ec);
   fs::create_directories(dir, ec);
-  fs::copy_file(GRAFT_BENCH_ROLE_PLUGIN, dir + "/" + kRoleMigration + ".so", ec);
+  fs::copy_file(plugin, dir + "/" + id + ".so", ec);
   if (ec) {
-    note(std::string("copy ") + GRAFT_BENCH_ROLE_PLUGIN + ": " + ec.message());
+    note(std::string("copy ") + plugin + ": " + ec.message());
     return false;
   }
-  return writeManifest(dir, {kRoleMigration});
+  return writeManifest(dir, {id});
 }
 
 class Bench {
@@ -308,7 +309,10 @@ int Bench::run(Report* report) {
       o_.app_busy_poll_us > 0
           ? "a busy handler retrying every " + std::to_string(o_.app_busy_poll_us) + " us for 5 s"
           : "busy_timeout 5000";
-  if (!makeRolePluginDir(path("role-plugins"))) return 1;
+  if (!makeRolePluginDir(path("role-plugins"), GRAFT_BENCH_ROLE_PLUGIN, kRoleMigration) ||
+      !makeRolePluginDir(path("role-parallel-plugins"), GRAFT_BENCH_ROLE_PARALLEL_PLUGIN,
+                         std::string(kRoleMigration) + "_parallel"))
+    return 1;
 
   note("seeding " + std::to_string(o_.docs) + " users in " + path("seed.db"));
   const int64_t seed_started = monotonicNs();
@@ -335,6 +339,13 @@ int Bench::run(Report* report) {
   report->contenders.push_back(
       contender("graft_up", "graft up (plugin)", [&](const std::string& db) {
         return forkProgram(graftArgs(db, path("role-plugins"), {"up", "-q"}), up_log);
+      }));
+  const std::string parallel_log = path("graft-up-parallel.log");
+  std::remove(parallel_log.c_str());
+  report->contenders.push_back(
+      contender("graft_up_parallel", "graft up (plugin, parallelize)", [&](const std::string& db) {
+        return forkProgram(graftArgs(db, path("role-parallel-plugins"), {"up", "-q"}),
+                           parallel_log);
       }));
   report->contenders.push_back(contender("sql_update", "one SQL UPDATE", [](const std::string& db) {
     return forkFunction([&] { return runSingleUpdate(db); });
