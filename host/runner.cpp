@@ -273,8 +273,9 @@ class PassRunner {
       return Status::Ok();
     }
     if (failures.empty()) return Status::Ok();
-    auto first = std::min_element(failures.begin(), failures.end(),
-                                  [](const Failure& a, const Failure& b) { return a.index < b.index; });
+    auto first = std::min_element(
+        failures.begin(), failures.end(),
+        [](const Failure& a, const Failure& b) { return a.index < b.index; });
     failed_at_ = (*docs)[first->index].id;
     return first->status;
   }
