@@ -191,7 +191,8 @@ BOOST_AUTO_TEST_CASE(a_bad_import_line_imports_nothing_and_exits_3) {
 }
 
 // --batch-size pins the batch size (the progress line counts the committed
-// batches); --lock-ms and --pause-ms are checked before anything runs.
+// batches); it, --lock-ms, --pause-ms and --threads are checked before
+// anything runs.
 BOOST_AUTO_TEST_CASE(pacing_options) {
   ScratchDir dir;
   test::makePluginDir(dir, {testPlugin("counter")}, {"test_counter"});
@@ -213,6 +214,15 @@ BOOST_AUTO_TEST_CASE(pacing_options) {
       {{"down", "--steps", "1", "--pause-ms", "60001"},
        "graft: usage: --pause-ms: expected milliseconds from 0 to 60000, got \"60001\" (see "
        "graft --help)\n"},
+      {{"up", "--batch-size", "0"},
+       "graft: usage: --batch-size: expected a whole number from 1 to 1000000, got \"0\" (see "
+       "graft --help)\n"},
+      {{"up", "--threads", "many"},
+       "graft: usage: --threads: expected a whole number from 1 to 64, got \"many\" (see graft "
+       "--help)\n"},
+      {{"down", "--steps", "1", "--threads", "65"},
+       "graft: usage: --threads: expected a whole number from 1 to 64, got \"65\" (see graft "
+       "--help)\n"},
   };
   for (const auto& b : bad) {
     BOOST_TEST_CONTEXT(b.args[b.args.size() - 2] << " " << b.args.back()) {

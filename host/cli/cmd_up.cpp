@@ -109,12 +109,28 @@ CLI::Validator milliseconds(double least, double most) {
       "MS");
 }
 
+// A whole number in [least, most], said the way milliseconds() says it.
+CLI::Validator wholeNumber(unsigned least, unsigned most) {
+  const std::string expected = "expected a whole number from " + std::to_string(least) + " to " +
+                               std::to_string(most) + ", got \"";
+  return CLI::Validator(
+      [least, most, expected](std::string& value) -> std::string {
+        char* end = nullptr;
+        const unsigned long long v = std::strtoull(value.c_str(), &end, 10);
+        if (value.empty() || value[0] == '-' || value[0] == '+' || *end != '\0' || v < least ||
+            v > most)
+          return expected + value + "\"";
+        return "";
+      },
+      "N");
+}
+
 // --batch-size, --lock-ms, --pause-ms and --threads, the same for up and down.
 void addPacing(CLI::App* sub, UpFlags* flags) {
   sub->add_option("--batch-size", flags->batch_size,
                   "documents per batch (default: the migration's batchSize, else sized by "
                   "--lock-ms)")
-      ->check(CLI::Range(1u, 1000000u));
+      ->check(wholeNumber(1, 1000000));
   sub->add_option("--lock-ms", flags->lock_ms,
                   "target milliseconds a batch holds the write lock, when no size is pinned")
       ->check(milliseconds(0.1, 10000))
@@ -126,7 +142,7 @@ void addPacing(CLI::App* sub, UpFlags* flags) {
   sub->add_option("--threads", flags->threads,
                   "threads that compute a batch of a migration that declares parallelize "
                   "(default: one per core, at most 8; 1: no threads of its own)")
-      ->check(CLI::Range(1u, 64u));
+      ->check(wholeNumber(1, 64));
 }
 
 void addBatchTimeout(CLI::App* sub, UpFlags* flags) {
