@@ -231,9 +231,11 @@ class PassRunner {
                         std::vector<Document>* docs,
                         std::vector<std::optional<std::string>>* patches) {
     docs->clear();
-    auto version = store_.dataVersion();
-    if (!version.ok()) return version.status();
-    data_version_ = *version;
+    if (range_) {
+      auto version = store_.dataVersion();
+      if (!version.ok()) return version.status();
+      data_version_ = *version;
+    }
     GRAFT_RETURN_IF_ERROR(read(cursor, batch_size, nullptr, docs));
     patches->assign(docs->size(), std::nullopt);
     bodies_.assign(docs->size(), std::nullopt);
@@ -510,7 +512,8 @@ class PassRunner {
   bool lock_free_ = true;
   int64_t failed_at_ = 0;
   // Of the last lock-free batch: the store's data version before it was
-  // read, and the new body of each document (empty: nothing to write).
+  // read (in index order only: see applyComputed), and the new body of each
+  // document (empty: nothing to write).
   int64_t data_version_ = 0;
   std::vector<std::optional<std::string>> bodies_;
   // writeSpan's arguments and what it found, kept for their capacity.
