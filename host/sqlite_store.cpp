@@ -112,16 +112,15 @@ struct ResetOnExit {
 // in one pass, or (when the table has triggers) a first pass that evaluates
 // the WHERE clause and a second that sets the body. So each function finds
 // its _id itself, starting where the last search ended.
-const SpanWrite* findInSpan(SqliteStore::SpanState* span, int64_t id) {
-  const std::span<const SpanWrite> docs = span->docs;
-  size_t i = span->next;
+const SpanWrite* findInSpan(std::span<const SpanWrite> docs, size_t* next, int64_t id) {
+  size_t i = *next;
   if (i >= docs.size() || docs[i].id != id) {
     auto it = std::lower_bound(docs.begin(), docs.end(), id,
                                [](const SpanWrite& doc, int64_t key) { return doc.id < key; });
     if (it == docs.end() || it->id != id) return nullptr;
     i = static_cast<size_t>(it - docs.begin());
   }
-  span->next = i + 1;
+  *next = i + 1;
   return &docs[i];
 }
 
@@ -131,7 +130,7 @@ const SpanWrite* findInSpan(SqliteStore::SpanState* span, int64_t id) {
 void spanKeep(sqlite3_context* ctx, int, sqlite3_value** argv) {
   auto* span = static_cast<SqliteStore::SpanState*>(sqlite3_user_data(ctx));
   const int64_t id = sqlite3_value_int64(argv[0]);
-  const SpanWrite* doc = findInSpan(span, id);
+  const SpanWrite* doc = findInSpan(span->docs, &span->next, id);
   bool same = false;
   if (doc && sqlite3_value_type(argv[1]) == SQLITE_TEXT) {
     const auto* text = static_cast<const char*>(static_cast<const void*>(sqlite3_value_text(argv[1])));
@@ -154,7 +153,7 @@ void spanKeep(sqlite3_context* ctx, int, sqlite3_value** argv) {
 void spanBody(sqlite3_context* ctx, int, sqlite3_value** argv) {
   auto* span = static_cast<SqliteStore::SpanState*>(sqlite3_user_data(ctx));
   const int64_t id = sqlite3_value_int64(argv[0]);
-  const SpanWrite* doc = findInSpan(span, id);
+  const SpanWrite* doc = findInSpan(span->docs, &span->next, id);
   if (!doc || !doc->body) {
     sqlite3_result_error(ctx, "graft_span_body: no body for this _id", -1);
     return;
@@ -735,9 +734,8 @@ Result<int64_t> SqliteStore::writeSpan(std::string_view table, int64_t after_id,
   const std::string span = std::string(table) + " after _id " + std::to_string(after_id) +
                            " up to " + std::to_string(docs.back().id);
   if (rc == SQLITE_CONSTRAINT_TRIGGER) {
-    span_.docs = docs;
-    const SpanWrite* refused = findInSpan(&span_, span_.last_written);
-    span_.docs = {};
+    size_t start = 0;
+    const SpanWrite* refused = findInSpan(docs, &start, span_.last_written);
     if (refused && refused->body) return schemaRefusal(table, refused->id, *refused->body);
   }
   return error(rc, "update " + span);
