@@ -39,6 +39,8 @@ namespace bench {
 namespace {
 
 constexpr const char* kRoleMigration = "20260101_000001_users_default_role";
+// The same migration with parallelize on (tools/bench_role_parallel.cpp).
+constexpr const char* kRoleParallelMigration = "20260101_000001_users_default_role_parallel";
 constexpr int kBatchSize = 256;
 
 struct Options {
@@ -311,7 +313,7 @@ int Bench::run(Report* report) {
           : "busy_timeout 5000";
   if (!makeRolePluginDir(path("role-plugins"), GRAFT_BENCH_ROLE_PLUGIN, kRoleMigration) ||
       !makeRolePluginDir(path("role-parallel-plugins"), GRAFT_BENCH_ROLE_PARALLEL_PLUGIN,
-                         std::string(kRoleMigration) + "_parallel"))
+                         kRoleParallelMigration))
     return 1;
 
   note("seeding " + std::to_string(o_.docs) + " users in " + path("seed.db"));

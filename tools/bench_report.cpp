@@ -1,6 +1,8 @@
 #include "bench_report.h"
 
 #include <boost/json.hpp>
+#include <string>
+#include <utility>
 
 namespace bench {
 namespace {
@@ -42,11 +44,11 @@ std::vector<Target> targets(const Report& r) {
   const ContenderResult* sql = find(r, "sql_update");
   // The throughput and latency targets, for the plugin as it is and built
   // with parallelize.
-  for (const char* key : {"graft_up", "graft_up_parallel"}) {
+  const std::pair<const char*, std::string> graft_rows[] = {
+      {"graft_up", "graft up"}, {"graft_up_parallel", "graft up (parallelize)"}};
+  for (const auto& [key, which] : graft_rows) {
     const ContenderResult* c = find(r, key);
     if (!c) continue;
-    const std::string which =
-        std::string(key) == "graft_up" ? "graft up" : "graft up (parallelize)";
     if (sql && c->verified && sql->verified) {
       const double ratio = c->docsPerSecond(r.docs) / sql->docsPerSecond(r.docs);
       out.push_back({which + " throughput / single SQL UPDATE", ">= 1.0x (at least 0.8x)",
