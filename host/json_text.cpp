@@ -9,10 +9,12 @@
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <unordered_set>
 
 namespace graft {
 
@@ -148,6 +150,75 @@ bool holdsNonFiniteNumber(const boost::json::value& value) {
   }
 }
 
+namespace {
+
+// A basic_parser handler that builds nothing: it remembers the keys of each
+// open object and stops at the first one given twice.
+class DuplicateKeyFinder {
+ public:
+  static constexpr size_t max_object_size = size_t(-1);
+  static constexpr size_t max_array_size = size_t(-1);
+  static constexpr size_t max_key_size = size_t(-1);
+  static constexpr size_t max_string_size = size_t(-1);
+  using error_code = boost::system::error_code;
+  using string_view = boost::json::string_view;
+
+  const std::string& duplicate() const { return duplicate_; }
+
+  bool on_document_begin(error_code&) { return true; }
+  bool on_document_end(error_code&) { return true; }
+  bool on_object_begin(error_code&) {
+    // Slots are reused, so that deep or repeated objects cost no allocation.
+    if (depth_ == open_.size()) open_.emplace_back();
+    open_[depth_++].clear();
+    return true;
+  }
+  bool on_object_end(size_t, error_code&) { return --depth_, true; }
+  bool on_array_begin(error_code&) { return true; }
+  bool on_array_end(size_t, error_code&) { return true; }
+  bool on_key_part(string_view s, size_t, error_code&) {
+    key_.append(s.data(), s.size());
+    return true;
+  }
+  bool on_key(string_view s, size_t, error_code& ec) {
+    key_.append(s.data(), s.size());
+    auto [it, inserted] = open_[depth_ - 1].insert(key_);
+    if (!inserted) {
+      duplicate_ = key_;
+      ec = boost::json::error::syntax;  // stops the parser; duplicate() says why
+      return false;
+    }
+    key_.clear();
+    return true;
+  }
+  bool on_string_part(string_view, size_t, error_code&) { return true; }
+  bool on_string(string_view, size_t, error_code&) { return true; }
+  bool on_number_part(string_view, error_code&) { return true; }
+  bool on_int64(int64_t, string_view, error_code&) { return true; }
+  bool on_uint64(uint64_t, string_view, error_code&) { return true; }
+  bool on_double(double, string_view, error_code&) { return true; }
+  bool on_bool(bool, error_code&) { return true; }
+  bool on_null(error_code&) { return true; }
+  bool on_comment_part(string_view, error_code&) { return true; }
+  bool on_comment(string_view, error_code&) { return true; }
+
+ private:
+  std::vector<std::unordered_set<std::string>> open_;
+  size_t depth_ = 0;
+  std::string key_;
+  std::string duplicate_;
+};
+
+}  // namespace
+
+std::optional<std::string> findDuplicateKey(std::string_view text) {
+  boost::json::basic_parser<DuplicateKeyFinder> parser(jsonParseOptions(1));
+  boost::system::error_code ec;
+  parser.write_some(false, text.data(), text.size(), ec);
+  if (parser.handler().duplicate().empty()) return std::nullopt;
+  return parser.handler().duplicate();
+}
+
 std::string jsonQuoted(std::string_view text) {
   return boost::json::serialize(boost::json::string(text));
 }
@@ -164,11 +235,18 @@ Result<std::string> readFile(const std::string& path) {
   return bytes.str();
 }
 
+size_t byteOrderMarkSize(std::string_view text) {
+  return text.substr(0, 3) == "\xEF\xBB\xBF" ? 3 : 0;
+}
+
 Result<boost::json::value> parseJson(std::string_view text, const std::string& source,
                                      int64_t first_line) {
   boost::json::stream_parser parser({}, jsonParseOptions());
   boost::system::error_code ec;
-  size_t consumed = parser.write_some(text.data(), text.size(), ec);
+  // Editors on Windows start UTF-8 files with a byte order mark; RFC 8259
+  // lets a parser ignore it, and columns still count it.
+  const size_t bom = first_line == 1 ? byteOrderMarkSize(text) : 0;
+  size_t consumed = bom + parser.write_some(text.data() + bom, text.size() - bom, ec);
   if (!ec && consumed < text.size()) {
     // write_some stops at the end of the first value; anything but white
     // space after it is an error of its own, reported where it starts.
@@ -189,8 +267,17 @@ Result<boost::json::value> parseJson(std::string_view text, const std::string& s
         ++column;
       }
     }
+    // Boost.JSON calls a byte that is not UTF-8 a syntax error; say which.
+    const bool bad_utf8 = ec == boost::json::error::syntax && consumed < text.size() &&
+                          static_cast<unsigned char>(text[consumed]) >= 0x80;
+    char byte[8];
+    std::snprintf(byte, sizeof byte, "0x%02X",
+                  bad_utf8 ? static_cast<unsigned char>(text[consumed]) : 0);
+    const std::string reason =
+        bad_utf8 ? std::string("invalid UTF-8 (byte ") + byte + "; save the file as UTF-8)"
+                 : ec.message();
     return Status(Code::kBadInput, source + ":" + std::to_string(line) + ":" +
-                                       std::to_string(column) + ": " + ec.message());
+                                       std::to_string(column) + ": " + reason);
   }
   return parser.release();
 }
@@ -220,7 +307,8 @@ std::string jsonPointer(std::string_view pointer, size_t index) {
 // callbacks point into the parser's own buffer when a string has escapes.
 class JsonScanner {
  public:
-  JsonScanner(std::string_view text, JsonLocator& out) : text_(text), out_(out) {}
+  JsonScanner(std::string_view text, JsonLocator& out, size_t start)
+      : text_(text), out_(out), pos_(start) {}
 
   void value(const std::string& pointer, size_t key_offset, bool has_key) {
     skipSpace();
@@ -297,7 +385,7 @@ class JsonScanner {
 
   std::string_view text_;
   JsonLocator& out_;
-  size_t pos_ = 0;
+  size_t pos_;
 };
 
 std::string JsonLocator::format(size_t offset) const {
@@ -339,7 +427,7 @@ Result<LocatedJson> parseJsonLocated(std::string_view text, const std::string& s
   locator.line_starts_.push_back(0);
   for (size_t i = 0; i < text.size(); ++i)
     if (text[i] == '\n') locator.line_starts_.push_back(i + 1);
-  JsonScanner(text, locator).value("", 0, false);
+  JsonScanner(text, locator, first_line == 1 ? byteOrderMarkSize(text) : 0).value("", 0, false);
   return out;
 }
 

@@ -8,6 +8,7 @@
 #include <boost/json/value.hpp>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -44,6 +45,12 @@ Status checkDocumentBodyByParsing(std::string_view body);
 // parses 1e400 as infinity, and serializes that as Infinity: not JSON).
 bool holdsNonFiniteNumber(const boost::json::value& value);
 
+// The first key that one object of `text` gives twice, at any depth; none
+// when every object's keys differ (or `text` is not JSON). Boost.JSON keeps
+// the last of two such members and SQLite's JSON functions the first, so
+// graft never stores such a document.
+std::optional<std::string> findDuplicateKey(std::string_view text);
+
 // `text` as a JSON string literal, quotes included: how a message shows a
 // string it got from a file, so that a newline or a control character in it
 // can not break the message's one line (or forge another).
@@ -52,9 +59,14 @@ std::string jsonQuoted(std::string_view text);
 // Reads a whole file. Errors (kBadInput) name the path and the OS reason.
 Result<std::string> readFile(const std::string& path);
 
+// 3 when `text` starts with a UTF-8 byte order mark, else 0.
+size_t byteOrderMarkSize(std::string_view text);
+
 // Parses one JSON text. On error (kBadInput) the message is
 // "<source>:<line>:<column>: <reason>"; `first_line` is the line number of
 // the text's first line in `source` (not 1 for a line of a JSON lines file).
+// A text that starts a file (first_line 1) may begin with a byte order mark,
+// which is skipped; columns count it.
 Result<boost::json::value> parseJson(std::string_view text, const std::string& source,
                                      int64_t first_line = 1);
 

@@ -21,13 +21,23 @@ Status importJsonLines(Store& store, const std::string& table, std::istream& in,
   int64_t number = 0;
   while (std::getline(in, line)) {
     ++number;
-    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    // parseJson skips a byte order mark at the start of a file; the body
+    // stored must not keep it.
+    const size_t bom = number == 1 ? byteOrderMarkSize(line) : 0;
+    const std::string_view text = std::string_view(line).substr(bom);
+    if (text.find_first_not_of(" \t\r") == std::string::npos) continue;
     const std::string where = source + ":" + std::to_string(number);
-    auto parsed = parseJson(line, source, number);
+    auto parsed = parseJsonLocated(line, source, number);
     if (!parsed.ok()) return fail(parsed.status());
-    if (!parsed->is_object())
+    if (!parsed->value.is_object())
       return fail(Status(Code::kBadInput, where + ": not a JSON object (each line is one document)"));
-    auto body = newBody(line);
+    if (!parsed->locator.duplicates().empty()) {
+      const auto& twice = parsed->locator.duplicates().front();
+      return fail(Status(Code::kBadInput,
+                         twice.where + ": key " + jsonQuoted(twice.key) + " given twice (first at " +
+                             twice.first + "): a document holds each key once"));
+    }
+    auto body = newBody(text);
     if (!body.ok()) {
       const bool system_field = body.status().message().rfind("document sets ", 0) == 0;
       return fail(Status(Code::kBadInput,

@@ -13,8 +13,11 @@
 namespace graft {
 
 // Inserts every line of `in` into `table` (created if needed), in ONE
-// transaction: on any error nothing is imported. Blank lines are skipped.
-// Errors name "<source>:<line>" (kBadInput) or the database (kStore).
+// transaction: on any error nothing is imported. Blank lines are skipped, and
+// so is a byte order mark before the first line. Each document is stored as
+// its line gives it (newBody): numbers, keys and their order as written. A
+// key given twice in one object is refused. Errors name "<source>:<line>"
+// or "<source>:<line>:<column>" (kBadInput), or the database (kStore).
 Status importJsonLines(Store& store, const std::string& table, std::istream& in,
                        const std::string& source, int64_t* imported);
 

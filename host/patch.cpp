@@ -329,6 +329,10 @@ Result<std::string> newBody(std::string_view doc_json, int64_t current_id,
   boost::json::parser parser({}, jsonParseOptions());
   auto doc = parseObject(&parser, doc_json, "document");
   if (!doc.ok()) return doc.status();
+  if (auto key = findDuplicateKey(doc_json))
+    return Status(Code::kBadInput, "document has the key " + jsonQuoted(*key) +
+                                       " twice (a document holds each key once)");
+  bool drop_system_fields = false;
   for (const char* field : {"_id", "_creationTime"}) {
     auto it = doc->find(field);
     if (it == doc->end()) continue;
@@ -340,9 +344,26 @@ Result<std::string> newBody(std::string_view doc_json, int64_t current_id,
     if (!same)
       return Status(Code::kBadInput, std::string("document sets ") + field +
                                          ": _id and _creationTime are assigned by the store");
-    doc->stable_erase(it);
+    drop_system_fields = true;
   }
-  return boost::json::serialize(*doc);
+  // The text as given, not what Boost.JSON parsed: serializing that again
+  // would write 2.5 as 2.5E0 and read some decimals one ulp off.
+  std::vector<BodyMember> members;
+  listMembers(doc_json, &members);
+  const size_t first = members.empty() ? 0 : members.front().begin;
+  const size_t end = members.empty() ? 0 : members.back().end;
+  if (!drop_system_fields) {
+    if (members.empty()) return std::string("{}");
+    return "{" + std::string(doc_json.substr(first, end - first)) + "}";
+  }
+  std::string out = "{";
+  for (const BodyMember& m : members) {
+    if (isSystemField(m.key)) continue;
+    if (out.size() > 1) out += ',';
+    out.append(doc_json, m.begin, m.end - m.begin);
+  }
+  out += '}';
+  return out;
 }
 
 }  // namespace graft

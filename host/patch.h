@@ -49,9 +49,11 @@ Result<Patched> applyPatchByParsing(const CheckedBody& body, std::string_view pa
 Status checkMadeBody(std::string_view body);
 
 // Checks a whole document given for insert or replace and returns its body:
-// a JSON object. For insert (current_id == 0) system fields are refused; for
+// a JSON object, no key given twice in any of its objects, no number beyond
+// a float64. For insert (current_id == 0) system fields are refused; for
 // replace they may be present if they equal the stored ones
-// (current_id, current_creation_time), and are dropped.
+// (current_id, current_creation_time), and are dropped. The body is the
+// given text, its members byte for byte: a number means what it said.
 Result<std::string> newBody(std::string_view doc_json, int64_t current_id = 0,
                             double current_creation_time = 0);
 

@@ -29,7 +29,7 @@ int runImport(const std::string& db, const DataArgs& args) {
   Status status = importJsonLines(**store, args.table, from_stdin ? std::cin : in_file,
                                   from_stdin ? "<stdin>" : args.file, &imported);
   if (!status.ok()) return fail(status);
-  std::printf("imported %lld documents into %s\n", static_cast<long long>(imported),
+  std::printf("imported %s into %s\n", plural(imported, "document", "documents").c_str(),
               args.table.c_str());
   return 0;
 }
