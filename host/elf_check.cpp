@@ -40,9 +40,29 @@ std::string truncated(unsigned long long needed, size_t size) {
          std::to_string(needed) + " (copy or build the plugin again)";
 }
 
+// What an ELF type other than ET_DYN is, in words a plugin author knows.
+std::string elfTypeName(unsigned type) {
+  switch (type) {
+    case ET_REL:
+      return "an object file (.o), not a shared library: link it into one (graft_add_migration "
+             "does)";
+    case ET_EXEC:
+      return "an executable, not a shared library (build it with graft_add_migration)";
+    case ET_CORE:
+      return "a core dump, not a shared library (build the plugin with graft_add_migration)";
+    default:
+      return "not a shared library: ELF type " + std::to_string(type) +
+             " (build it with graft_add_migration)";
+  }
+}
+
 }  // namespace
 
 std::string checkSharedLibrary(std::string_view bytes) {
+  // A plugin copied into the directory is empty for a moment.
+  if (bytes.empty())
+    return "the file is empty (is it still being copied? copy it under another name, then mv it "
+           "into place)";
   if (bytes.size() < EI_NIDENT || std::memcmp(bytes.data(), ELFMAG, SELFMAG) != 0)
     return "not a shared library: no ELF header (build it with graft_add_migration)";
   if (static_cast<unsigned char>(bytes[EI_CLASS]) != kHostClass)
@@ -54,9 +74,7 @@ std::string checkSharedLibrary(std::string_view bytes) {
   if (kHostMachine >= 0 && header.e_machine != kHostMachine)
     return "built for another architecture (ELF machine " + std::to_string(header.e_machine) +
            ", this host is " + std::to_string(kHostMachine) + "; build the plugin for this machine)";
-  if (header.e_type != ET_DYN)
-    return "not a shared library: ELF type " + std::to_string(header.e_type) +
-           " (build it with graft_add_migration)";
+  if (header.e_type != ET_DYN) return elfTypeName(header.e_type);
   const unsigned long long ph_end =
       static_cast<unsigned long long>(header.e_phoff) + 1ULL * header.e_phnum * header.e_phentsize;
   if (header.e_phentsize != sizeof(ElfW(Phdr)) || ph_end > bytes.size())

@@ -100,21 +100,26 @@ class PrivateCopy {
   std::string path_;
 };
 
+// What to do about a graft_plugin that does not hold what the SDK writes.
+constexpr const char* kRebuildHint =
+    " (the plugin's graft_plugin is not what the SDK makes: define it with defineMigration and "
+    "GRAFT_EXPORT_MIGRATION, and build it with graft_add_migration)";
+
 // ABI 1.0 and 1.1's graft_step ended before write_mode.
 constexpr size_t kStepV1_0Size = offsetof(graft_step, write_mode);
 
 bool checkStep(const graft_step* step, const char* name, std::string* why) {
   if (step->struct_size < kStepV1_0Size) {
     *why = std::string(name) + " step is " + std::to_string(step->struct_size) +
-           " bytes, expected at least " + std::to_string(kStepV1_0Size);
+           " bytes, expected at least " + std::to_string(kStepV1_0Size) + kRebuildHint;
     return false;
   }
   if (!step->table || !*step->table) {
-    *why = std::string(name) + " step has no table";
+    *why = std::string(name) + " step has no table (give the step the name of the table it walks)";
     return false;
   }
   if (!step->migrate_one) {
-    *why = std::string(name) + " step has no migrateOne";
+    *why = std::string(name) + " step has no migrateOne" + kRebuildHint;
     return false;
   }
   return true;
@@ -153,6 +158,32 @@ bool checkStepExtras(const graft_step& step, const char* name, std::string* why)
   return true;
 }
 
+// Why a plugin built for ABI `major`.`minor` can not run on this host, or ""
+// when it can: the same major, and a minor no newer than this host's (a
+// newer plugin may rely on a field this host would not read).
+std::string abiMismatch(uint32_t major, uint32_t minor) {
+  const std::string built = "built for graft ABI " + std::to_string(major) + "." +
+                            std::to_string(minor) + ", this host speaks " +
+                            abiText(GRAFT_ABI_VERSION);
+  if (major != GRAFT_ABI_MAJOR) return built + " (rebuild the plugin against this host's SDK)";
+  if (minor > GRAFT_ABI_MINOR)
+    return built + ", which is older (upgrade graft, or rebuild the plugin against this host's SDK)";
+  return "";
+}
+
+// The embedded metadata's "abi" ("1.3") as major and minor; false when it
+// is not two numbers.
+bool parseAbi(const std::string& text, uint32_t* major, uint32_t* minor) {
+  const size_t dot = text.find('.');
+  if (dot == std::string::npos || dot == 0 || dot + 1 == text.size() || text.size() > 11)
+    return false;
+  for (size_t i = 0; i < text.size(); ++i)
+    if (i != dot && (text[i] < '0' || text[i] > '9')) return false;
+  *major = static_cast<uint32_t>(std::stoul(text.substr(0, dot)));
+  *minor = static_cast<uint32_t>(std::stoul(text.substr(dot + 1)));
+  return true;
+}
+
 // "plugin <path>: <stage>: <reason>".
 Status pluginError(const std::string& path, const std::string& stage, const std::string& reason) {
   return Status(Code::kPlugin, "plugin " + path + ": " + stage + ": " + reason);
@@ -171,6 +202,9 @@ Result<std::unique_ptr<Plugin>> Plugin::readChecked(const std::string& given_pat
 
   std::unique_ptr<Plugin> plugin(new Plugin);
   plugin->path_ = path;
+  if (std::filesystem::is_directory(path, fs_ec))
+    return fail("open", "a directory, not a plugin file (every file with the shared-library "
+                        "suffix in the plugin directory is a plugin: rename or move it)");
   if (!options.allow_untrusted) {
     if (std::string why = untrustedReason(path); !why.empty())
       return fail("trust", why + "; or pass --allow-untrusted-plugins");
@@ -185,6 +219,14 @@ Result<std::unique_ptr<Plugin>> Plugin::readChecked(const std::string& given_pat
   auto meta = readPluginMeta(*bytes);
   if (!meta.ok()) return fail("embedded metadata", meta.status().message());
   if (*meta) {
+    // What `up` would refuse at its ABI stage, status and verify refuse too,
+    // without loading anything.
+    uint32_t major = 0, minor = 0;
+    if (!parseAbi((*meta)->abi, &major, &minor))
+      return fail("embedded metadata", "abi " + jsonQuoted((*meta)->abi) +
+                                           " is not <major>.<minor> (build the plugin again with "
+                                           "graft_add_migration)");
+    if (std::string why = abiMismatch(major, minor); !why.empty()) return fail("ABI", why);
     plugin->meta_ = std::move(**meta);
     plugin->embedded_ = true;
   }
@@ -231,25 +273,23 @@ Result<std::unique_ptr<Plugin>> Plugin::load(const std::string& given_path,
   }
   auto entry = plugin->library_.get<const graft_plugin*()>(GRAFT_ENTRY_SYMBOL);
   const graft_plugin* p = entry();
-  if (!p) return fail("entry point", std::string(GRAFT_ENTRY_SYMBOL) + " returned NULL");
-  if ((p->abi_version >> 16) != GRAFT_ABI_MAJOR) {
-    return fail("ABI", "built for graft ABI " + abiText(p->abi_version) + ", this host speaks " +
-                           abiText(GRAFT_ABI_VERSION) +
-                           " (rebuild the plugin against this host's SDK)");
-  }
+  if (!p)
+    return fail("entry point", std::string(GRAFT_ENTRY_SYMBOL) + " returned NULL" + kRebuildHint);
+  if (std::string why = abiMismatch(p->abi_version >> 16, p->abi_version & 0xffff); !why.empty())
+    return fail("ABI", why);
   std::string why;
   // ABI 1.0's graft_plugin ended before logic_digest.
   const size_t v1_0_size = offsetof(graft_plugin, logic_digest);
   if (p->struct_size < v1_0_size) {
     why = "graft_plugin is " + std::to_string(p->struct_size) + " bytes, expected at least " +
-          std::to_string(v1_0_size);
+          std::to_string(v1_0_size) + kRebuildHint;
   } else if (!p->id || !isValidMigrationId(p->id)) {
     why = std::string("id \"") + (p->id ? p->id : "(null)") +
           "\" is not valid (letters, digits, '_', '-', '.'; at most 128)";
   } else if (!p->description) {
-    why = "description is NULL";
+    why = std::string("description is NULL") + kRebuildHint;
   } else if (!p->up) {
-    why = "no up step";
+    why = std::string("no up step") + kRebuildHint;
   } else if (checkStep(p->up, "up", &why) && (!p->down || checkStep(p->down, "down", &why))) {
     const graft_step up = widen(*p->up);
     const graft_step down = p->down ? widen(*p->down) : graft_step{};

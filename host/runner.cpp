@@ -55,6 +55,32 @@ Code exitCodeOfFailure(Code batch_failure) {
                                                                           : Code::kMigrationFailed;
 }
 
+// Whether a step may walk `step.table`, which the store does not have. A
+// table that does not exist is most often a misspelt one, and a migration
+// that visited nothing would be recorded as done for good; so it fails,
+// unless the step says its table may be absent, the schema in force
+// declares the table (so it is empty), or the store has no document table
+// at all (a new store, which has nothing to migrate).
+Status checkAbsentTable(Store& store, const graft_step& step, const std::string& id) {
+  if (step.table_may_be_absent) return Status::Ok();
+  auto schema = loadSchemaInForce(store);
+  if (!schema.ok()) return schema.status();
+  if (*schema && (*schema)->schema.find(step.table)) return Status::Ok();
+  auto tables = store.tables();
+  if (!tables.ok()) return tables.status();
+  if (tables->empty()) return Status::Ok();
+  std::string listed;
+  constexpr size_t kNamed = 8;
+  for (size_t i = 0; i < tables->size() && i < kNamed; ++i)
+    listed += (i == 0 ? "" : ", ") + (*tables)[i];
+  if (tables->size() > kNamed) listed += ", ...";
+  return Status(Code::kMigrationFailed,
+                "migration " + id + ": table " + jsonQuoted(step.table) +
+                    " does not exist in the store (its document tables: " + listed + ")" +
+                    "; nothing was written (correct the step's table; a step whose table may not "
+                    "exist yet declares tableMayBeAbsent)");
+}
+
 // A state that an `up` resumes: it was started upwards and not finished.
 bool isApplied(const std::optional<MigrationState>& s) {
   return s && s->direction != "down" && s->status == "completed";
@@ -612,6 +638,19 @@ Status Runner::runPass(const Pass& pass, const Settings& settings, const std::st
 
   auto exists = store_.hasTable(table);
   if (!exists.ok()) return exists.status();
+  if (!*exists) {
+    Status absent = checkAbsentTable(store_, step, id);
+    if (!absent.ok()) {
+      report->outcome = "failed";
+      if (settings.dry_run) return absent;
+      state.status = "failed";
+      state.error = absent.message();
+      std::string message = absent.message();
+      Status saved = saveStateNow(store_, state);
+      if (!saved.ok()) message += "; also could not record the failure: " + saved.message();
+      return Status(absent.code(), message);
+    }
+  }
   int64_t left = 0;
   if (*exists) {
     auto n = range ? store_.countRange(table, *range, {state.cursor, state.cursor_key})

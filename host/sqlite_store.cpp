@@ -170,9 +170,34 @@ bool SqliteStore::NoCaseLess::operator()(std::string_view a, std::string_view b)
           a.size() < b.size());
 }
 
+namespace {
+
+// "file:" and `path` with the characters a URI gives a meaning escaped, and
+// immutable=1.
+std::string immutableUri(const std::string& path) {
+  // An absolute path gets an empty authority: "file:///x", not "file://x".
+  std::string uri = path.rfind('/', 0) == 0 ? "file://" : "file:";
+  char hex[4];
+  for (unsigned char c : path) {
+    if (c == '%' || c == '?' || c == '#' || c <= 0x20 || c >= 0x7f) {
+      std::snprintf(hex, sizeof hex, "%%%02X", c);
+      uri += hex;
+    } else {
+      uri += static_cast<char>(c);
+    }
+  }
+  return uri + "?immutable=1";
+}
+
+}  // namespace
+
 Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path,
                                                        const SqliteOptions& options) {
   std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    return Status(Code::kStore, "database " + path +
+                                    ": is a directory, not a SQLite file (check the database path)");
+  }
   if (!options.create && !std::filesystem::exists(path, ec)) {
     return Status(Code::kStore, "database " + path +
                                     ": does not exist (check --db, or create it with graft import)");
@@ -184,8 +209,26 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path,
   std::unique_ptr<SqliteStore> store(new SqliteStore(path, db));
   if (rc != SQLITE_OK) return store->error(rc, "open");
   sqlite3_extended_result_codes(db, 1);
+  if (options.read_only && !store->canRead() && !std::filesystem::exists(path + "-wal", ec)) {
+    // A WAL store that was closed cleanly, in a directory this user can not
+    // write: SQLite can not make the -shm file it reads WAL stores through.
+    // No -wal file means no writer has anything uncommitted to the file, so
+    // reading it as it is (immutable) reads what any reader would.
+    store.reset();
+    db = nullptr;
+    rc = sqlite3_open_v2(immutableUri(path).c_str(), &db,
+                         SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX, nullptr);
+    store.reset(new SqliteStore(path, db));
+    if (rc != SQLITE_OK) return store->error(rc, "open");
+    sqlite3_extended_result_codes(db, 1);
+  }
   GRAFT_RETURN_IF_ERROR(store->initialize(options));
   return store;
+}
+
+bool SqliteStore::canRead() {
+  return sqlite3_exec(db_, "SELECT count(*) FROM sqlite_master", nullptr, nullptr, nullptr) ==
+         SQLITE_OK;
 }
 
 SqliteStore::~SqliteStore() {
@@ -193,6 +236,7 @@ SqliteStore::~SqliteStore() {
   for (auto& [sql, stmt] : statements_) sqlite3_finalize(stmt);
   sqlite3_close_v2(db_);
 }
+
 
 Status SqliteStore::error(int rc, const std::string& what) const {
   std::string message = "database " + path_ + ": " + what + ": " +
@@ -276,6 +320,11 @@ Status SqliteStore::initialize(const SqliteOptions& options) {
                                         std::to_string(kFormatVersion) + "): upgrade graft");
     }
   }
+  // graft reads and writes only a file that is graft's already, or could
+  // be. Checked before anything is written, WAL mode included: graft once
+  // created its tables in another application's file and only then failed,
+  // and a status of it would have shown every migration pending.
+  if (!*has_meta) GRAFT_RETURN_IF_ERROR(refuseForeignFile());
   if (options.read_only) {
     auto has_state = hasTable("migration_state");
     if (!has_state.ok()) return has_state.status();
@@ -337,6 +386,62 @@ Status SqliteStore::initialize(const SqliteOptions& options) {
       "create graft tables"));
   has_state_tables_ = true;
   return addMissingStateColumns();
+}
+
+Result<std::vector<std::string>> SqliteStore::columnsOf(std::string_view table) {
+  auto stmt = prepare("SELECT name FROM pragma_table_info(?) ORDER BY cid", "read schema");
+  if (!stmt.ok()) return stmt.status();
+  ResetOnExit reset{*stmt};
+  bindText(*stmt, 1, table);
+  std::vector<std::string> columns;
+  int rc;
+  while ((rc = sqlite3_step(*stmt)) == SQLITE_ROW)
+    columns.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(*stmt, 0)));
+  if (rc != SQLITE_DONE) return error(rc, "read schema");
+  return columns;
+}
+
+Status SqliteStore::checkDocumentTable(std::string_view table) {
+  auto columns = columnsOf(table);
+  if (!columns.ok()) return columns.status();
+  auto has = [&](const char* name) {
+    return std::find(columns->begin(), columns->end(), name) != columns->end();
+  };
+  if (has("_id") && has("_creationTime") && has("body")) return Status::Ok();
+  std::string listed;
+  for (const auto& c : *columns) listed += (listed.empty() ? "" : ", ") + c;
+  return Status(Code::kStore, "database " + path_ + ": table " + jsonQuoted(table) +
+                                  " is not a graft document table: its columns are (" + listed +
+                                  "), a document table has _id, _creationTime and body (check "
+                                  "the database path and the table's name)");
+}
+
+Status SqliteStore::refuseForeignFile() {
+  auto stmt = prepare(
+      "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE "
+      "'sqlite\\_%' ESCAPE '\\' ORDER BY name",
+      "read schema");
+  if (!stmt.ok()) return stmt.status();
+  std::vector<std::string> tables;
+  {
+    ResetOnExit reset{*stmt};
+    int rc;
+    while ((rc = sqlite3_step(*stmt)) == SQLITE_ROW)
+      tables.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(*stmt, 0)));
+    if (rc != SQLITE_DONE) return error(rc, "read schema");
+  }
+  // An application may have made document tables in graft's format before
+  // graft first opened the file (README: The store format): those are fine.
+  for (const auto& table : tables) {
+    Status document = checkDocumentTable(table);
+    if (document.ok()) continue;
+    return Status(Code::kStore,
+                  "database " + path_ + ": not a graft store: it has no graft_meta table, and its "
+                  "table " + jsonQuoted(table) + " is not a graft document table (graft wrote "
+                  "nothing to it; check the database path: graft adds its own tables only to an "
+                  "empty file or to one whose tables are all document tables)");
+  }
+  return Status::Ok();
 }
 
 Result<bool> SqliteStore::hasColumn(const char* table, const char* column) {
@@ -520,12 +625,14 @@ Result<bool> SqliteStore::hasTable(std::string_view table) {
   ResetOnExit reset{*stmt};
   bindText(*stmt, 1, table);
   int rc = sqlite3_step(*stmt);
-  if (rc == SQLITE_ROW) {
-    known_tables_.emplace(table);
-    return true;
-  }
-  if (rc != SQLITE_DONE) return error(rc, "read schema");
-  return false;
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) return error(rc, "read schema");
+  if (rc == SQLITE_DONE) return false;
+  sqlite3_reset(*stmt);
+  // A table graft reads documents from must have a document table's
+  // columns; one of another layout is the wrong table or the wrong file.
+  if (checkTableName(table).ok()) GRAFT_RETURN_IF_ERROR(checkDocumentTable(table));
+  known_tables_.emplace(table);
+  return true;
 }
 
 Status SqliteStore::needTable(std::string_view table) {

@@ -123,11 +123,19 @@ class SqliteStore final : public Store {
   SqliteStore(std::string path, sqlite3* db) : path_(std::move(path)), db_(db) {}
 
   Status initialize(const SqliteOptions& options);
+  // Whether the connection can read the schema (the file's first read).
+  bool canRead();
   // Recorded schema versions, newest first; limit < 0: all.
   Result<std::vector<SchemaRecord>> readSchemas(int64_t limit);
   // CREATE TABLE with the document table's columns. REQUIRES: absent.
   Status makeTable(std::string_view table);
   Result<bool> hasColumn(const char* table, const char* column);
+  Result<std::vector<std::string>> columnsOf(std::string_view table);
+  // kStore unless `table` has the columns of a document table.
+  Status checkDocumentTable(std::string_view table);
+  // kStore when a file without graft_meta holds a table that is not a
+  // document table: another application's database.
+  Status refuseForeignFile();
   Status addMissingStateColumns();
   std::string stateColumns() const;
   // A write the schema's triggers refused, as a kSchema naming the

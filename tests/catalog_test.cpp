@@ -52,7 +52,7 @@ BOOST_AUTO_TEST_CASE(reports_every_mismatch_at_once_one_line_each) {
   BOOST_TEST(catalog.status().code() == Code::kPlugin);
   BOOST_TEST(catalog.status().message() ==
              "plugin " + plugins + "/test_bad_abi.so: ABI: built for graft ABI 2.0, this host speaks "
-             "1.3 (rebuild the plugin against this host's SDK)\n"
+             "1.4 (rebuild the plugin against this host's SDK)\n"
              "plugins " + plugins + "/test_counter.so and " + plugins +
              "/test_counter_again.so both have id \"test_counter\" (remove one of them)\n"
              "plugin " + plugins + "/test_counter_copy.so: metadata: the embedded metadata "

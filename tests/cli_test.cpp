@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -80,6 +81,151 @@ BOOST_AUTO_TEST_CASE(a_read_only_store_exits_5_and_changes_nothing) {
   BOOST_TEST(test::sqlValue(db, "SELECT count(*) FROM items") == "3");
 }
 
+// Reading needs no write access: status and export of a store in a
+// directory this user can not write (where SQLite can not make the -shm
+// file of a WAL store) read it all the same, and write nothing.
+BOOST_AUTO_TEST_CASE(a_read_only_store_can_be_read) {
+  ScratchDir dir;
+  test::makePluginDir(dir, {testPlugin("counter")}, {"test_counter"});
+  const std::string db = dir / "store.db";
+  test::seedItems(db, 3);
+  BOOST_REQUIRE(runGraft(test::graftArgs(dir, {"up", "-q"})).exit_code == 0);
+  const std::string before = test_util::readBytes(db);
+  BOOST_REQUIRE(chmod(db.c_str(), 0444) == 0);
+  BOOST_REQUIRE(chmod(dir.path().c_str(), 0555) == 0);
+  auto asNobody = [&](std::vector<std::string> args) {
+    std::vector<std::string> argv = {GRAFT_BINARY, "--db", db, "--plugins", dir / "plugins"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    if (geteuid() == 0)
+      argv.insert(argv.begin(),
+                  {"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"});
+    return test::runProgram(argv);
+  };
+  Outcome status = asNobody({"status"});
+  Outcome exported = asNobody({"export", "items"});
+  BOOST_REQUIRE(chmod(dir.path().c_str(), 0700) == 0);
+  BOOST_TEST(status.exit_code == 0, status.err);
+  BOOST_TEST(status.out.find("test_counter  completed") != std::string::npos, status.out);
+  BOOST_TEST(exported.exit_code == 0, exported.err);
+  BOOST_TEST(std::count(exported.out.begin(), exported.out.end(), '\n') == 3);
+  BOOST_TEST(exported.out.find("\"k\":3,\"n\":1}\n") != std::string::npos, exported.out);
+  BOOST_TEST((test_util::readBytes(db) == before));
+}
+
+// Another application's SQLite file: graft refuses it before it writes
+// anything, and says so; a table in another layout is refused by name.
+BOOST_AUTO_TEST_CASE(a_database_that_is_not_a_graft_store_is_refused_before_anything_is_written) {
+  ScratchDir dir;
+  test::makePluginDir(dir, {testPlugin("counter")}, {"test_counter"});
+  const std::string db = dir / "store.db";
+  sqlite3* conn = nullptr;
+  BOOST_REQUIRE(sqlite3_open(db.c_str(), &conn) == SQLITE_OK);
+  BOOST_REQUIRE(sqlite3_exec(conn,
+                             "CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT);"
+                             "INSERT INTO customers (name) VALUES ('Ada');",
+                             nullptr, nullptr, nullptr) == SQLITE_OK);
+  sqlite3_close(conn);
+  const std::string before = test_util::readBytes(db);
+  const std::string foreign =
+      "graft: database " + db +
+      ": not a graft store: it has no graft_meta table, and its table \"customers\" is not a "
+      "graft document table (graft wrote nothing to it; check the database path: graft adds its "
+      "own tables only to an empty file or to one whose tables are all document tables)\n";
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"up"}, {"status"}, {"cancel"}, {"import", "items", "-"}}) {
+    BOOST_TEST_CONTEXT(args[0]) {
+      Outcome o = runGraft(test::graftArgs(dir, args));
+      BOOST_TEST(o.exit_code == 5);
+      BOOST_TEST(o.err == foreign);
+      BOOST_TEST((test_util::readBytes(db) == before));
+      BOOST_TEST(test::sqlValue(db, "SELECT group_concat(name) FROM sqlite_master") == "customers");
+    }
+  }
+  // A graft store with a table of another layout: the table is named.
+  ScratchDir other;
+  const std::string store = other / "store.db";
+  test::seedItems(store, 2);
+  BOOST_REQUIRE(sqlite3_open(store.c_str(), &conn) == SQLITE_OK);
+  BOOST_REQUIRE(sqlite3_exec(conn, "CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT)", nullptr,
+                             nullptr, nullptr) == SQLITE_OK);
+  sqlite3_close(conn);
+  Outcome o = runGraft({"--db", store, "export", "notes"});
+  BOOST_TEST(o.exit_code == 5);
+  BOOST_TEST(o.err == "graft: export: database " + store +
+                          ": table \"notes\" is not a graft document table: its columns are (id, "
+                          "text), a document table has _id, _creationTime and body (check the "
+                          "database path and the table's name)\n");
+  // A directory given as the database.
+  o = runGraft({"--db", other.path(), "export", "items"});
+  BOOST_TEST(o.exit_code == 5);
+  BOOST_TEST(o.err == "graft: database " + other.path() +
+                          ": is a directory, not a SQLite file (check the database path)\n");
+}
+
+// A migration over a table the store does not have is, most often, a
+// misspelt table: it fails, recorded, instead of completing over nothing
+// and being applied for good. A step that says its table may be absent, a
+// table the schema declares, and a store with no document table at all
+// (nothing to migrate) are fine.
+BOOST_AUTO_TEST_CASE(a_migration_over_a_missing_table_fails_unless_that_is_expected) {
+  ScratchDir dir;
+  test::makePluginDir(dir, {testPlugin("counter")}, {"test_counter"});
+  const std::string db = dir / "store.db";
+  test::seedItems(db, 3, "things");
+  Outcome o = runGraft(test::graftArgs(dir, {"up", "-q"}));
+  const std::string missing =
+      "migration test_counter: table \"items\" does not exist in the store (its document tables: "
+      "things); nothing was written (correct the step's table; a step whose table may not exist "
+      "yet declares tableMayBeAbsent)";
+  BOOST_TEST(o.exit_code == 1);
+  BOOST_TEST(o.err == "graft: " + missing + "\n");
+  BOOST_TEST(test::sqlValue(db, "SELECT status || ' ' || processed || ' ' || error FROM "
+                                "migration_state") == "failed 0 " + missing);
+  o = runGraft(test::graftArgs(dir, {"status"}));
+  BOOST_TEST(o.out.find("test_counter  failed") != std::string::npos, o.out);
+  // Once the table is there, the migration runs.
+  test::seedItems(db, 2);
+  o = runGraft(test::graftArgs(dir, {"up", "-q"}));
+  BOOST_TEST(o.exit_code == 0, o.err);
+  BOOST_TEST(test::sqlValue(db, "SELECT group_concat(json_extract(body, '$.n')) FROM items") == "1,1");
+
+  struct Fine {
+    std::string name, plugin, id;
+    bool schema;
+  };
+  for (const Fine& f : {Fine{"tableMayBeAbsent", "optional_table", "test_optional_table", false},
+                        Fine{"declared by the schema", "counter", "test_counter", true}}) {
+    BOOST_TEST_CONTEXT(f.name) {
+      ScratchDir d;
+      test::makePluginDir(d, {testPlugin(f.plugin)}, {f.id});
+      test::seedItems(d / "store.db", 1, "things");
+      if (f.schema) {
+        writeFile(d / "schema.json",
+                  R"({"graft_schema": 1, "tables": {"things": {"document": {"k": "number", )"
+                  R"("n": "number"}}, "items": {"document": {"k": "number", "n": "number"}}}})");
+        Outcome pushed = runGraft(test::graftArgs(d, {"schema", "push", d / "schema.json"}));
+        BOOST_TEST_REQUIRE(pushed.exit_code == 0, pushed.err);
+      }
+      Outcome up = runGraft(test::graftArgs(d, {"up", "-q"}));
+      BOOST_TEST(up.exit_code == 0, up.err);
+      BOOST_TEST(test::sqlValue(d / "store.db", "SELECT status FROM migration_state") == "completed");
+    }
+  }
+  // A new store, with no document table yet, has nothing to migrate.
+  ScratchDir fresh;
+  test::makePluginDir(fresh, {testPlugin("counter")}, {"test_counter"});
+  writeFile(fresh / "empty.jsonl", "");
+  BOOST_REQUIRE(runGraft({"--db", fresh / "store.db", "import", "things", fresh / "empty.jsonl"})
+                    .exit_code == 0);
+  sqlite3* conn = nullptr;
+  BOOST_REQUIRE(sqlite3_open((fresh / "store.db").c_str(), &conn) == SQLITE_OK);
+  BOOST_REQUIRE(sqlite3_exec(conn, "DROP TABLE things", nullptr, nullptr, nullptr) == SQLITE_OK);
+  sqlite3_close(conn);
+  o = runGraft(test::graftArgs(fresh, {"up", "-q"}));
+  BOOST_TEST(o.exit_code == 0, o.err);
+  BOOST_TEST(test::sqlValue(fresh / "store.db", "SELECT status FROM migration_state") == "completed");
+}
+
 // Another process keeps the write lock past graft's 5 s busy timeout.
 BOOST_AUTO_TEST_CASE(a_store_locked_past_the_busy_timeout_exits_5) {
   ScratchDir dir;
@@ -131,7 +277,7 @@ BOOST_AUTO_TEST_CASE(bad_plugins_exit_4_all_reported_before_anything_runs) {
   BOOST_TEST(o.exit_code == 4);
   BOOST_TEST(o.err ==
              "graft: plugin " + plugins + "/test_bad_abi.so: ABI: built for graft ABI 2.0, this host "
-             "speaks 1.3 (rebuild the plugin against this host's SDK)\n"
+             "speaks 1.4 (rebuild the plugin against this host's SDK)\n"
              "graft: plugin " + plugins + "/test_no_entry.so: entry point: no symbol "
              "graft_plugin_entry (export the migration with GRAFT_EXPORT_MIGRATION)\n");
   for (const auto& doc : test::readTable(dir / "store.db", "items")) BOOST_TEST(doc.at("n") == 0);

@@ -80,7 +80,12 @@ BOOST_AUTO_TEST_CASE(refuses_each_kind_of_bad_plugin_with_the_stage_and_a_hint) 
   object[16] = 1;
   object[17] = 0;
   test::writeFile(dir / "object.o", object);
+  test::writeFile(dir / "empty.so", "");
+  std::filesystem::create_directory(dir / "dir.so");
   const std::string hint = " (is it a shared library built for this machine with graft_add_migration?)";
+  const std::string malformed =
+      " (the plugin's graft_plugin is not what the SDK makes: define it with defineMigration and "
+      "GRAFT_EXPORT_MIGRATION, and build it with graft_add_migration)";
   struct Case {
     std::string path;
     std::string message;
@@ -95,13 +100,33 @@ BOOST_AUTO_TEST_CASE(refuses_each_kind_of_bad_plugin_with_the_stage_and_a_hint) 
                                  "1000 bytes, its headers need " + needed + " (copy or build the "
                                  "plugin again)"},
       {dir / "object.o", "plugin " + dir / "object.o" +
-                             ": check: not a shared library: ELF type 1 (build it with "
-                             "graft_add_migration)"},
+                             ": check: an object file (.o), not a shared library: link it into "
+                             "one (graft_add_migration does)"},
+      {dir / "empty.so", "plugin " + dir / "empty.so" +
+                             ": check: the file is empty (is it still being copied? copy it under "
+                             "another name, then mv it into place)"},
+      {dir / "dir.so", "plugin " + dir / "dir.so" +
+                           ": open: a directory, not a plugin file (every file with the "
+                           "shared-library suffix in the plugin directory is a plugin: rename or "
+                           "move it)"},
+      {testPlugin("newer_minor"), "plugin " + testPlugin("newer_minor") +
+                                      ": ABI: built for graft ABI 1.99, this host speaks 1.4, "
+                                      "which is older (upgrade graft, or rebuild the plugin "
+                                      "against this host's SDK)"},
+      {testPlugin("other_major"), "plugin " + testPlugin("other_major") +
+                                      ": ABI: built for graft ABI 2.0, this host speaks 1.4 "
+                                      "(rebuild the plugin against this host's SDK)"},
+      {testPlugin("null_entry"), "plugin " + testPlugin("null_entry") +
+                                     ": entry point: graft_plugin_entry returned NULL" + malformed},
+      {testPlugin("small_struct"), "plugin " + testPlugin("small_struct") +
+                                       ": metadata: graft_plugin is 8 bytes, expected at least 40" +
+                                       malformed},
+      {testPlugin("no_up"), "plugin " + testPlugin("no_up") + ": metadata: no up step" + malformed},
       {testPlugin("no_entry"), "plugin " + testPlugin("no_entry") +
                                    ": entry point: no symbol graft_plugin_entry (export the "
                                    "migration with GRAFT_EXPORT_MIGRATION)"},
       {testPlugin("bad_abi"), "plugin " + testPlugin("bad_abi") +
-                                  ": ABI: built for graft ABI 2.0, this host speaks 1.3 (rebuild "
+                                  ": ABI: built for graft ABI 2.0, this host speaks 1.4 (rebuild "
                                   "the plugin against this host's SDK)"},
       {testPlugin("unresolved"), "plugin " + testPlugin("unresolved") + ": load: " +
                                      testPlugin("unresolved") +
@@ -113,6 +138,22 @@ BOOST_AUTO_TEST_CASE(refuses_each_kind_of_bad_plugin_with_the_stage_and_a_hint) 
       BOOST_REQUIRE(!plugin.ok());
       BOOST_TEST(plugin.status().code() == Code::kPlugin);
       BOOST_TEST(plugin.status().message() == c.message);
+    }
+  }
+}
+
+// status, verify and sum read only the embedded metadata, and must refuse
+// what up refuses at its ABI stage: an ABI this host can not run.
+BOOST_AUTO_TEST_CASE(inspecting_refuses_the_abi_loading_refuses) {
+  for (const std::string name : {"newer_minor", "other_major"}) {
+    BOOST_TEST_CONTEXT(name) {
+      auto loaded = Plugin::load(testPlugin(name));
+      auto inspected = Plugin::inspect(testPlugin(name), {});
+      BOOST_REQUIRE(!loaded.ok());
+      BOOST_REQUIRE(!inspected.ok());
+      BOOST_TEST(inspected.status().message() == loaded.status().message());
+      BOOST_TEST(inspected.status().message().find(": ABI: built for graft ABI ") !=
+                 std::string::npos);
     }
   }
 }

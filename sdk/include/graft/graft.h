@@ -19,9 +19,12 @@
  * is a header-only C++ layer on top of it (defineMigration).
  *
  * Compatibility: the host refuses a plugin whose GRAFT_ABI_MAJOR differs from
- * its own, before reading anything but the first two fields of graft_plugin.
- * Within one major version, structs only grow at the end (struct_size says
- * how much the other side knows) and function tables are appended to only.
+ * its own, before reading anything but the first two fields of graft_plugin,
+ * and one whose GRAFT_ABI_MINOR is newer than its own: such a plugin may
+ * rely on a field this host would not read (a step that must not run
+ * without its table, say). Within one major version, structs only grow at
+ * the end (struct_size says how much the other side knows) and function
+ * tables are appended to only, so a host runs plugins of every older minor.
  *
  * A plugin built with graft_add_migration also carries its id, ABI,
  * description, logic digest and whether it has a down step as JSON in an ELF
@@ -40,7 +43,7 @@ extern "C" {
 #endif
 
 #define GRAFT_ABI_MAJOR 1
-#define GRAFT_ABI_MINOR 3
+#define GRAFT_ABI_MINOR 4
 /* abi_version packs major and minor: (major << 16) | minor. */
 #define GRAFT_ABI_VERSION ((uint32_t)((GRAFT_ABI_MAJOR << 16) | GRAFT_ABI_MINOR))
 
@@ -192,6 +195,12 @@ typedef struct graft_step {
    * runs on one thread, inside the transaction, whatever this says). The
    * patches are applied in _id order all the same. */
   uint32_t parallelize;
+  /* Since ABI 1.4. Nonzero: a store without `table` is an empty table, and
+   * the step completes having visited nothing. Zero: the host refuses to run
+   * the step over a table that does not exist (a misspelt table would
+   * otherwise be recorded as migrated), unless the schema in force declares
+   * the table or the store holds no document table at all. */
+  uint32_t table_may_be_absent;
 } graft_step;
 
 typedef struct graft_plugin {

@@ -359,6 +359,10 @@ struct Step {
   // than reading and writing a document. Only for one that shares no
   // mutable state between calls and does not use ctx.db; see graft.h.
   bool parallelize = false;
+  // The table may not exist yet in some stores (an application creates it on
+  // first use): walk it as empty there. Without it, graft refuses to run the
+  // step over a table that does not exist; see graft.h.
+  bool tableMayBeAbsent = false;
 };
 
 struct MigrationSpec {
@@ -549,6 +553,7 @@ inline const graft_plugin* exportPlugin(const Migration& migration) {
           from.verify && !from.verify->validator.empty() ? from.verify->validator.c_str() : nullptr;
       out.verify_one = from.verify && from.verify->check ? verify : nullptr;
       out.parallelize = from.parallelize ? 1 : 0;
+      out.table_may_be_absent = from.tableMayBeAbsent ? 1 : 0;
       return out;
     };
     table.up = step(s.up, table.up_range, &upTrampoline, &upVerify);
