@@ -1,40 +1,55 @@
 #include "abandoned.h"
 
 #include "clock.h"
+#include "lease.h"
+#include "runner.h"
 
 namespace graft {
 
-Result<Abandoned> recordAbandonedRun(Store& store, int64_t pid, const std::string& reason) {
+Status closeAbandonedRun(Store& store, const Lease& lease, const std::string& run_status,
+                         const std::string& run_error, const std::string& migration_error,
+                         int64_t document, Abandoned* found) {
+  found->run_id = lease.run_id;
+  const std::string now = utcNow();
+  auto states = store.loadStates();
+  if (!states.ok()) return states.status();
+  for (MigrationState state : *states) {
+    if (state.run_id != lease.run_id || state.status != "running") continue;
+    found->migration_id = state.id;
+    found->cursor = state.cursor;
+    state.status = "failed";
+    state.error = migration_error +
+                  (document > 0 ? " _id " + std::to_string(document) +
+                                      " (the cursor stays at _id " + std::to_string(state.cursor) +
+                                      ")"
+                                : "; it resumes after _id " + std::to_string(state.cursor));
+    if (document > 0) state.error_doc_id = document;
+    state.updated_at = now;
+    GRAFT_RETURN_IF_ERROR(store.saveState(state));
+  }
+  auto runs = store.loadRuns(50);
+  if (!runs.ok()) return runs.status();
+  for (RunRecord run : *runs) {
+    if (run.run_id != lease.run_id) continue;
+    run.status = run_status;
+    run.error = run_error;
+    run.ended_at = now;
+    GRAFT_RETURN_IF_ERROR(store.saveRun(run));
+  }
+  return store.deleteLease(lease.run_id);
+}
+
+Result<Abandoned> recordAbandonedRun(Store& store, int64_t pid, const std::string& reason,
+                                     int64_t document) {
   Abandoned found;
   GRAFT_RETURN_IF_ERROR(store.begin());
   auto body = [&]() -> Status {
     auto lease = store.loadLease();
     if (!lease.ok()) return lease.status();
     if (!*lease || (*lease)->pid != pid) return Status::Ok();  // it finished, or never began
-    found.run_id = (*lease)->run_id;
-    const std::string now = utcNow();
-    auto states = store.loadStates();
-    if (!states.ok()) return states.status();
-    for (MigrationState state : *states) {
-      if (state.run_id != found.run_id || state.status != "running") continue;
-      found.migration_id = state.id;
-      found.cursor = state.cursor;
-      state.status = "failed";
-      state.error = "the run's process " + reason + " while migrating after _id " +
-                    std::to_string(state.cursor);
-      state.updated_at = now;
-      GRAFT_RETURN_IF_ERROR(store.saveState(state));
-    }
-    auto runs = store.loadRuns(50);
-    if (!runs.ok()) return runs.status();
-    for (RunRecord run : *runs) {
-      if (run.run_id != found.run_id) continue;
-      run.status = "failed";
-      run.error = "the run's process " + reason;
-      run.ended_at = now;
-      GRAFT_RETURN_IF_ERROR(store.saveRun(run));
-    }
-    return store.deleteLease(found.run_id);
+    const std::string what = "the run's process " + reason;
+    return closeAbandonedRun(store, **lease, "failed", what, what + " while migrating", document,
+                             &found);
   };
   Status s = body();
   if (!s.ok()) {
@@ -43,6 +58,19 @@ Result<Abandoned> recordAbandonedRun(Store& store, int64_t pid, const std::strin
   }
   GRAFT_RETURN_IF_ERROR(store.commit());
   return found;
+}
+
+Status recordFailedStart(Store& store, const std::string& command, const std::string& error) {
+  RunRecord run;
+  run.run_id = newRunId();
+  run.status = "failed";
+  run.command = command;
+  run.started_at = run.ended_at = utcNow();
+  run.error = error;
+  run.host = hostName();
+  run.pid = leaseHolderPid();
+  run.user = userName();
+  return inTransaction(store, [&] { return store.saveRun(run); });
 }
 
 }  // namespace graft

@@ -10,7 +10,8 @@
 namespace graft {
 
 Result<std::unique_ptr<Host>> Host::open(const HostOptions& options) {
-  const Plugin::Options plugin_options{options.allow_untrusted_plugins};
+  const Plugin::Options plugin_options{options.allow_untrusted_plugins,
+                                       options.before_plugin_load};
   auto catalog = options.metadata_only
                      ? readCatalog(options.plugin_dir, manifestPathOf(options), plugin_options)
                      : loadCatalog(options.plugin_dir, manifestPathOf(options), plugin_options);

@@ -10,6 +10,7 @@
 #ifndef GRAFT_HOST_GRAFT_HOST_H_
 #define GRAFT_HOST_GRAFT_HOST_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -34,6 +35,9 @@ struct HostOptions {
   // status() and drift checks; up() and down() refuse (kUsage) on such a
   // host, and catalog() plugins are not loaded().
   bool metadata_only = false;
+  // Called with each plugin's path right before its code is loaded; see
+  // Plugin::Options::before_load.
+  std::function<void(const std::string& path)> before_plugin_load;
 };
 
 struct MigrationStatus {

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <climits>
 
+#include "abandoned.h"
 #include "clock.h"
 
 namespace graft {
@@ -61,11 +62,27 @@ Status acquireLease(Store& store, const std::string& run_id, std::string* note) 
                                           ", run " + held.run_id +
                                           "); wait for it, or stop it with graft cancel"));
     }
+    const std::string gone =
+        held.host == hostName()
+            ? "that process is gone"
+            : "no heartbeat for " + std::to_string((now - held.heartbeat_ms) / 1000) + " s";
     *note = "took over the lease of run " + held.run_id + " (pid " + std::to_string(held.pid) +
-            " on host " + held.host + " since " + held.started_at + "): " +
-            (held.host == hostName() ? "that process is gone"
-                                     : "no heartbeat for " +
-                                           std::to_string((now - held.heartbeat_ms) / 1000) + " s");
+            " on host " + held.host + " since " + held.started_at + "): " + gone;
+    // Its run and migrations would say `running` for good: the process that
+    // could have said otherwise is gone (killed with SIGKILL, say).
+    const std::string found = "found by run " + run_id + " (pid " +
+                              std::to_string(leaseHolderPid()) + " on host " + hostName() +
+                              ") at " + utcNow();
+    Abandoned closed;
+    Status recorded = closeAbandonedRun(
+        store, held, "abandoned", "abandoned: " + gone + "; " + found,
+        "the run's process was gone (" + gone + "; " + found + ")", 0, &closed);
+    if (!recorded.ok()) return fail(recorded);
+    if (!closed.migration_id.empty())
+      *note += "; its run is recorded abandoned, and migration " + closed.migration_id +
+               " failed at its cursor, _id " + std::to_string(closed.cursor);
+    else
+      *note += "; its run is recorded abandoned";
   }
   Lease lease{run_id, hostName(), leaseHolderPid(), utcNow(), now, false};
   Status saved = store.saveLease(lease);

@@ -33,7 +33,9 @@ std::string hostName();
 std::string userName();
 
 // Takes the lease for `run_id` in a transaction of its own. `*note` says
-// whose stale lease was taken over, if any ("" otherwise).
+// whose stale lease was taken over, if any ("" otherwise). A lease taken
+// over closes the run that held it in the same transaction (see
+// closeAbandonedRun in abandoned.h): `abandoned`, found by `run_id`.
 Status acquireLease(Store& store, const std::string& run_id, std::string* note);
 
 // Gives the lease back if `run_id` still holds it.

@@ -6,10 +6,14 @@
 #include <unistd.h>
 #endif
 
+#include <cerrno>
+#include <csignal>
 #include <cstddef>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <map>
+#include <mutex>
 
 #include "elf_check.h"
 #include "json_text.h"
@@ -33,6 +37,19 @@ std::string loaderReason(const boost::dll::fs::error_code& ec) {
   if (const char* reason = dlerror()) return reason;
 #endif
   return ec.message();
+}
+
+int64_t g_copy_owner = 0;  // setPluginCopyOwner; 0: this process
+
+std::string temporaryDirectory() {
+  const char* tmp = std::getenv("TMPDIR");
+  return tmp && *tmp ? tmp : "/tmp";
+}
+
+// "<TMPDIR>/graft-<pid>-": what the private directory of process `pid`
+// starts with.
+std::string pluginCopyDirPrefix(int64_t pid) {
+  return temporaryDirectory() + "/graft-" + std::to_string(pid) + "-";
 }
 
 // The bytes that were hashed and checked, as a file only this user can
@@ -80,13 +97,15 @@ class PrivateCopy {
   const std::string& path() const { return path_; }
 
  private:
-  // One directory per process, 0700, removed at exit.
+  // One directory per process, 0700, named after the process
+  // (pluginCopyDirPrefix), removed at a normal exit. A process that ends
+  // otherwise (a supervised worker's _exit, a crash, SIGKILL) leaves it to
+  // removePluginCopies.
   static const std::string& privateDir() {
     struct Dir {
       std::string path;
       Dir() {
-        const char* tmp = std::getenv("TMPDIR");
-        std::string pattern = std::string(tmp && *tmp ? tmp : "/tmp") + "/graft-XXXXXX";
+        std::string pattern = pluginCopyDirPrefix(g_copy_owner ? g_copy_owner : getpid()) + "XXXXXX";
         if (mkdtemp(pattern.data())) path = pattern;
       }
       ~Dir() {
@@ -104,6 +123,19 @@ class PrivateCopy {
 constexpr const char* kRebuildHint =
     " (the plugin's graft_plugin is not what the SDK makes: define it with defineMigration and "
     "GRAFT_EXPORT_MIGRATION, and build it with graft_add_migration)";
+
+// Libraries loaded by this process, by the SHA-256 of their bytes: loading
+// the same bytes again (graft up --watch opens the catalog at every change)
+// hands back the library already loaded instead of running its constructors
+// once more. They stay loaded until the process ends, as every plugin did.
+struct LoadedLibraries {
+  std::mutex mu;
+  std::map<std::string, std::shared_ptr<boost::dll::shared_library>> by_sha256;
+};
+LoadedLibraries& loadedLibraries() {
+  static LoadedLibraries* libraries = new LoadedLibraries;  // never destroyed: see above
+  return *libraries;
+}
 
 // ABI 1.0 and 1.1's graft_step ended before write_mode.
 constexpr size_t kStepV1_0Size = offsetof(graft_step, write_mode);
@@ -254,24 +286,36 @@ Result<std::unique_ptr<Plugin>> Plugin::load(const std::string& given_path,
     return pluginError(path, stage, reason);
   };
 
-  PrivateCopy copy(bytes);
-  const std::string load_path = copy.ok() ? copy.path() : path;
-  boost::dll::fs::error_code ec;
-  plugin->library_.load(load_path,
-                        boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local, ec);
-  if (ec) {
-    std::string reason = loaderReason(ec);
-    // The loader names the private copy; the user knows the file.
-    for (size_t at; (at = reason.find(load_path)) != std::string::npos && load_path != path;)
-      reason.replace(at, load_path.size(), path);
-    return fail("load", reason +
-                            " (is it a shared library built for this machine with graft_add_migration?)");
+  LoadedLibraries& loaded = loadedLibraries();
+  {
+    std::lock_guard<std::mutex> lock(loaded.mu);
+    auto it = loaded.by_sha256.find(plugin->sha256_);
+    if (it != loaded.by_sha256.end()) plugin->library_ = it->second;
   }
-  if (!plugin->library_.has(GRAFT_ENTRY_SYMBOL)) {
+  if (!plugin->library_) {
+    if (options.before_load) options.before_load(path);
+    PrivateCopy copy(bytes);
+    const std::string load_path = copy.ok() ? copy.path() : path;
+    auto library = std::make_shared<boost::dll::shared_library>();
+    boost::dll::fs::error_code ec;
+    library->load(load_path, boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local,
+                  ec);
+    if (ec) {
+      std::string reason = loaderReason(ec);
+      // The loader names the private copy; the user knows the file.
+      for (size_t at; (at = reason.find(load_path)) != std::string::npos && load_path != path;)
+        reason.replace(at, load_path.size(), path);
+      return fail("load", reason + " (is it a shared library built for this machine with "
+                                   "graft_add_migration?)");
+    }
+    std::lock_guard<std::mutex> lock(loaded.mu);
+    plugin->library_ = loaded.by_sha256.emplace(plugin->sha256_, std::move(library)).first->second;
+  }
+  if (!plugin->library_->has(GRAFT_ENTRY_SYMBOL)) {
     return fail("entry point", std::string("no symbol ") + GRAFT_ENTRY_SYMBOL +
                                    " (export the migration with GRAFT_EXPORT_MIGRATION)");
   }
-  auto entry = plugin->library_.get<const graft_plugin*()>(GRAFT_ENTRY_SYMBOL);
+  auto entry = plugin->library_->get<const graft_plugin*()>(GRAFT_ENTRY_SYMBOL);
   const graft_plugin* p = entry();
   if (!p)
     return fail("entry point", std::string(GRAFT_ENTRY_SYMBOL) + " returned NULL" + kRebuildHint);
@@ -315,6 +359,54 @@ Result<std::unique_ptr<Plugin>> Plugin::load(const std::string& given_path,
     }
   }
   return fail("metadata", why);
+}
+
+namespace {
+
+// Removes `dir` and the copies in it, if it is this user's own directory.
+void removeCopyDir(const std::filesystem::path& dir) {
+  struct stat st {};
+  if (lstat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != geteuid()) return;
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
+}
+
+// The pid in a private directory's name "graft-<pid>-XXXXXX", or 0.
+int64_t pidOfCopyDir(const std::string& name) {
+  if (name.rfind("graft-", 0) != 0) return 0;
+  const size_t dash = name.find('-', 6);
+  if (dash == std::string::npos || dash == 6 || name.size() - dash - 1 != 6) return 0;
+  int64_t pid = 0;
+  for (size_t i = 6; i < dash; ++i) {
+    if (name[i] < '0' || name[i] > '9' || pid > (int64_t{1} << 40)) return 0;
+    pid = pid * 10 + (name[i] - '0');
+  }
+  return pid;
+}
+
+}  // namespace
+
+void setPluginCopyOwner(int64_t pid) { g_copy_owner = pid; }
+
+void removePluginCopies(int64_t pid) {
+  std::error_code ec;
+  const std::string prefix = "graft-" + std::to_string(pid) + "-";
+  for (std::filesystem::directory_iterator it(temporaryDirectory(), ec), end; !ec && it != end;
+       it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (name.rfind(prefix, 0) == 0 && pidOfCopyDir(name) == pid) removeCopyDir(it->path());
+  }
+}
+
+void removeStalePluginCopies() {
+  std::error_code ec;
+  for (std::filesystem::directory_iterator it(temporaryDirectory(), ec), end; !ec && it != end;
+       it.increment(ec)) {
+    const int64_t pid = pidOfCopyDir(it->path().filename().string());
+    // kill(pid, 0) fails with ESRCH only when no such process exists.
+    if (pid > 0 && kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH)
+      removeCopyDir(it->path());
+  }
 }
 
 }  // namespace graft

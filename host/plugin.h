@@ -20,6 +20,8 @@
 
 #include <boost/dll/shared_library.hpp>
 
+#include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -32,10 +34,21 @@ class Plugin {
  public:
   struct Options {
     bool allow_untrusted = false;  // skip the trust stage
+    // Called with the plugin's path right before its code is loaded (its
+    // constructors run then), for a supervisor that must say which plugin
+    // a crash, an exit() or a hang while loading came from. Not called when
+    // the same bytes are loaded already (see load).
+    std::function<void(const std::string& path)> before_load = nullptr;
   };
 
   // Loads the plugin at `path` (made absolute). Errors are kPlugin and read
   // "plugin <path>: <stage>: <reason> (<hint>)".
+  //
+  // A library is loaded once per process for the same bytes (by SHA-256):
+  // loading them again, from that path or another, reuses the library and
+  // runs none of its constructors again. Loaded libraries stay loaded until
+  // the process ends.
+
   static Result<std::unique_ptr<Plugin>> load(const std::string& path, const Options& options);
   static Result<std::unique_ptr<Plugin>> load(const std::string& path) { return load(path, {}); }
 
@@ -81,11 +94,22 @@ class Plugin {
   std::string sha256_;
   PluginMeta meta_;
   bool embedded_ = false;
-  boost::dll::shared_library library_;
+  std::shared_ptr<boost::dll::shared_library> library_;
   const graft_plugin* plugin_ = nullptr;
   graft_step up_{};
   graft_step down_{};
 };
+
+// Loading a plugin copies its bytes into a private directory of the
+// process, <TMPDIR>/graft-<pid>-XXXXXX, removed when the process exits
+// normally. A worker whose supervisor's death ends it too names it after
+// the supervisor (setPluginCopyOwner, before the first load), which removes
+// what the worker left, however it ended, with removePluginCopies(its own
+// pid). removeStalePluginCopies() removes the directories named after
+// processes of this user that are gone (a supervisor killed with SIGKILL).
+void setPluginCopyOwner(int64_t pid);
+void removePluginCopies(int64_t pid);
+void removeStalePluginCopies();
 
 }  // namespace graft
 

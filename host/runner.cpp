@@ -36,6 +36,8 @@ struct Runner::Settings {
   double lock_ms;
   double pause_ms;
   unsigned threads;
+  std::atomic<int64_t>* current_document;
+  std::function<void(const std::string&)> on_note;
 };
 
 namespace {
@@ -133,7 +135,8 @@ Status Runner::up(const RunOptions& options, RunReport* report) {
   return planAndExecute(plan,
                         {options.batch_size, options.dry_run, options.on_progress,
                          options.stop_requested, options.command, options.lock_ms,
-                         options.pause_ms, options.threads},
+                         options.pause_ms, options.threads, options.current_document,
+                         options.on_note},
                         report);
 }
 
@@ -168,7 +171,8 @@ Status Runner::down(const DownOptions& options, RunReport* report) {
   return planAndExecute(plan,
                         {options.batch_size, options.dry_run, options.on_progress,
                          options.stop_requested, options.command, options.lock_ms,
-                         options.pause_ms, options.threads},
+                         options.pause_ms, options.threads, options.current_document,
+                         options.on_note},
                         report);
 }
 
@@ -180,7 +184,10 @@ Status Runner::planAndExecute(const std::function<Status(std::vector<Pass>*)>& p
                               const Settings& settings, RunReport* report) {
   std::string note;
   GRAFT_RETURN_IF_ERROR(acquireLease(store_, report->run_id, &note));
-  if (!note.empty()) report->notes.push_back(note);
+  if (!note.empty()) {
+    report->notes.push_back(note);
+    if (settings.on_note) settings.on_note(note);
+  }
   std::vector<Pass> passes;
   Status result = plan(&passes);
   if (result.ok()) result = execute(passes, settings, report);
@@ -242,9 +249,10 @@ class PassRunner {
   // `range`: walk only that index range, in (key, _id) order; nullptr: the
   // whole table in _id order.
   PassRunner(Store& store, const graft_step& step, const KeyRange* range, const graft_context& ctx,
-             DocApi& api, bool dry_run, MigrationReport* report)
+             DocApi& api, bool dry_run, std::atomic<int64_t>* current_document,
+             MigrationReport* report)
       : store_(store), step_(step), range_(range), ctx_(ctx), api_(api), table_(step.table),
-        dry_run_(dry_run), report_(report) {}
+        dry_run_(dry_run), current_document_(current_document), report_(report) {}
 
   bool lockFree() const { return lock_free_; }
   int64_t failedAt() const { return failed_at_; }
@@ -440,8 +448,10 @@ class PassRunner {
     size_t out_len = 0;
     char err[1024];
     err[0] = '\0';
+    if (current_document_) current_document_->store(doc.id, std::memory_order_relaxed);
     const int32_t rc = step_.migrate_one(&ctx_, text.data(), text.size(), &out, &out_len, err,
                                          sizeof err);
+    if (current_document_) current_document_->store(0, std::memory_order_relaxed);
     if (rc == GRAFT_SKIP) return Status::Ok();
     if (rc == GRAFT_PATCH) {
       patch->emplace(out, out_len);
@@ -534,6 +544,7 @@ class PassRunner {
   DocApi& api_;
   const std::string table_;
   const bool dry_run_;
+  std::atomic<int64_t>* const current_document_;
   MigrationReport* report_;
   bool lock_free_ = true;
   int64_t failed_at_ = 0;
@@ -688,7 +699,8 @@ Status Runner::runPass(const Pass& pass, const Settings& settings, const std::st
   const graft_context ctx{sizeof(graft_context), id.c_str(), run_id.c_str(),
                           pass.down ? GRAFT_DOWN : GRAFT_UP, settings.dry_run ? 1 : 0,
                           api.handle(), DocApi::table()};
-  PassRunner batch(store_, step, range ? &*range : nullptr, ctx, api, settings.dry_run, report);
+  PassRunner batch(store_, step, range ? &*range : nullptr, ctx, api, settings.dry_run,
+                   settings.current_document, report);
   std::unique_ptr<ComputePool> pool;
   if (step.parallelize) {
     const unsigned threads = settings.threads ? settings.threads : ComputePool::defaultThreads();

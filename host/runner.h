@@ -60,6 +60,13 @@ struct RunOptions {
   // Checked between batches; when set, the run stops after the current
   // batch commits and the migration is recorded `canceled` (resumable).
   const std::atomic<bool>* stop_requested = nullptr;
+  // When set, the _id of each document is stored here while migrateOne
+  // runs on it (0 between calls), for a supervisor that must name the
+  // document a crash happened on. Under parallelize, one of those in flight.
+  std::atomic<int64_t>* current_document = nullptr;
+  // Called with each note (a stale lease taken over) when it happens; the
+  // notes are in RunReport::notes as well.
+  std::function<void(const std::string&)> on_note;
 };
 
 struct MigrationReport {
@@ -99,6 +106,8 @@ struct DownOptions {
   std::string command = "down";
   std::function<void(const Progress&)> on_progress;
   const std::atomic<bool>* stop_requested = nullptr;
+  std::atomic<int64_t>* current_document = nullptr;  // as RunOptions::current_document
+  std::function<void(const std::string&)> on_note;    // as RunOptions::on_note
 };
 
 class Runner {

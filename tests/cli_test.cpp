@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <random>
 #include <sstream>
 #include <thread>
@@ -430,8 +431,13 @@ BOOST_AUTO_TEST_CASE(a_failing_migration_exits_1_then_resumes) {
   ScratchDir dir;
   test::makePluginDir(dir, {testPlugin("fail_at"), testPlugin("counter")}, {"test_fail_at", "test_counter"});
   test::seedItems(dir / "store.db", 50);
-  Outcome o = runGraft(test::graftArgs(dir, {"up", "--quiet"}), {"GRAFT_TEST_FAIL_AT=33"});
+  // Every run removes its private copies of the plugins (in $TMPDIR) when
+  // it ends, failed or not.
+  std::filesystem::create_directory(dir / "tmp");
+  const std::string tmp = "TMPDIR=" + dir / "tmp";
+  Outcome o = runGraft(test::graftArgs(dir, {"up", "--quiet"}), {"GRAFT_TEST_FAIL_AT=33", tmp});
   BOOST_TEST(o.exit_code == 1);
+  BOOST_TEST(test::listDir(dir / "tmp").empty());
   BOOST_TEST(o.err ==
              "graft: migration test_fail_at failed: migrateOne failed on items/33: cannot migrate "
              "k=33; the batch was rolled back, the cursor stays at _id 30 (fix the cause, then run "
@@ -446,10 +452,15 @@ BOOST_AUTO_TEST_CASE(a_failing_migration_exits_1_then_resumes) {
   BOOST_TEST(o.out.find("    error: migrateOne failed on items/33: cannot migrate k=33\n") !=
              std::string::npos);
 
-  o = runGraft(test::graftArgs(dir, {"up", "--quiet"}));
+  o = runGraft(test::graftArgs(dir, {"status", "--load-plugins"}), {tmp});
+  BOOST_TEST(o.exit_code == 0, o.err);
+  BOOST_TEST(test::listDir(dir / "tmp").empty());
+
+  o = runGraft(test::graftArgs(dir, {"up", "--quiet"}), {tmp});
   BOOST_TEST(o.exit_code == 0, o.err);
   BOOST_TEST(o.out == "test_fail_at: completed, 20 documents visited, 20 patched\n"
                       "test_counter: completed, 50 documents visited, 50 patched\n");
+  BOOST_TEST(test::listDir(dir / "tmp").empty());
   o = runGraft(test::graftArgs(dir, {"status", "--json"}));
   auto rows = boost::json::parse(o.out).as_array();
   BOOST_REQUIRE(rows.size() == 2u);

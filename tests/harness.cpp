@@ -1,11 +1,14 @@
 #include "harness.h"
 
+#include <sqlite3.h>
+
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <thread>
@@ -82,15 +85,35 @@ std::vector<boost::json::object> readTable(const std::string& db, const std::str
   return docs;
 }
 
+std::vector<std::string> listDir(const std::string& dir) {
+  std::vector<std::string> names;
+  std::error_code ec;
+  for (std::filesystem::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec))
+    names.push_back(it->path().filename().string());
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
 std::string sqlValue(const std::string& db, const std::string& sql) {
-  auto store = openStore(db);
+  // A plain read-only connection: the file need not be a graft store.
+  sqlite3* conn = nullptr;
+  if (sqlite3_open_v2(db.c_str(), &conn, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
+    std::string why = sqlite3_errmsg(conn);
+    sqlite3_close(conn);
+    throw std::runtime_error(db + ": " + why);
+  }
+  sqlite3_busy_timeout(conn, 5000);
   sqlite3_stmt* stmt = nullptr;
-  if (sqlite3_prepare_v2(store->handle(), sql.c_str(), -1, &stmt, nullptr) != SQLITE_OK)
-    throw std::runtime_error(sqlite3_errmsg(store->handle()));
+  if (sqlite3_prepare_v2(conn, sql.c_str(), -1, &stmt, nullptr) != SQLITE_OK) {
+    std::string why = sqlite3_errmsg(conn);
+    sqlite3_close(conn);
+    throw std::runtime_error(why);
+  }
   std::string value;
   if (sqlite3_step(stmt) == SQLITE_ROW && sqlite3_column_type(stmt, 0) != SQLITE_NULL)
     value = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
   sqlite3_finalize(stmt);
+  sqlite3_close(conn);
   return value;
 }
 

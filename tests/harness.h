@@ -36,6 +36,9 @@ std::vector<boost::json::object> readTable(const std::string& db, const std::str
 // One value from a SQL query on the file, as text ("" for NULL).
 std::string sqlValue(const std::string& db, const std::string& sql);
 
+// The names of the entries of `dir`, sorted; none when it does not exist.
+std::vector<std::string> listDir(const std::string& dir);
+
 struct Outcome {
   int exit_code = -1;  // -1 when killed by a signal
   int signal = 0;

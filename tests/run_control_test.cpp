@@ -3,9 +3,12 @@
 // down steps that undo up.
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
+
 #include <signal.h>
 
 #include <chrono>
+#include <filesystem>
 #include <functional>
 #include <thread>
 
@@ -72,20 +75,57 @@ BOOST_AUTO_TEST_CASE(the_lease_of_a_killed_run_is_taken_over) {
   ScratchDir dir;
   test::makePluginDir(dir, {testPlugin("counter")}, {"test_counter"});
   test::seedItems(dir / "store.db", 100000);
-  pid_t victim = test::startGraft(test::graftArgs(dir, {"up", "-q", "--batch-size", "100"}), dir / "out", dir / "err");
+  std::filesystem::create_directory(dir / "tmp");
+  const std::string tmp = "TMPDIR=" + dir / "tmp";
+  pid_t victim = test::startGraft(test::graftArgs(dir, {"up", "-q", "--batch-size", "100"}),
+                                  dir / "out", dir / "err", {tmp});
   waitForProgress(dir / "store.db");
   kill(victim, SIGKILL);
   test::waitGraft(victim, dir / "out", dir / "err");
-  const std::string run = test::sqlValue(dir / "store.db", "SELECT run_id FROM graft_lease");
+  const std::string db = dir / "store.db";
+  const std::string run = test::sqlValue(db, "SELECT run_id FROM graft_lease");
   BOOST_REQUIRE(!run.empty());
-  Outcome next = runGraft(test::graftArgs(dir, {"up", "-q"}));
-  BOOST_TEST(next.exit_code == 0, next.err);
-  BOOST_TEST(next.err.rfind("graft: note: took over the lease of run " + run + " (pid " +
-                                std::to_string(victim),
-                            0) == 0,
-             next.err);
-  BOOST_TEST(next.err.find("): that process is gone\n") != std::string::npos, next.err);
-  BOOST_TEST(itemsWithCountOtherThan(dir / "store.db", 1) == "0");
+  const std::string cursor = test::sqlValue(db, "SELECT cursor FROM migration_state");
+  // Paced, so that the takeover is seen while the run goes on: it is said
+  // when it happens, not at the end.
+  pid_t next = test::startGraft(test::graftArgs(dir, {"up", "-q", "--batch-size", "100",
+                                                       "--pause-ms", "5"}),
+                                dir / "out2", dir / "err2", {tmp});
+  bool said_while_running = false;
+  for (int i = 0; i < 1000 && !said_while_running; ++i) {
+    said_while_running = test_util::readBytes(dir / "err2").find("graft: note: took over") == 0 &&
+                         test::sqlValue(db, "SELECT count(*) FROM graft_lease") == "1";
+    if (!said_while_running) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  BOOST_TEST(said_while_running);
+  Outcome o = test::waitGraft(next, dir / "out2", dir / "err2");
+  BOOST_TEST(o.exit_code == 0, o.err);
+  const std::string prefix = "graft: note: took over the lease of run " + run + " (pid " +
+                             std::to_string(victim) + " on host ";
+  BOOST_TEST(o.err.rfind(prefix, 0) == 0, o.err);
+  BOOST_TEST(o.err.find("): that process is gone; its run is recorded abandoned, and migration "
+                        "test_counter failed at its cursor, _id " + cursor + "\n") !=
+                 std::string::npos,
+             o.err);
+  BOOST_TEST(std::count(o.err.begin(), o.err.end(), '\n') == 1, o.err);
+  // The killed run is closed: abandoned, with when and by whom it was found.
+  const std::string next_run = test::sqlValue(
+      db, "SELECT run_id FROM migration_run WHERE run_id != '" + run + "' AND status = 'completed'");
+  BOOST_TEST(test::sqlValue(db, "SELECT status FROM migration_run WHERE run_id = '" + run + "'") ==
+             "abandoned");
+  BOOST_TEST(test::sqlValue(db, "SELECT ended_at IS NOT NULL FROM migration_run WHERE run_id = '" +
+                                    run + "'") == "1");
+  const std::string error =
+      test::sqlValue(db, "SELECT error FROM migration_run WHERE run_id = '" + run + "'");
+  BOOST_TEST(error.rfind("abandoned: that process is gone; found by run " + next_run + " (pid ", 0) ==
+                 0,
+             error);
+  BOOST_TEST(test::sqlValue(db, "SELECT count(*) FROM migration_run WHERE status = 'running'") ==
+             "0");
+  BOOST_TEST(itemsWithCountOtherThan(db, 1) == "0");
+  // The killed run's worker could not remove its private copies of the
+  // plugins, nor could its supervisor: the next run did.
+  BOOST_TEST(test::listDir(dir / "tmp").empty());
 }
 
 // status --watch in another terminal follows the run to its end.
@@ -268,6 +308,42 @@ BOOST_AUTO_TEST_CASE(watch_applies_a_plugin_once_it_is_complete) {
   kill(watcher, SIGTERM);
   Outcome o = test::waitGraft(watcher, dir / "out", dir / "err");
   BOOST_TEST(o.exit_code == 0, o.err);
+}
+
+// A rescan loads only what changed: a plugin already loaded, same bytes,
+// is not loaded again (its constructors ran once).
+BOOST_AUTO_TEST_CASE(watch_loads_each_plugin_file_once) {
+  ScratchDir dir;
+  const std::string plugins =
+      test::makePluginDir(dir, {testPlugin("marker")}, {"test_marker"});
+  test::seedItems(dir / "store.db", 50);
+  const std::string marker = dir / "marker";
+  pid_t watcher = test::startGraft(test::graftArgs(dir, {"up", "-q", "--watch"}), dir / "out",
+                                   dir / "err", {"GRAFT_TEST_MARKER=" + marker});
+  auto wait_for = [&](const std::function<bool()>& done) {
+    for (int i = 0; i < 1500 && !done(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    return done();
+  };
+  BOOST_REQUIRE(wait_for([&] { return test_util::readBytes(dir / "err").find("watching") != std::string::npos; }));
+  // Two more migrations, one rescan each.
+  for (const std::string name : {"counter", "optional_table"}) {
+    std::filesystem::copy_file(testPlugin(name), plugins + "/test_" + name + ".so");
+    std::vector<std::string> ids = {"test_marker", "test_counter"};
+    if (name == "optional_table") ids.push_back("test_optional_table");
+    std::string list;
+    for (const auto& id : ids) list += (list.empty() ? "\"" : ",\"") + id + "\"";
+    test::writeFile(plugins + "/manifest.json",
+                    R"({"graft_manifest": 1, "migrations": [)" + list + "]}");
+    BOOST_REQUIRE(wait_for([&] {
+      return test::sqlValue(dir / "store.db", "SELECT count(*) FROM migration_state WHERE id = 'test_" +
+                                                  name + "' AND status = 'completed'") == "1";
+    }));
+  }
+  kill(watcher, SIGTERM);
+  Outcome o = test::waitGraft(watcher, dir / "out", dir / "err");
+  BOOST_TEST(o.exit_code == 0, o.err);
+  BOOST_TEST(test_util::readBytes(marker) == "constructor ran\n");
+  BOOST_TEST(itemsWithCountOtherThan(dir / "store.db", 3) == "0");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

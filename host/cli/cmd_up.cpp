@@ -1,9 +1,12 @@
 // graft up: run the pending migrations.
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <string>
+#include <vector>
 
 #include "cli.h"
 #include "progress.h"
@@ -35,10 +38,37 @@ ProgressPrinter::Mode progressMode(bool quiet) {
   return isatty(fileno(stderr)) ? ProgressPrinter::Mode::kTerminal : ProgressPrinter::Mode::kPlain;
 }
 
+// The host, with its plugins loaded under the supervisor's watch.
+Result<std::unique_ptr<Host>> openWatched(const Globals& globals) {
+  HostOptions options = globals.host;
+  options.before_plugin_load = [](const std::string& path) { worker::loading(path); };
+  auto host = Host::open(options);
+  worker::loaded();
+  return host;
+}
+
+// Prints each note as the run makes it; finishRun prints the others.
+struct NotePrinter {
+  std::vector<std::string> printed;
+  std::function<void(const std::string&)> callback() {
+    return [this](const std::string& note) {
+      std::fprintf(stderr, "graft: note: %s\n", note.c_str());
+      printed.push_back(note);
+    };
+  }
+  void forget(RunReport* report) const {
+    for (const auto& note : printed) {
+      auto it = std::find(report->notes.begin(), report->notes.end(), note);
+      if (it != report->notes.end()) report->notes.erase(it);
+    }
+  }
+};
+
 int runUpOnce(const Globals& globals, const UpFlags& flags) {
-  auto host = Host::open(globals.host);
+  auto host = openWatched(globals);
   if (!host.ok()) return fail(host.status());
   ProgressPrinter printer(stderr, progressMode(flags.quiet));
+  NotePrinter notes;
   RunOptions options;
   options.batch_size = flags.batch_size;
   options.lock_ms = flags.lock_ms;
@@ -53,8 +83,11 @@ int runUpOnce(const Globals& globals, const UpFlags& flags) {
   options.command = flags.dry_run ? "up --dry-run" : "up";
   options.on_progress = [&](const Progress& p) { printer.update(p); };
   options.stop_requested = installStopHandlers();
+  options.current_document = worker::documentSlot();
+  options.on_note = notes.callback();
   RunReport report;
   Status status = (*host)->up(options, &report);
+  notes.forget(&report);
   return finishRun(status, report, "up");
 }
 
@@ -65,13 +98,14 @@ int runUp(const Globals& globals, const UpFlags& flags) {
         return watchAndRun([&] { return runUpOnce(globals, flags); }, globals.host.plugin_dir,
                            manifestPathOf(globals.host), installStopHandlers());
       },
-      globals.host.db_path, flags.batch_timeout_s);
+      globals.host.db_path, flags.batch_timeout_s, flags.dry_run ? "up --dry-run" : "up");
 }
 
 int runDown(const Globals& globals, const UpFlags& flags, int steps) {
-  auto host = Host::open(globals.host);
+  auto host = openWatched(globals);
   if (!host.ok()) return fail(host.status());
   ProgressPrinter printer(stderr, progressMode(flags.quiet));
+  NotePrinter notes;
   DownOptions options;
   options.steps = steps;
   options.to = flags.to;
@@ -83,8 +117,11 @@ int runDown(const Globals& globals, const UpFlags& flags, int steps) {
   options.command = flags.dry_run ? "down --dry-run" : "down";
   options.on_progress = [&](const Progress& p) { printer.update(p); };
   options.stop_requested = installStopHandlers();
+  options.current_document = worker::documentSlot();
+  options.on_note = notes.callback();
   RunReport report;
   Status status = (*host)->down(options, &report);
+  notes.forget(&report);
   return finishRun(status, report, "down");
 }
 
@@ -190,7 +227,8 @@ Command addDownCommand(CLI::App& app, const Globals& globals) {
   addBatchTimeout(sub, flags.get());
   return {sub, [&globals, flags, steps] {
             return supervise([&] { return runDown(globals, *flags, *steps); },
-                             globals.host.db_path, flags->batch_timeout_s);
+                             globals.host.db_path, flags->batch_timeout_s,
+                             flags->dry_run ? "down --dry-run" : "down");
           }};
 }
 

@@ -2,6 +2,7 @@
 
 #include <poll.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -15,12 +16,26 @@
 #include "abandoned.h"
 #include "cli.h"
 #include "lease.h"
+#include "plugin.h"
 #include "sqlite_store.h"
 
 namespace graft::cli {
 namespace {
 
 volatile sig_atomic_t g_child = 0;
+
+// What the worker tells its supervisor, in a page they share (mapped before
+// the fork). The supervisor reads it while the worker runs (a load that
+// takes too long) and after it ended (what it was doing when it died).
+struct WorkerReport {
+  enum Stage : int { kStarting, kLoading, kRunning, kDone };
+  std::atomic<int> stage{kStarting};
+  std::atomic<uint64_t> loads{0};      // plugins whose loading began so far
+  std::atomic<int64_t> document{0};    // the _id migrateOne is on, 0 between calls
+  char plugin[4000] = {};              // the plugin being loaded, while kLoading
+};
+
+WorkerReport* g_report = nullptr;  // set in the worker only
 
 void forwardToChild(int signal) {
   if (g_child > 0) kill(static_cast<pid_t>(g_child), signal);
@@ -58,15 +73,68 @@ class LeaseWatch {
   std::unique_ptr<SqliteStore> store_;
 };
 
+// The page the worker reports into; nullptr (run unsupervised) if it can
+// not be had.
+WorkerReport* mapReport() {
+  void* page = mmap(nullptr, sizeof(WorkerReport), PROT_READ | PROT_WRITE,
+                    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  return page == MAP_FAILED ? nullptr : new (page) WorkerReport;
+}
+
+std::string exitText(int status) {
+  return WIFSIGNALED(status) ? signalText(WTERMSIG(status))
+                             : "exited with code " + std::to_string(WEXITSTATUS(status));
+}
+
+// The worker died while the code of `plugin` was being loaded: nothing ran,
+// and no lease was taken. Recorded as a failed run, for the history.
+int failedLoad(const std::string& db_path, const std::string& command, const std::string& plugin,
+               const std::string& what) {
+  const Status failure(Code::kPlugin, "plugin " + plugin + ": load: " + what +
+                                          "; nothing ran (fix the plugin, then run graft " +
+                                          command.substr(0, command.find(' ')) + " again)");
+  auto store = SqliteStore::open(db_path, SqliteOptions{});
+  Status recorded = store.ok() ? recordFailedStart(**store, command, failure.message())
+                               : store.status();
+  if (!recorded.ok())
+    return fail(Status(Code::kPlugin,
+                       failure.message() + "; also could not record it: " + recorded.message()));
+  return fail(failure);
+}
+
 }  // namespace
 
+namespace worker {
+
+void loading(const std::string& path) {
+  if (!g_report) return;
+  const size_t n = std::min(path.size(), sizeof g_report->plugin - 1);
+  std::memcpy(g_report->plugin, path.data(), n);
+  g_report->plugin[n] = '\0';
+  g_report->loads.fetch_add(1);
+  g_report->stage.store(WorkerReport::kLoading);
+}
+
+void loaded() {
+  if (g_report) g_report->stage.store(WorkerReport::kRunning);
+}
+
+std::atomic<int64_t>* documentSlot() { return g_report ? &g_report->document : nullptr; }
+
+}  // namespace worker
+
 int supervise(const std::function<int()>& child_main, const std::string& db_path,
-              int batch_timeout_s) {
+              int batch_timeout_s, const std::string& command) {
+  // What earlier workers left because their supervisor was killed too.
+  removeStalePluginCopies();
+  WorkerReport* report = mapReport();
+  if (!report) return child_main();  // no memory to share: run unsupervised
   std::fflush(nullptr);
   const pid_t parent = getpid();
   const pid_t child = fork();
   if (child < 0) return child_main();  // no process to spare: run unsupervised
   if (child == 0) {
+    g_report = report;
     // Die with the supervisor: killing `graft` must still stop the work.
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != parent) _exit(exitCode(Code::kCanceled));
@@ -75,8 +143,10 @@ int supervise(const std::function<int()>& child_main, const std::string& db_path
     // the child at once instead of after its batch).
     setpgid(0, 0);
     setLeaseHolderPid(parent);
+    setPluginCopyOwner(parent);
     const int rc = child_main();
     std::fflush(nullptr);
+    report->stage.store(WorkerReport::kDone);
     _exit(rc);
   }
 
@@ -92,6 +162,9 @@ int supervise(const std::function<int()>& child_main, const std::string& db_path
   int status = 0;
   int64_t last_beat = 0;
   auto last_change = std::chrono::steady_clock::now();
+  uint64_t last_load = 0;
+  auto load_began = last_change;
+  bool load_hung = false;
   // Readable when the child exits: the wait between two looks at its
   // heartbeat ends then, not up to 100 ms later (a kernel before 5.3 has
   // no pidfd; then the wait is a plain sleep).
@@ -110,8 +183,22 @@ int supervise(const std::function<int()>& child_main, const std::string& db_path
     } else {
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
-    const int64_t beat = watch.heartbeatOf(parent);
     const auto now = std::chrono::steady_clock::now();
+    if (report->stage.load() == WorkerReport::kLoading) {
+      // A constructor that never returns: loading is watched as batches are.
+      const uint64_t load = report->loads.load();
+      if (load != last_load) {
+        last_load = load;
+        load_began = now;
+      } else if (now - load_began > std::chrono::seconds(batch_timeout_s)) {
+        load_hung = true;
+        kill(child, SIGKILL);
+        waitpid(child, &status, 0);
+        break;
+      }
+      continue;
+    }
+    const int64_t beat = watch.heartbeatOf(parent);
     if (beat != last_beat) {
       last_beat = beat;
       last_change = now;
@@ -125,28 +212,59 @@ int supervise(const std::function<int()>& child_main, const std::string& db_path
   }
   g_child = 0;
   if (exited >= 0) close(exited);
+  // The worker's _exit, crash or kill skipped the removal of its private
+  // copies of the plugins.
+  removePluginCopies(parent);
+  const int stage = report->stage.load();
+  const int64_t document = report->document.load();
+  const std::string plugin = report->plugin;
+  munmap(report, sizeof(WorkerReport));
 
+  if (load_hung) {
+    return failedLoad(db_path, command, plugin,
+                      "its code did not finish loading in " + std::to_string(batch_timeout_s) +
+                          " s (--batch-timeout; a constructor that never returns?) and the "
+                          "process was killed");
+  }
+  if (stage == WorkerReport::kLoading) {
+    return failedLoad(db_path, command, plugin,
+                      (WIFSIGNALED(status)
+                           ? "the process " + signalText(WTERMSIG(status))
+                           : "the plugin called exit(" + std::to_string(WEXITSTATUS(status)) + ")") +
+                          " while its code was being loaded (a constructor, or "
+                          "graft_plugin_entry)");
+  }
   if (reason.empty() && WIFSIGNALED(status)) reason = signalText(WTERMSIG(status));
   if (reason.empty()) {
     // A clean exit releases the lease; one still held means the process
     // left in the middle of a run (a plugin calling exit(), say).
-    if (watch.heartbeatOf(parent) == 0) return WEXITSTATUS(status);
-    reason = "exited with code " + std::to_string(WEXITSTATUS(status)) + " in the middle of a run";
+    if (watch.heartbeatOf(parent) == 0) {
+      if (stage == WorkerReport::kDone) return WEXITSTATUS(status);
+      reason = exitText(status) + " outside a run (a plugin calling exit()?)";
+    } else {
+      reason = "exited with code " + std::to_string(WEXITSTATUS(status)) + " in the middle of a run";
+    }
   }
   auto store = SqliteStore::open(db_path, SqliteOptions{});
   if (!store.ok()) return fail(store.status());
-  auto recorded = recordAbandonedRun(**store, parent, reason);
+  auto recorded = recordAbandonedRun(**store, parent, reason, document);
   if (!recorded.ok()) return fail(recorded.status());
   if (recorded->run_id.empty()) {
     return fail(Status(Code::kMigrationFailed, "the run's process " + reason));
   }
-  std::string where = recorded->migration_id.empty()
-                          ? ""
-                          : " while migrating " + recorded->migration_id + " after _id " +
-                                std::to_string(recorded->cursor);
+  std::string where;
+  if (!recorded->migration_id.empty()) {
+    where = " while migrating " + recorded->migration_id +
+            (document > 0 ? " at _id " + std::to_string(document) : "") +
+            "; recorded as failed, the lease is released and the cursor stays at _id " +
+            std::to_string(recorded->cursor);
+  } else {
+    where = "; recorded as failed and the lease is released";
+  }
   return fail(Status(Code::kMigrationFailed,
-                     "the run's process " + reason + where + "; recorded as failed, the lease is "
-                     "released and the cursor kept (fix the plugin, then run graft up to resume)"));
+                     "the run's process " + reason + where +
+                         " (fix the plugin, then run graft " + command.substr(0, command.find(' ')) +
+                         " to resume)"));
 }
 
 }  // namespace graft::cli

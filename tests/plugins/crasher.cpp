@@ -1,8 +1,10 @@
 // Test plugin: n += 1 on every item, except that on the item whose k equals
 // $GRAFT_TEST_CRASH_AT it does what $GRAFT_TEST_CRASH says: "segv" (writes
 // through a null pointer), "abort", "exit" (exit(3)) or "hang" (never
-// returns). Without those variables it is an ordinary migration: the
-// plugin "fixed" between two runs.
+// returns). $GRAFT_TEST_LOAD does the same in a constructor, when the
+// library is loaded: "exit0" (exit(0)), "abort" or "hang". Without those
+// variables it is an ordinary migration: the plugin "fixed" between two
+// runs.
 #include <graft/migration.hpp>
 
 #include <csignal>
@@ -19,6 +21,13 @@ static void misbehave(const std::string& how) {
   if (how == "hang") {
     for (;;) std::this_thread::sleep_for(std::chrono::seconds(1));
   }
+}
+
+__attribute__((constructor)) static void misbehaveWhenLoaded() {
+  const char* how = std::getenv("GRAFT_TEST_LOAD");
+  if (!how) return;
+  if (std::string(how) == "exit0") std::exit(0);
+  misbehave(how);
 }
 
 static const auto migration = graft::defineMigration({
