@@ -26,12 +26,14 @@ std::string shortSum(const std::string& sum) { return sum.empty() ? "none" : sum
 
 bool isPartlyRun(const MigrationState& s) { return isApplied(s) && s.status != "completed"; }
 
-// "completed", "failed at _id 30 after 30 documents",
-// "rolling back: down canceled at _id 40 after 12 documents".
+// "completed", "failed at _id 35 after 30 documents, cursor at _id 30",
+// "rolling back: down canceled after 12 documents, cursor at _id 40": the
+// document it failed at is not the cursor, which is the last one done.
 std::string describe(const MigrationState& s) {
   if (!isPartlyRun(s)) return s.status;
-  return std::string(s.direction == "down" ? "rolling back: down " : "") + s.status + " at _id " +
-         std::to_string(s.cursor) + " after " + std::to_string(s.processed) + " documents";
+  return std::string(s.direction == "down" ? "rolling back: down " : "") + s.status +
+         (s.error_doc_id ? " at _id " + std::to_string(*s.error_doc_id) : "") + " after " +
+         std::to_string(s.processed) + " documents, cursor at _id " + std::to_string(s.cursor);
 }
 
 std::string joinLines(const std::vector<std::string>& lines) {
@@ -63,17 +65,26 @@ std::optional<DriftFinding> compareApplied(const Fingerprint& now, const Migrati
     const std::string change = "recorded " + shortDigest(was.logic_digest) + ", now " +
                                shortDigest(now.logic_digest) + " in " + now.path;
     if (isPartlyRun(was) && was.direction != "down") {
+      // Fixing a failing migration and running it again is the way on
+      // (Convex, better-convex): the documents before the cursor keep what
+      // the old code did, the rest get the new code. A completed migration
+      // stays immutable (below).
       const bool restarting = options.restart == id;
+      const bool refused = !restarting && options.strict && !options.allow_drift;
+      const std::string head =
+          "migration " + id + ": logic changed since it partly ran (" + describe(was) + "): " + change;
+      if (restarting)
+        return DriftFinding{id, DriftKind::kDrifted, false,
+                            head + " (restarting it from the first document, as --restart " + id +
+                                " asks)"};
       return DriftFinding{
-          id, DriftKind::kDrifted, !restarting,
-          "migration " + id + ": logic changed since it partly ran (" + describe(was) +
-              "): " + change +
-              (restarting ? " (restarting it from the first document, as --restart " + id + " asks)"
-                          : "; resuming from its cursor would run two versions of the code over "
-                            "one table (graft up --restart " +
-                                id +
-                                " runs it again from the first document; or restore the "
-                                "source it ran with)")};
+          id, DriftKind::kDrifted, refused,
+          head + (refused ? "; --strict refuses to resume it with changed code (run without "
+                            "--strict, or with --allow-drift, to resume it from its cursor; "
+                            "graft up --restart " + id + " runs it again from the first document)"
+                          : "; resuming it from its cursor with the new code (the documents "
+                            "before the cursor keep what the old code did; graft up --restart " +
+                                id + " runs it again from the first document)")};
     }
     return DriftFinding{
         id, DriftKind::kDrifted, !options.allow_drift,

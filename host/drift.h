@@ -15,11 +15,14 @@
 //   out of order  a pending migration placed before an applied one blocks
 //
 // "Applied" means completed, or partly run: failed, canceled or running with
-// documents processed, or in the middle of a rollback. allow_drift lets
-// drifted and missing migrations through, except a partly-run drifted one:
-// resuming it from its old cursor would walk one table with two versions of
-// the code, so only restart (run it again from its first document) lets it
-// through. allow_out_of_order lets out-of-order ones through.
+// documents processed, or in the middle of a rollback. A completed
+// migration whose logic changed blocks; allow_drift lets drifted and
+// missing migrations through. A partly-run one whose logic changed is the
+// main way on after a failure: fix the plugin and resume it from its cursor
+// with the new code. That is a finding that does not block (the run's
+// history keeps it, with both digests), unless under strict without
+// allow_drift; restart runs it again from its first document instead.
+// allow_out_of_order lets out-of-order ones through.
 #ifndef GRAFT_HOST_DRIFT_H_
 #define GRAFT_HOST_DRIFT_H_
 

@@ -15,6 +15,7 @@
 #include "json_text.h"
 #include "lease.h"
 #include "patch.h"
+#include "schema.h"
 #include "schema_check.h"
 #include "step_spec.h"
 
@@ -334,7 +335,10 @@ class PassRunner {
     for (size_t i = 0; i < docs.size(); ++i) {
       if (!bodies_[i]) continue;
       auto written = store_.update(table_, docs[i].id, *bodies_[i]);
-      if (!written.ok()) return written.status();
+      if (!written.ok()) {
+        failed_at_ = docs[i].id;
+        return written.status();
+      }
       if (*written) ++*changed;
     }
     return Status::Ok();
@@ -347,7 +351,10 @@ class PassRunner {
       span_.push_back({docs[i].id, docs[i].body, bodies_[i] ? &*bodies_[i] : nullptr});
     differs_.clear();
     auto written = store_.writeSpan(table_, after_id, span_, &differs_);
-    if (!written.ok()) return written.status();
+    if (!written.ok()) {
+      if (written.status().code() == Code::kSchema) failed_at_ = firstRefused(docs);
+      return written.status();
+    }
     *changed += *written;
     for (int64_t id : differs_) {
       auto now = store_.get(table_, id);
@@ -400,6 +407,25 @@ class PassRunner {
   }
 
  private:
+  // The first document of a lock-free batch whose new body the schema in
+  // force refuses, by the C++ form of the validators the store's triggers
+  // run (the two agree: see schema.h): the store refused the span's write
+  // as a whole. 0 when none is found.
+  int64_t firstRefused(const std::vector<Document>& docs) const {
+    auto schema = loadSchemaInForce(store_);
+    if (!schema.ok() || !*schema) return 0;
+    const TableSchema* declared = (*schema)->schema.find(table_);
+    if (!declared) return 0;
+    for (size_t i = 0; i < docs.size(); ++i) {
+      if (!bodies_[i]) continue;
+      auto parsed = parseJson(*bodies_[i], table_);
+      if (parsed.ok() && parsed->is_object() &&
+          validateDocument(declared->document, parsed->get_object()))
+        return docs[i].id;
+    }
+    return 0;
+  }
+
   // Up to `limit` documents after `after` (and not after `*upto`), in the
   // order this step walks its table.
   Status read(const Cursor& after, int64_t limit, const Cursor* upto, std::vector<Document>* out) {
@@ -532,7 +558,9 @@ class PassRunner {
       if (lock_free_) return Status::Ok();
     }
     auto updated = store_.update(table_, doc.id, patched->body);
-    return updated.ok() ? Status::Ok() : updated.status();
+    if (updated.ok()) return Status::Ok();
+    failed_at_ = doc.id;
+    return updated.status();
   }
 
   std::string where(const Document& doc) const { return table_ + "/" + std::to_string(doc.id); }

@@ -339,46 +339,73 @@ BOOST_AUTO_TEST_CASE(a_pending_migration_before_an_applied_one_blocks) {
   BOOST_TEST(lastRun(dir / "store.db", "command") == "up --allow-out-of-order");
 }
 
-BOOST_AUTO_TEST_CASE(restart_runs_a_changed_partly_run_migration_from_the_start) {
-  ScratchDir dir;
-  usePlugins(dir, {builds().v1}, {kId});
-  test::seedItems(dir / "store.db", 50);
-  Outcome o = runGraft(test::graftArgs(dir, {"up", "-q"}), {"GRAFT_TEST_FAIL_AT=33"});
-  BOOST_TEST_REQUIRE(o.exit_code == 1, o.err);
-  BOOST_TEST(o.out == "drift_fixture: failed, 30 documents visited, 30 patched\n");
+// The way on after a failure (Convex, better-convex): fix the plugin and run
+// it again. It resumes from its cursor with the new code, and the history
+// says so with both digests; --strict refuses that, and --restart runs it
+// again from the first document instead.
+BOOST_AUTO_TEST_CASE(a_failed_migration_resumes_with_fixed_code_or_restarts) {
+  for (const bool restart : {false, true}) {
+    BOOST_TEST_CONTEXT((restart ? "--restart" : "resume")) {
+      ScratchDir dir;
+      usePlugins(dir, {builds().v1}, {kId});
+      test::seedItems(dir / "store.db", 50);
+      Outcome o = runGraft(test::graftArgs(dir, {"up", "-q"}), {"GRAFT_TEST_FAIL_AT=33"});
+      BOOST_TEST_REQUIRE(o.exit_code == 1, o.err);
+      BOOST_TEST(o.out == "drift_fixture: failed, 30 documents visited, 30 patched\n");
 
-  usePlugins(dir, {builds().v2}, {kId});
-  const std::string drift =
-      "migration drift_fixture: logic changed since it partly ran (failed at _id 30 after 30 "
-      "documents): recorded " +
-      shortDigest(builds().v1) + ", now " + shortDigest(builds().v2) + " in " + dir / "plugins/" +
-      kId + ".so";
-  const std::string blocked = "graft: " + drift +
-                              "; resuming from its cursor would run two versions of the code over "
-                              "one table (graft up --restart drift_fixture runs it again from the "
-                              "first document; or restore the source it ran with)\n";
-  o = runGraft(test::graftArgs(dir, {"up", "-q"}));
-  BOOST_TEST(o.exit_code == 8);
-  BOOST_TEST(o.err == blocked);
-  // --allow-drift does not resume it from the old cursor.
-  o = runGraft(test::graftArgs(dir, {"up", "-q", "--allow-drift"}));
-  BOOST_TEST(o.exit_code == 8);
-  BOOST_TEST(o.err == blocked);
-  BOOST_TEST(test::sqlValue(dir / "store.db", "SELECT cursor FROM migration_state") == "30");
-
-  o = runGraft(test::graftArgs(dir, {"up", "-q", "--restart", kId}));
-  BOOST_TEST(o.exit_code == 0, o.err);
-  BOOST_TEST(o.err == "graft: note: " + drift +
-                          " (restarting it from the first document, as --restart drift_fixture "
-                          "asks)\n");
-  BOOST_TEST(o.out == "drift_fixture: completed, 50 documents visited, 50 patched\n");
-  BOOST_TEST(everyItem(dir / "store.db", "v", 2));
-  BOOST_TEST(test::sqlValue(dir / "store.db", "SELECT processed FROM migration_state") == "50");
-  BOOST_TEST(test::sqlValue(dir / "store.db", "SELECT logic_digest FROM migration_state") ==
-             load(builds().v2).digest);
-  BOOST_TEST(lastRun(dir / "store.db", "command") == "up --restart drift_fixture");
-  o = runGraft(test::graftArgs(dir, {"verify"}));
-  BOOST_TEST(o.exit_code == 0, o.out + o.err);
+      usePlugins(dir, {builds().v2}, {kId});
+      const std::string drift =
+          "migration drift_fixture: logic changed since it partly ran (failed at _id 33 after 30 "
+          "documents, cursor at _id 30): recorded " +
+          shortDigest(builds().v1) + ", now " + shortDigest(builds().v2) + " in " +
+          dir / "plugins/" + kId + ".so";
+      if (!restart) {
+        o = runGraft(test::graftArgs(dir, {"up", "-q", "--strict"}));
+        BOOST_TEST(o.exit_code == 8);
+        BOOST_TEST(o.err == "graft: " + drift +
+                                "; --strict refuses to resume it with changed code (run without "
+                                "--strict, or with --allow-drift, to resume it from its cursor; "
+                                "graft up --restart drift_fixture runs it again from the first "
+                                "document)\n");
+        BOOST_TEST(test::sqlValue(dir / "store.db", "SELECT cursor FROM migration_state") == "30");
+        o = runGraft(test::graftArgs(dir, {"up", "-q"}));
+        const std::string note = drift +
+                                 "; resuming it from its cursor with the new code (the documents "
+                                 "before the cursor keep what the old code did; graft up --restart "
+                                 "drift_fixture runs it again from the first document)";
+        BOOST_TEST(o.exit_code == 0, o.err);
+        BOOST_TEST(o.err == "graft: note: " + note + "\n");
+        BOOST_TEST(o.out == "drift_fixture: completed, 20 documents visited, 20 patched\n");
+        BOOST_TEST(test::sqlValue(dir / "store.db",
+                                  "SELECT group_concat(DISTINCT json_extract(body, '$.v')) FROM "
+                                  "items WHERE _id <= 30") == "1");
+        BOOST_TEST(test::sqlValue(dir / "store.db",
+                                  "SELECT group_concat(DISTINCT json_extract(body, '$.v')) FROM "
+                                  "items WHERE _id > 30") == "2");
+        // The history keeps both digests.
+        BOOST_TEST(lastRun(dir / "store.db", "status") == "completed");
+        BOOST_TEST(lastRun(dir / "store.db", "error") == "note: " + note);
+      } else {
+        o = runGraft(test::graftArgs(dir, {"up", "-q", "--restart", kId}));
+        BOOST_TEST(o.exit_code == 0, o.err);
+        BOOST_TEST(o.err == "graft: note: " + drift +
+                                " (restarting it from the first document, as --restart "
+                                "drift_fixture asks)\n");
+        BOOST_TEST(o.out == "drift_fixture: completed, 50 documents visited, 50 patched\n");
+        BOOST_TEST(everyItem(dir / "store.db", "v", 2));
+        BOOST_TEST(test::sqlValue(dir / "store.db", "SELECT processed FROM migration_state") == "50");
+        BOOST_TEST(lastRun(dir / "store.db", "command") == "up --restart drift_fixture");
+      }
+      BOOST_TEST(test::sqlValue(dir / "store.db", "SELECT logic_digest FROM migration_state") ==
+                 load(builds().v2).digest);
+      o = runGraft(test::graftArgs(dir, {"verify"}));
+      BOOST_TEST(o.exit_code == 0, o.out + o.err);
+      // Completed, it is immutable again: another change blocks.
+      usePlugins(dir, {builds().v1}, {kId});
+      o = runGraft(test::graftArgs(dir, {"up", "-q"}));
+      BOOST_TEST(o.exit_code == 8, o.err);
+    }
+  }
 }
 
 BOOST_AUTO_TEST_CASE(a_plugin_built_without_the_sdk_function_is_unverifiable) {

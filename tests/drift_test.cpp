@@ -83,8 +83,11 @@ const std::string kChangedCompleted =
     "migration a: logic changed since it was applied (completed): recorded "
     "v1:sha256:aaaaaaaaaaaa, now v1:sha256:bbbbbbbbbbbb in /p/a.so";
 const std::string kChangedPartly =
-    "migration a: logic changed since it partly ran (failed at _id 30 after 30 documents): "
+    "migration a: logic changed since it partly ran (failed after 30 documents, cursor at _id 30): "
     "recorded v1:sha256:aaaaaaaaaaaa, now v1:sha256:bbbbbbbbbbbb in /p/a.so";
+const std::string kResumed =
+    "; resuming it from its cursor with the new code (the documents before the cursor keep what "
+    "the old code did; graft up --restart a runs it again from the first document)";
 const std::string kRebuilt =
     "migration a: plugin rebuilt since it was applied: file sha256 recorded 111111111111, now "
     "222222222222 in /p/a.so, same logic v1:sha256:aaaaaaaaaaaa";
@@ -127,22 +130,25 @@ std::vector<Case> cases() {
        strict(),
        {{"a", DriftKind::kRebuilt, true,
          kRebuilt + " (restore the plugin file it was applied with, or run without --strict)"}}},
-      {"logic changed after a partial run",
+      // Fix the plugin, run it again: the way on after a failure.
+      {"logic changed after a partial run: resumed with the new code",
        {plugin("a", kDigestB, kSum2)},
        {state("a", "failed", kDigestA, kSum1, 30)},
        {},
-       {{"a", DriftKind::kDrifted, true,
-         kChangedPartly + "; resuming from its cursor would run two versions of the code over one "
-                          "table (graft up --restart a runs it again from the first document; "
-                          "or restore the source it ran with)"}}},
-      {"partial run, --allow-drift does not resume it",
+       {{"a", DriftKind::kDrifted, false, kChangedPartly + kResumed}}},
+      {"partial run, --allow-drift",
        {plugin("a", kDigestB, kSum2)},
        {state("a", "failed", kDigestA, kSum1, 30)},
        allowDrift(),
+       {{"a", DriftKind::kDrifted, false, kChangedPartly + kResumed}}},
+      {"partial run, --strict refuses to resume it with changed code",
+       {plugin("a", kDigestB, kSum2)},
+       {state("a", "failed", kDigestA, kSum1, 30)},
+       strict(),
        {{"a", DriftKind::kDrifted, true,
-         kChangedPartly + "; resuming from its cursor would run two versions of the code over one "
-                          "table (graft up --restart a runs it again from the first document; "
-                          "or restore the source it ran with)"}}},
+         kChangedPartly + "; --strict refuses to resume it with changed code (run without "
+                          "--strict, or with --allow-drift, to resume it from its cursor; graft up "
+                          "--restart a runs it again from the first document)"}}},
       {"partial run, --restart",
        {plugin("a", kDigestB, kSum2)},
        {state("a", "failed", kDigestA, kSum1, 30)},
@@ -154,14 +160,14 @@ std::vector<Case> cases() {
        {state("a", "canceled", kDigestA, kSum1, 5), state("b", "running", kDigestA, kSum1, 7)},
        restart("a"),
        {{"a", DriftKind::kDrifted, false,
-         "migration a: logic changed since it partly ran (canceled at _id 5 after 5 documents): "
+         "migration a: logic changed since it partly ran (canceled after 5 documents, cursor at _id 5): "
          "recorded v1:sha256:aaaaaaaaaaaa, now v1:sha256:bbbbbbbbbbbb in /p/a.so (restarting it "
          "from the first document, as --restart a asks)"},
-        {"b", DriftKind::kDrifted, true,
-         "migration b: logic changed since it partly ran (running at _id 7 after 7 documents): "
-         "recorded v1:sha256:aaaaaaaaaaaa, now v1:sha256:bbbbbbbbbbbb in /p/b.so; resuming from "
-         "its cursor would run two versions of the code over one table (graft up --restart b "
-         "runs it again from the first document; or restore the source it ran with)"}}},
+        {"b", DriftKind::kDrifted, false,
+         "migration b: logic changed since it partly ran (running after 7 documents, cursor at "
+         "_id 7): recorded v1:sha256:aaaaaaaaaaaa, now v1:sha256:bbbbbbbbbbbb in /p/b.so; resuming "
+         "it from its cursor with the new code (the documents before the cursor keep what the old "
+         "code did; graft up --restart b runs it again from the first document)"}}},
       {"failed before its first batch: nothing applied, nothing drifted",
        {plugin("a", kDigestB, kSum2)},
        {state("a", "failed", kDigestA, kSum1, 0)},
@@ -177,8 +183,8 @@ std::vector<Case> cases() {
        {state("a", "failed", kDigestA, kSum1, 0, "down")},
        {},
        {{"a", DriftKind::kDrifted, true,
-         "migration a: logic changed since it was applied (rolling back: down failed at _id 0 "
-         "after 0 documents): recorded v1:sha256:aaaaaaaaaaaa, now v1:sha256:bbbbbbbbbbbb in "
+         "migration a: logic changed since it was applied (rolling back: down failed after 0 "
+         "documents, cursor at _id 0): recorded v1:sha256:aaaaaaaaaaaa, now v1:sha256:bbbbbbbbbbbb in "
          "/p/a.so (restore the source it was applied with and put the change in a new migration; "
          "--allow-drift runs anyway)"}}},
       {"applied, then gone from the manifest",
@@ -195,7 +201,7 @@ std::vector<Case> cases() {
        {state("a", "canceled", "", kSum1, 3)},
        allowDrift(),
        {{"a", DriftKind::kMissing, false,
-         "migration a: applied (canceled at _id 3 after 3 documents, logic none) but no longer in "
+         "migration a: applied (canceled after 3 documents, cursor at _id 3, logic none) but no longer in "
          "p/manifest.json, and no plugin has its id (let through by --allow-drift)"}}},
       {"a pending plugin without a logic digest",
        {plugin("a", "", kSum1)},
@@ -426,12 +432,19 @@ BOOST_AUTO_TEST_CASE(restart_resets_a_partly_run_migration_to_its_first_document
   partly.started_at = "2026-01-01T00:00:00.000Z";
   g.record(partly);
 
+  // Without --restart it would resume (under --strict: be refused), and
+  // the gate leaves the cursor where it is.
   RunOptions options;
+  options.strict = true;
   std::vector<std::string> notes;
   Status s = gateRun(*g.store, g.catalog, options, &notes);
   BOOST_TEST(s.code() == Code::kDrift);
   BOOST_TEST(g.recorded().cursor == 30);
+  options.strict = false;
+  BOOST_TEST_REQUIRE(gateRun(*g.store, g.catalog, options, &notes).ok());
+  BOOST_TEST(g.recorded().cursor == 30);
 
+  notes.clear();
   options.restart = "test_counter";
   options.dry_run = true;  // writes nothing, not even the reset
   BOOST_TEST_REQUIRE(gateRun(*g.store, g.catalog, options, &notes).ok());

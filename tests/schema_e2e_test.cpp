@@ -210,6 +210,9 @@ BOOST_AUTO_TEST_CASE(a_migration_write_the_schema_refuses_fails_the_batch_unless
              "(fix the cause, then run graft up again to resume)\n");
   BOOST_TEST(test::sqlValue(db, "SELECT count(*) FROM items WHERE json_extract(body, '$.n') = 0") ==
              "5");
+  // The refused document is recorded, as for any failing document.
+  BOOST_TEST(test::sqlValue(db, "SELECT status || ' ' || error_doc_id FROM migration_state") ==
+             "failed 1");
 
   // safe_bypass skips the checks, for this migration's writes only.
   ScratchDir other;
