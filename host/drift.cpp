@@ -147,9 +147,14 @@ DriftFinding unverifiable(const Fingerprint& now, const MigrationState* was,
 
 std::vector<Fingerprint> fingerprints(const Catalog& catalog) {
   std::vector<Fingerprint> prints;
-  for (const auto& plugin : catalog.plugins)
-    prints.push_back({plugin->id(), plugin->path(), plugin->logicDigest(), plugin->sha256(),
-                      !plugin->loaded() && !plugin->metadataEmbedded()});
+  for (const auto& id : catalog.manifest.ids) {
+    if (const Plugin* plugin = catalog.find(id)) {
+      prints.push_back({plugin->id(), plugin->path(), plugin->logicDigest(), plugin->sha256(),
+                        !plugin->loaded() && !plugin->metadataEmbedded(), false});
+    } else {
+      prints.push_back({id, "", "", "", false, true});
+    }
+  }
   return prints;
 }
 
@@ -211,7 +216,9 @@ DriftReport checkDrift(const std::string& manifest_path, const std::vector<Finge
   for (const auto& plugin : catalog) {
     const MigrationState* s = find(plugin.id);
     const bool applied = s && isApplied(*s);
-    if (plugin.logic_digest.empty()) {
+    if (plugin.broken) {
+      // Its plugin's own problem says what is wrong; nothing to compare.
+    } else if (plugin.logic_digest.empty()) {
       report.findings.push_back(unverifiable(plugin, s, options));
     } else if (applied) {
       if (auto finding = compareApplied(plugin, *s, options))

@@ -45,9 +45,13 @@ struct Fingerprint {
   // The plugin was only inspected (readCatalog) and has no embedded
   // metadata: it may carry a logic digest that graft did not run it to read.
   bool digest_unread = false;
+  // The manifest names it but its plugin failed its checks (a catalog
+  // assembled with keep_going): nothing to compare, but it holds its place.
+  bool broken = false;
 };
 
-// The plugins of `catalog`, in manifest order.
+// The migrations of `catalog`'s manifest, in order: its plugins, and a
+// broken entry for each one whose plugin failed.
 std::vector<Fingerprint> fingerprints(const Catalog& catalog);
 
 struct DriftOptions {

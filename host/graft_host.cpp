@@ -12,9 +12,10 @@ namespace graft {
 Result<std::unique_ptr<Host>> Host::open(const HostOptions& options) {
   const Plugin::Options plugin_options{options.allow_untrusted_plugins,
                                        options.before_plugin_load};
-  auto catalog = options.metadata_only
-                     ? readCatalog(options.plugin_dir, manifestPathOf(options), plugin_options)
-                     : loadCatalog(options.plugin_dir, manifestPathOf(options), plugin_options);
+  auto catalog = options.metadata_only ? readCatalog(options.plugin_dir, manifestPathOf(options),
+                                                     plugin_options, options.keep_going)
+                                       : loadCatalog(options.plugin_dir, manifestPathOf(options),
+                                                     plugin_options, options.keep_going);
   if (!catalog.ok()) return catalog.status();
   SqliteOptions store_options;
   store_options.read_only = options.read_only;
@@ -24,6 +25,7 @@ Result<std::unique_ptr<Host>> Host::open(const HostOptions& options) {
       std::unique_ptr<Host>(new Host(std::move(store).value(), std::move(catalog).value()));
   if (options.allow_untrusted_plugins) host->command_suffix_ = " --allow-untrusted-plugins";
   host->metadata_only_ = options.metadata_only;
+  host->keep_going_ = options.keep_going;
   return host;
 }
 
@@ -40,10 +42,17 @@ Status metadataOnly() {
                 "metadata_only to run migrations");
 }
 
+Status keptGoing() {
+  return Status(Code::kUsage,
+                "this host was opened with keep_going, which lets broken plugins through: open it "
+                "without keep_going to run migrations");
+}
+
 }  // namespace
 
 Status Host::up(const RunOptions& options, RunReport* report) {
   if (metadata_only_) return metadataOnly();
+  if (keep_going_) return keptGoing();
   // A graft.sum beside the manifest pins the order and logic the team
   // reviewed; without one, up runs as it always did (see sumfile.h).
   GRAFT_RETURN_IF_ERROR(checkSumFile(catalog_));
@@ -62,6 +71,7 @@ Status Host::up(const RunOptions& options, RunReport* report) {
 
 Status Host::down(const DownOptions& options, RunReport* report) {
   if (metadata_only_) return metadataOnly();
+  if (keep_going_) return keptGoing();
   DownOptions run = options;
   run.command += command_suffix_;
   Runner runner(*store_, catalog_);
@@ -77,12 +87,16 @@ Result<std::vector<MigrationStatus>> Host::status() {
   for (auto& s : *states) recorded.emplace(s.id, std::move(s));
 
   std::vector<MigrationStatus> rows;
-  for (const auto& plugin : catalog_.plugins) {
+  for (const auto& id : catalog_.manifest.ids) {
     MigrationStatus row;
-    row.id = plugin->id();
-    row.description = plugin->description();
-    row.file_checksum = plugin->sha256();
+    row.id = id;
     row.state = "pending";
+    if (const Plugin* plugin = catalog_.find(id)) {
+      row.description = plugin->description();
+      row.file_checksum = plugin->sha256();
+    } else if (const CatalogProblem* problem = catalog_.problemOf(id)) {
+      row.plugin_error = problem->message;
+    }
     auto it = recorded.find(row.id);
     if (it != recorded.end()) {
       const MigrationState& s = it->second;

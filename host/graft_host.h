@@ -35,6 +35,11 @@ struct HostOptions {
   // status() and drift checks; up() and down() refuse (kUsage) on such a
   // host, and catalog() plugins are not loaded().
   bool metadata_only = false;
+  // status and verify: open even when plugins fail their checks or disagree
+  // with the manifest; catalog().problems says what failed, and status()
+  // shows those migrations with the problem. up() and down() refuse (kUsage)
+  // on such a host.
+  bool keep_going = false;
   // Called with each plugin's path right before its code is loaded; see
   // Plugin::Options::before_load.
   std::function<void(const std::string& path)> before_plugin_load;
@@ -57,6 +62,9 @@ struct MigrationStatus {
   // finding's one-line message.
   std::string drift;
   std::string drift_detail;
+  // The plugin's problem when it failed its checks (a host opened with
+  // keep_going), else "".
+  std::string plugin_error;
 };
 
 // options.manifest_path, or <plugin_dir>/manifest.json when it is empty.
@@ -99,6 +107,7 @@ class Host {
   Catalog catalog_;
   std::string command_suffix_;  // flags every run's history must show
   bool metadata_only_ = false;
+  bool keep_going_ = false;
 };
 
 }  // namespace graft

@@ -284,6 +284,53 @@ BOOST_AUTO_TEST_CASE(bad_plugins_exit_4_all_reported_before_anything_runs) {
   for (const auto& doc : test::readTable(dir / "store.db", "items")) BOOST_TEST(doc.at("n") == 0);
 }
 
+// With a broken plugin among them, status and verify still show every
+// migration, the broken one with its stage and message, and exit 4; what up
+// refuses (another ABI, from the embedded metadata alone), verify refuses.
+BOOST_AUTO_TEST_CASE(status_and_verify_show_every_migration_when_a_plugin_is_broken) {
+  ScratchDir dir;
+  const std::string plugins = test::makePluginDir(
+      dir, {testPlugin("counter"), testPlugin("marker")}, {"test_counter", "test_marker"});
+  test::seedItems(dir / "store.db", 5);
+  BOOST_REQUIRE(runGraft(test::graftArgs(dir, {"up", "-q"})).exit_code == 0);
+  // test_counter is cut short; test_marker is replaced by one of another
+  // ABI major, under its name.
+  const std::string lib = test_util::readBytes(testPlugin("counter"));
+  writeFile(plugins + "/test_counter.so", lib.substr(0, 1000));
+  std::filesystem::remove(plugins + "/test_marker.so");
+  std::filesystem::copy_file(testPlugin("other_major"), plugins + "/test_marker.so");
+  const std::string truncated = "plugin " + plugins + "/test_counter.so: check: truncated: the file has 1000 "
+                                "bytes, its headers need " + std::to_string(lib.size()) +
+                                " (copy or build the plugin again)";
+  const std::string other_abi = "plugin " + plugins + "/test_marker.so: ABI: built for graft ABI 2.0, "
+                                "this host speaks 1.4 (rebuild the plugin against this host's SDK)";
+  Outcome o = runGraft(test::graftArgs(dir, {"status"}));
+  BOOST_TEST(o.exit_code == 4);
+  BOOST_TEST(o.err == "graft: " + truncated + "\ngraft: " + other_abi + "\n");
+  BOOST_TEST(o.out.find("\ntest_counter  broken (completed)          5          5  ") != std::string::npos,
+             o.out);
+  BOOST_TEST(o.out.find("\n    plugin: " + truncated + "\n") != std::string::npos, o.out);
+  BOOST_TEST(o.out.find("\ntest_marker   broken (completed)") != std::string::npos, o.out);
+  BOOST_TEST(o.out.find("\n    plugin: " + other_abi + "\n") != std::string::npos, o.out);
+
+  o = runGraft(test::graftArgs(dir, {"status", "--json"}));
+  BOOST_TEST(o.exit_code == 4);
+  auto rows = boost::json::parse(o.out).as_array();
+  BOOST_REQUIRE(rows.size() == 2u);
+  BOOST_TEST(rows[0].at("state") == "completed");
+  BOOST_TEST(rows[0].at("plugin_error").as_string() == truncated);
+
+  o = runGraft(test::graftArgs(dir, {"verify"}));
+  BOOST_TEST(o.exit_code == 4);
+  BOOST_TEST(o.err == "graft: " + truncated + "\ngraft: " + other_abi + "\n");
+  BOOST_TEST(o.out.find("test_counter: broken, blocks (completed)\n") == 0u, o.out);
+  BOOST_TEST(o.out.find("\ntest_marker: broken, blocks (completed)\n") != std::string::npos, o.out);
+  BOOST_TEST(o.out.find("  why: " + other_abi + "\n") != std::string::npos, o.out);
+  BOOST_TEST(o.out.find("verify: 2 migrations, 2 blocking findings\n") != std::string::npos, o.out);
+  o = runGraft(test::graftArgs(dir, {"up", "-q"}));
+  BOOST_TEST(o.exit_code == 4);
+}
+
 BOOST_AUTO_TEST_CASE(untrusted_plugins_are_refused_unless_overridden_on_the_record) {
   ScratchDir dir;
   auto plugins = test::makePluginDir(dir, {testPlugin("counter")}, {"test_counter"});

@@ -19,7 +19,18 @@ std::string shortSum(const std::string& sum) { return sum.empty() ? "-" : sum.su
 // The recorded state, and what drift checking found when it found something:
 // "rebuilt (completed)".
 std::string stateText(const MigrationStatus& r) {
+  if (!r.plugin_error.empty()) return "broken (" + r.state + ")";
   return r.drift.empty() || r.drift == r.state ? r.state : r.drift + " (" + r.state + ")";
+}
+
+// The plugins that failed their checks, one line each, after the table:
+// the table shows every migration, and the exit code says something is
+// wrong.
+int failIfBroken(const Catalog& catalog) {
+  if (catalog.problems.empty()) return 0;
+  std::string lines;
+  for (const auto& p : catalog.problems) lines += (lines.empty() ? "" : "\n") + p.message;
+  return fail(Status(Code::kPlugin, lines));
 }
 
 // "120000 of 1000000 documents (12%)": what a migration has done of what
@@ -135,6 +146,7 @@ int runStatus(HostOptions host_options, bool json, bool load_plugins) {
   host_options.read_only = true;
   // Listing runs no plugin code unless asked to (see plugin_meta.h).
   host_options.metadata_only = !load_plugins;
+  host_options.keep_going = true;
   auto host = Host::open(host_options);
   if (!host.ok()) return fail(host.status());
   auto rows = (*host)->status();
@@ -154,10 +166,12 @@ int runStatus(HostOptions host_options, bool json, bool load_plugins) {
                                         {"updated_at", r.updated_at},
                                         {"error", r.error},
                                         {"drift", r.drift},
-                                        {"drift_detail", r.drift_detail}});
+                                        {"drift_detail", r.drift_detail},
+                                        {"plugin_error", r.plugin_error}});
     }
     std::printf("%s\n", boost::json::serialize(out).c_str());
-    return 0;
+    std::fflush(stdout);
+    return failIfBroken((*host)->catalog());
   }
   int width = 2;
   int state_width = 10;
@@ -172,10 +186,13 @@ int runStatus(HostOptions host_options, bool json, bool load_plugins) {
                 stateText(r).c_str(),
                 static_cast<long long>(r.processed), static_cast<long long>(r.changed),
                 shortSum(r.checksum.empty() ? r.file_checksum : r.checksum).c_str());
+    if (!r.plugin_error.empty()) std::printf("    plugin: %s\n", r.plugin_error.c_str());
     if (!r.error.empty()) std::printf("    error: %s\n", r.error.c_str());
     if (!r.drift_detail.empty()) std::printf("    drift: %s\n", r.drift_detail.c_str());
   }
-  return printActiveRun(**host);
+  if (int rc = printActiveRun(**host); rc != 0) return rc;
+  std::fflush(stdout);
+  return failIfBroken((*host)->catalog());
 }
 
 }  // namespace

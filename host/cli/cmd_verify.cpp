@@ -25,18 +25,21 @@ struct Row {
   const Fingerprint* now = nullptr;
   const MigrationState* recorded = nullptr;
   std::vector<const DriftFinding*> findings;
+  std::string broken;  // its plugin's problem, when it failed its checks
 
   std::string state() const {
     if (recorded) return recorded->status;
     return now ? "pending" : "missing";
   }
   bool blocks() const {
+    if (!broken.empty()) return true;
     for (const auto* f : findings)
       if (f->blocks) return true;
     return false;
   }
   // "ok", "pending", "failed", or the kinds found: "unverifiable, out of order".
   std::string verdict() const {
+    if (!broken.empty()) return "broken";
     if (findings.empty()) return recorded && isApplied(*recorded) ? "ok" : state();
     std::string text;
     for (const auto* f : findings)
@@ -57,7 +60,8 @@ void printText(const std::vector<Row>& rows, size_t blocking) {
                 r.now ? orNone(r.now->logic_digest).c_str() : "-");
     std::printf("  file sha256:  recorded %s, now %s\n", recorded_sum.c_str(),
                 r.now ? r.now->sha256.c_str() : "-");
-    if (r.now) std::printf("  plugin: %s\n", r.now->path.c_str());
+    if (r.now && !r.now->broken) std::printf("  plugin: %s\n", r.now->path.c_str());
+    if (!r.broken.empty()) std::printf("  why: %s\n", r.broken.c_str());
     for (const auto* f : r.findings) std::printf("  why: %s\n", f->message.c_str());
   }
   const char* plural = rows.size() == 1 ? "" : "s";
@@ -82,7 +86,7 @@ void printJson(const std::vector<Row>& rows, size_t blocking) {
                                      {"sha256", r.recorded->checksum}};
     }
     boost::json::value now = nullptr;
-    if (r.now) {
+    if (r.now && !r.now->broken) {
       now = boost::json::object{
           {"logic_digest", r.now->logic_digest}, {"sha256", r.now->sha256}, {"path", r.now->path}};
     }
@@ -92,7 +96,10 @@ void printJson(const std::vector<Row>& rows, size_t blocking) {
                                              {"blocks", r.blocks()},
                                              {"recorded", recorded},
                                              {"now", now},
-                                             {"findings", findings}});
+                                             {"findings", findings},
+                                             {"broken", r.broken.empty()
+                                                            ? boost::json::value(nullptr)
+                                                            : boost::json::value(r.broken)}});
   }
   boost::json::object out{{"blocked", blocking > 0}, {"migrations", migrations}};
   std::printf("%s\n", boost::json::serialize(out).c_str());
@@ -137,6 +144,9 @@ int runVerify(HostOptions host_options, const VerifyFlags& flags) {
   // Comparing fingerprints runs no plugin code; --data runs verify code, so
   // it loads them.
   host_options.metadata_only = !flags.load_plugins && !flags.data;
+  // Every migration is shown, a broken plugin's among them; the exit code
+  // still says it is broken.
+  host_options.keep_going = true;
   auto host = Host::open(host_options);
   if (!host.ok()) return fail(host.status());
   auto states = (*host)->store().loadStates();
@@ -152,15 +162,23 @@ int runVerify(HostOptions host_options, const VerifyFlags& flags) {
   std::map<std::string, size_t> index;
   for (const auto& print : prints) {
     index[print.id] = rows.size();
-    rows.push_back({print.id, &print, nullptr, {}});
+    rows.push_back({print.id, &print, nullptr, {}, ""});
   }
   for (const auto& s : *states) {
     auto [it, added] = index.emplace(s.id, rows.size());
-    if (added) rows.push_back({s.id, nullptr, nullptr, {}});
+    if (added) rows.push_back({s.id, nullptr, nullptr, {}, ""});
     rows[it->second].recorded = &s;
   }
   std::string blocking_lines;
   size_t blocking = 0;
+  for (const auto& problem : catalog.problems) {
+    ++blocking;
+    blocking_lines += (blocking_lines.empty() ? "" : "\n") + problem.message;
+    auto it = index.find(problem.id);
+    if (it != index.end() && rows[it->second].broken.empty())
+      rows[it->second].broken = problem.message;
+  }
+  const bool broken = !catalog.problems.empty();
   for (const auto& f : report.findings) {
     rows[index.at(f.id)].findings.push_back(&f);
     if (!f.blocks) continue;
@@ -173,7 +191,7 @@ int runVerify(HostOptions host_options, const VerifyFlags& flags) {
   else
     printText(rows, blocking);
   std::fflush(stdout);
-  if (blocking > 0) return fail(Status(Code::kDrift, blocking_lines));
+  if (blocking > 0) return fail(Status(broken ? Code::kPlugin : Code::kDrift, blocking_lines));
   if (!flags.data) return 0;
   std::string failing_ids;
   auto failing = verifyData((*host)->store(), catalog, *states, &failing_ids);
