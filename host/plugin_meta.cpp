@@ -57,10 +57,10 @@ Result<PluginMeta> parsePluginMeta(std::string_view bytes) {
   GRAFT_RETURN_IF_ERROR(text_field("logic_digest", &meta.logic_digest));
   GRAFT_RETURN_IF_ERROR(text_field("description", &meta.description));
   if (!isValidMigrationId(meta.id))
-    return bad(section() + ": id " + quoted(meta.id) +
+    return bad(section() + ": id " + jsonQuoted(meta.id) +
                " is not valid (letters, digits, '_', '-', '.'; at most 128)" + kRebuild);
   if (!isAbiText(meta.abi))
-    return bad(section() + ": abi " + quoted(meta.abi) + " is not <major>.<minor>" + kRebuild);
+    return bad(section() + ": abi " + jsonQuoted(meta.abi) + " is not <major>.<minor>" + kRebuild);
   const boost::json::value* has_down = object->if_contains("has_down");
   if (!has_down || !has_down->is_bool())
     return bad(section() + ": \"has_down\" is missing or not true or false" + kRebuild);

@@ -180,8 +180,18 @@ BOOST_AUTO_TEST_CASE(refuses_each_malformed_field_verbatim) {
        "section .graft_meta: id \"a b\" is not valid (letters, digits, '_', '-', '.'; at most "
        "128)" +
            kRebuild},
+      // Quoted as JSON: a newline or a tab from the file can not split or
+      // disguise the one line of the message.
+      {R"({"graft_meta":1,"id":"a\nb","abi":"1.2","logic_digest":"","description":"",)"
+       R"("has_down":true})",
+       R"(section .graft_meta: id "a\nb" is not valid (letters, digits, '_', '-', '.'; at most )"
+       "128)" +
+           kRebuild},
       {R"({"graft_meta":1,"id":"m1","abi":"1","logic_digest":"","description":"","has_down":true})",
        "section .graft_meta: abi \"1\" is not <major>.<minor>" + kRebuild},
+      {R"({"graft_meta":1,"id":"m1","abi":"1.\t2","logic_digest":"","description":"",)"
+       R"("has_down":true})",
+       R"(section .graft_meta: abi "1.\t2" is not <major>.<minor>)" + kRebuild},
       {R"({"graft_meta":1,"id":"m1","abi":"1.2","logic_digest":7,"description":"","has_down":true})",
        "section .graft_meta: \"logic_digest\" is missing or not a string" + kRebuild},
       {R"({"graft_meta":1,"id":"m1","abi":"1.2","logic_digest":"","description":"","has_down":1})",

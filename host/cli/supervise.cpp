@@ -8,6 +8,18 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+// A build with AddressSanitizer checks the worker for leaks (see below).
+#if defined(__SANITIZE_ADDRESS__)
+#define GRAFT_LEAK_CHECKED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define GRAFT_LEAK_CHECKED 1
+#endif
+#endif
+#ifdef GRAFT_LEAK_CHECKED
+#include <sanitizer/lsan_interface.h>
+#endif
+
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -147,6 +159,12 @@ int supervise(const std::function<int()>& child_main, const std::string& db_path
     const int rc = child_main();
     std::fflush(nullptr);
     report->stage.store(WorkerReport::kDone);
+#ifdef GRAFT_LEAK_CHECKED
+    // _exit skips the exit-time leak check, and this is the process that
+    // loads the plugins and runs the migrations: check it here (a no-op
+    // unless leak detection is on; a leak ends the worker with an error).
+    __lsan_do_leak_check();
+#endif
     _exit(rc);
   }
 
