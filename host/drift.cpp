@@ -170,6 +170,8 @@ const char* driftKindName(DriftKind kind) {
       return "unverifiable";
     case DriftKind::kOutOfOrder:
       return "out of order";
+    case DriftKind::kReordered:
+      return "reordered";
   }
   return "?";
 }
@@ -237,6 +239,33 @@ DriftReport checkDrift(const std::string& manifest_path, const std::vector<Finge
     if (plugin.id == last_applied) before_last_applied = false;
     recorded.erase(plugin.id);
   }
+  // Applied migrations in manifest order must have begun in that order
+  // (graft.sum catches a reorder too, where a team keeps one): the one that
+  // began after a later one, unless it was run out of order on purpose,
+  // says the manifest was reordered.
+  std::map<std::string, const MigrationState*> all;
+  for (const auto& st : states) all.emplace(st.id, &st);
+  const MigrationState* earliest_after = nullptr;  // of the applied ones after this one
+  std::vector<DriftFinding> reorders;
+  for (auto it = catalog.rbegin(); it != catalog.rend(); ++it) {
+    auto at = all.find(it->id);
+    const MigrationState* s = at == all.end() ? nullptr : at->second;
+    if (!s || !isApplied(*s) || s->started_at.empty()) continue;
+    if (earliest_after && !s->out_of_order && s->started_at > earliest_after->started_at) {
+      reorders.push_back(
+          {it->id, DriftKind::kReordered, !options.allow_drift,
+           "migration " + it->id + " comes before " + earliest_after->id + " in " + manifest_path +
+               " but was applied after it (it began at " + s->started_at + ", " +
+               earliest_after->id + " at " + earliest_after->started_at +
+               "): the order of applied migrations changed, and a new store would run them in "
+               "another order than this one did" +
+               (options.allow_drift ? " (let through by --allow-drift)"
+                                    : " (restore their order in the manifest; --allow-drift runs "
+                                      "anyway)")});
+    }
+    if (!earliest_after || s->started_at < earliest_after->started_at) earliest_after = s;
+  }
+  report.findings.insert(report.findings.end(), reorders.rbegin(), reorders.rend());
   for (const auto& [id, s] : recorded) {  // by id: a std::map
     if (!isApplied(*s)) continue;
     report.findings.push_back(

@@ -13,6 +13,9 @@
 //   unverifiable  a plugin without a logic digest, or an applied   warns (blocks under strict)
 //                 one recorded without one whose file changed
 //   out of order  a pending migration placed before an applied one blocks
+//   reordered     an applied migration placed before one applied    blocks
+//                 earlier than it (the manifest's order changed:
+//                 a new store would run them in another order)
 //
 // "Applied" means completed, or partly run: failed, canceled or running with
 // documents processed, or in the middle of a rollback. A completed
@@ -22,7 +25,9 @@
 // with the new code. That is a finding that does not block (the run's
 // history keeps it, with both digests), unless under strict without
 // allow_drift; restart runs it again from its first document instead.
-// allow_out_of_order lets out-of-order ones through.
+// allow_out_of_order lets out-of-order ones through; a migration applied
+// out of order so (MigrationState::out_of_order) is not a reorder.
+// allow_drift lets reordered ones through.
 #ifndef GRAFT_HOST_DRIFT_H_
 #define GRAFT_HOST_DRIFT_H_
 
@@ -61,9 +66,9 @@ struct DriftOptions {
   std::string restart;  // the id of a partly-run migration to run again from the start
 };
 
-enum class DriftKind { kDrifted, kRebuilt, kMissing, kUnverifiable, kOutOfOrder };
+enum class DriftKind { kDrifted, kRebuilt, kMissing, kUnverifiable, kOutOfOrder, kReordered };
 
-// "drifted", "rebuilt", "missing", "unverifiable", "out of order".
+// "drifted", "rebuilt", "missing", "unverifiable", "out of order", "reordered".
 const char* driftKindName(DriftKind kind);
 
 struct DriftFinding {

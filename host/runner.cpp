@@ -3,15 +3,18 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <unordered_map>
 #include <utility>
 
 #include "clock.h"
 #include "compute_pool.h"
 #include "db_api.h"
+#include "drift.h"
 #include "json_text.h"
 #include "lease.h"
 #include "patch.h"
@@ -25,6 +28,8 @@ namespace graft {
 struct Runner::Pass {
   const Plugin* plugin;
   bool down;
+  // An up pass of a migration placed before one that is applied already.
+  bool out_of_order = false;
 };
 
 // What up() and down() have in common.
@@ -128,6 +133,20 @@ Status Runner::up(const RunOptions& options, RunReport* report) {
                                     catalog_.manifest.path);
 
   auto plan = [&](std::vector<Pass>* passes) -> Status {
+    // Which migrations have an applied one after them in the manifest: run
+    // now, they are applied out of order, which the store records so that
+    // drift checking does not take it for a reordered manifest.
+    auto states = store_.loadStates();
+    if (!states.ok()) return states.status();
+    std::map<std::string, const MigrationState*> by_id;
+    for (const auto& st : *states) by_id.emplace(st.id, &st);
+    std::set<std::string> before_applied;
+    bool later_applied = false;
+    for (auto it = catalog_.plugins.rbegin(); it != catalog_.plugins.rend(); ++it) {
+      if (later_applied) before_applied.insert((*it)->id());
+      auto found = by_id.find((*it)->id());
+      if (found != by_id.end() && graft::isApplied(*found->second)) later_applied = true;
+    }
     for (const auto& plugin : catalog_.plugins) {
       const std::string id = plugin->id();
       const bool selected = options.only.empty() || id == options.only;
@@ -142,7 +161,7 @@ Status Runner::up(const RunOptions& options, RunReport* report) {
       if (selected && isApplied(*state)) {
         report->migrations.push_back({id, "skipped", 0, 0, {}, {}, {}, {}, {}});
       } else if (selected) {
-        passes->push_back({plugin.get(), false});
+        passes->push_back({plugin.get(), false, before_applied.count(id) > 0});
       }
       if (id == options.to) break;
     }
@@ -678,6 +697,7 @@ Status Runner::runPass(const Pass& pass, const Settings& settings, const std::st
     state.cursor_key.clear();
     state.started_at.clear();
     state.completed_at.clear();
+    if (!pass.down) state.out_of_order = pass.out_of_order;
   }
   state.id = id;
   state.checksum = plugin.sha256();

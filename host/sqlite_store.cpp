@@ -336,6 +336,9 @@ Status SqliteStore::initialize(const SqliteOptions& options) {
     auto has_total = hasColumn("migration_state", "total");
     if (!has_total.ok()) return has_total.status();
     has_total_ = *has_total;
+    auto has_out_of_order = hasColumn("migration_state", "out_of_order");
+    if (!has_out_of_order.ok()) return has_out_of_order.status();
+    has_out_of_order_ = *has_out_of_order;
     return Status::Ok();
   }
   // WAL lets readers and one writer work at once: the application keeps
@@ -373,7 +376,8 @@ Status SqliteStore::initialize(const SqliteOptions& options) {
       "  direction TEXT NOT NULL DEFAULT 'up', cursor INTEGER NOT NULL DEFAULT 0,"
       "  processed INTEGER NOT NULL DEFAULT 0, changed INTEGER NOT NULL DEFAULT 0,"
       "  started_at TEXT, updated_at TEXT, completed_at TEXT, error TEXT,"
-      "  error_doc_id INTEGER, run_id TEXT, cursor_key TEXT, total INTEGER NOT NULL DEFAULT 0);"
+      "  error_doc_id INTEGER, run_id TEXT, cursor_key TEXT, total INTEGER NOT NULL DEFAULT 0,"
+      "  out_of_order INTEGER NOT NULL DEFAULT 0);"
       "CREATE TABLE IF NOT EXISTS migration_run ("
       "  run_id TEXT PRIMARY KEY, status TEXT NOT NULL, command TEXT NOT NULL,"
       "  started_at TEXT NOT NULL, ended_at TEXT, migrations INTEGER NOT NULL DEFAULT 0,"
@@ -456,8 +460,9 @@ Result<bool> SqliteStore::hasColumn(const char* table, const char* column) {
   return false;
 }
 
-// Stores made before index ranges have no cursor_key, and those made
-// before progress was kept no total; each is added once, on the first
+// Stores made before index ranges have no cursor_key, those made before
+// progress was kept no total, and those made before reorders were caught
+// no out_of_order; each is added once, on the first
 // read-write open (an ALTER that older graft versions ignore).
 Status SqliteStore::addMissingStateColumns() {
   auto add = [&](const char* column, const char* sql) -> Status {
@@ -476,6 +481,9 @@ Status SqliteStore::addMissingStateColumns() {
   GRAFT_RETURN_IF_ERROR(
       add("total", "ALTER TABLE migration_state ADD COLUMN total INTEGER NOT NULL DEFAULT 0"));
   has_total_ = true;
+  GRAFT_RETURN_IF_ERROR(add(
+      "out_of_order", "ALTER TABLE migration_state ADD COLUMN out_of_order INTEGER NOT NULL DEFAULT 0"));
+  has_out_of_order_ = true;
   return Status::Ok();
 }
 
@@ -866,7 +874,7 @@ namespace {
 
 constexpr const char* kStateColumns =
     "id, checksum, status, direction, cursor, processed, changed, started_at, updated_at,"
-    " completed_at, error, error_doc_id, run_id, logic_digest, cursor_key, total";
+    " completed_at, error, error_doc_id, run_id, logic_digest, cursor_key, total, out_of_order";
 
 MigrationState readState(sqlite3_stmt* stmt) {
   MigrationState s;
@@ -886,18 +894,20 @@ MigrationState readState(sqlite3_stmt* stmt) {
   s.logic_digest = columnText(stmt, 13);
   s.cursor_key = columnText(stmt, 14);
   s.total = sqlite3_column_int64(stmt, 15);
+  s.out_of_order = sqlite3_column_int64(stmt, 16) != 0;
   return s;
 }
 
 }  // namespace
 
-// A store opened read-only may predate cursor_key or total.
+// A store opened read-only may predate cursor_key, total or out_of_order.
 std::string SqliteStore::stateColumns() const {
-  if (has_cursor_key_ && has_total_) return kStateColumns;
+  if (has_cursor_key_ && has_total_ && has_out_of_order_) return kStateColumns;
   return std::string(
              "id, checksum, status, direction, cursor, processed, changed, started_at, updated_at,"
              " completed_at, error, error_doc_id, run_id, logic_digest, ") +
-         (has_cursor_key_ ? "cursor_key" : "NULL") + ", " + (has_total_ ? "total" : "0");
+         (has_cursor_key_ ? "cursor_key" : "NULL") + ", " + (has_total_ ? "total" : "0") + ", " +
+         (has_out_of_order_ ? "out_of_order" : "0");
 }
 
 Result<std::optional<MigrationState>> SqliteStore::loadState(std::string_view id) {
@@ -927,7 +937,7 @@ Result<std::vector<MigrationState>> SqliteStore::loadStates() {
 
 Status SqliteStore::saveState(const MigrationState& s) {
   auto stmt = prepare(std::string("INSERT OR REPLACE INTO migration_state (") + kStateColumns +
-                          ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                          ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                       "write migration_state");
   if (!stmt.ok()) return stmt.status();
   bindText(*stmt, 1, s.id);
@@ -946,6 +956,7 @@ Status SqliteStore::saveState(const MigrationState& s) {
   bindOptionalText(*stmt, 14, s.logic_digest);
   bindOptionalText(*stmt, 15, s.cursor_key);
   sqlite3_bind_int64(*stmt, 16, s.total);
+  sqlite3_bind_int64(*stmt, 17, s.out_of_order ? 1 : 0);
   int rc = sqlite3_step(*stmt);
   return rc == SQLITE_DONE ? Status::Ok() : error(rc, "write migration_state for " + s.id);
 }

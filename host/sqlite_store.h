@@ -183,6 +183,7 @@ class SqliteStore final : public Store {
   bool has_state_tables_ = false;
   bool has_cursor_key_ = false;
   bool has_total_ = false;
+  bool has_out_of_order_ = false;
   // Set by error() when a write found no room; rollback() then checkpoints.
   mutable bool out_of_space_ = false;
   mutable std::string reached_limit_file_;

@@ -110,6 +110,10 @@ struct MigrationState {
   std::string error;
   std::optional<int64_t> error_doc_id;
   std::string run_id;
+  // Its up pass began while a migration after it in the manifest was
+  // applied already (let through as out of order): that it was applied
+  // later than that one is no reorder of the manifest.
+  bool out_of_order = false;
 };
 
 // One row of migration_run.

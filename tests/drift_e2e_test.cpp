@@ -408,6 +408,53 @@ BOOST_AUTO_TEST_CASE(a_failed_migration_resumes_with_fixed_code_or_restarts) {
   }
 }
 
+// Applied migrations swapped in the manifest, with no graft.sum to catch it:
+// the store's history does. A migration run out of order on purpose is not
+// taken for a reorder afterwards.
+BOOST_AUTO_TEST_CASE(a_reordered_manifest_blocks_without_a_sum_file) {
+  ScratchDir dir;
+  const std::string plugins = test::makePluginDir(dir, {testPlugin("counter")}, {"test_counter"});
+  test::seedItems(dir / "store.db", 5);
+  BOOST_REQUIRE(runGraft(test::graftArgs(dir, {"up", "-q"})).exit_code == 0);
+  std::filesystem::copy_file(testPlugin("optional_table"), plugins + "/test_optional_table.so");
+  test::writeFile(plugins + "/manifest.json",
+                  R"({"graft_manifest": 1, "migrations": ["test_counter", "test_optional_table"]})");
+  BOOST_REQUIRE(runGraft(test::graftArgs(dir, {"up", "-q"})).exit_code == 0);
+  test::writeFile(plugins + "/manifest.json",
+                  R"({"graft_manifest": 1, "migrations": ["test_optional_table", "test_counter"]})");
+  const std::string db = dir / "store.db";
+  auto began = [&](const std::string& id) {
+    return test::sqlValue(db, "SELECT started_at FROM migration_state WHERE id = '" + id + "'");
+  };
+  Outcome o = runGraft(test::graftArgs(dir, {"up", "-q"}));
+  BOOST_TEST(o.exit_code == 8);
+  BOOST_TEST(o.err == "graft: migration test_optional_table comes before test_counter in " +
+                          plugins + "/manifest.json but was applied after it (it began at " +
+                          began("test_optional_table") + ", test_counter at " +
+                          began("test_counter") +
+                          "): the order of applied migrations changed, and a new store would run "
+                          "them in another order than this one did (restore their order in the "
+                          "manifest; --allow-drift runs anyway)\n");
+  BOOST_TEST(runGraft(test::graftArgs(dir, {"verify"})).exit_code == 8);
+  BOOST_TEST(everyItem(db, "n", 2));
+
+  // A pending migration run before an applied one with --allow-out-of-order
+  // is recorded so: later runs do not call it a reorder.
+  ScratchDir other;
+  const std::string more = test::makePluginDir(other, {testPlugin("counter")}, {"test_counter"});
+  test::seedItems(other / "store.db", 5);
+  BOOST_REQUIRE(runGraft(test::graftArgs(other, {"up", "-q"})).exit_code == 0);
+  std::filesystem::copy_file(testPlugin("optional_table"), more + "/test_optional_table.so");
+  test::writeFile(more + "/manifest.json",
+                  R"({"graft_manifest": 1, "migrations": ["test_optional_table", "test_counter"]})");
+  BOOST_TEST(runGraft(test::graftArgs(other, {"up", "-q"})).exit_code == 8);  // out of order
+  o = runGraft(test::graftArgs(other, {"up", "-q", "--allow-out-of-order"}));
+  BOOST_TEST(o.exit_code == 0, o.err);
+  o = runGraft(test::graftArgs(other, {"up", "-q"}));
+  BOOST_TEST(o.exit_code == 0, o.err);
+  BOOST_TEST(runGraft(test::graftArgs(other, {"verify"})).exit_code == 0);
+}
+
 BOOST_AUTO_TEST_CASE(a_plugin_built_without_the_sdk_function_is_unverifiable) {
   ScratchDir dir;
   const std::string plugin = testPlugin("counter_undigested");

@@ -43,6 +43,15 @@ MigrationState state(const std::string& id, const std::string& status, const std
   return s;
 }
 
+// An applied state whose up pass began at `started_at`.
+MigrationState began(const std::string& id, const std::string& started_at,
+                     bool out_of_order = false) {
+  MigrationState s = state(id, "completed", kDigestA, kSum1);
+  s.started_at = started_at;
+  s.out_of_order = out_of_order;
+  return s;
+}
+
 struct Expected {
   std::string id;
   DriftKind kind;
@@ -252,6 +261,32 @@ std::vector<Case> cases() {
        {{"a", DriftKind::kOutOfOrder, false,
          "migration a is pending but comes before applied migration b in p/manifest.json (let "
          "through by --allow-out-of-order)"}}},
+      // Without graft.sum, the history says which came first.
+      {"applied in one order, listed in another: reordered",
+       {plugin("a", kDigestA, kSum1), plugin("b", kDigestA, kSum1), plugin("c", kDigestA, kSum1)},
+       {began("a", "2026-01-01T00:00:03.000Z"), began("b", "2026-01-01T00:00:01.000Z"),
+        began("c", "2026-01-01T00:00:02.000Z")},
+       {},
+       {{"a", DriftKind::kReordered, true,
+         "migration a comes before b in p/manifest.json but was applied after it (it began at "
+         "2026-01-01T00:00:03.000Z, b at 2026-01-01T00:00:01.000Z): the order of applied "
+         "migrations changed, and a new store would run them in another order than this one did "
+         "(restore their order in the manifest; --allow-drift runs anyway)"}}},
+      {"reordered, --allow-drift",
+       {plugin("a", kDigestA, kSum1), plugin("b", kDigestA, kSum1)},
+       {began("a", "2026-01-01T00:00:02.000Z"), began("b", "2026-01-01T00:00:01.000Z")},
+       allowDrift(),
+       {{"a", DriftKind::kReordered, false,
+         "migration a comes before b in p/manifest.json but was applied after it (it began at "
+         "2026-01-01T00:00:02.000Z, b at 2026-01-01T00:00:01.000Z): the order of applied "
+         "migrations changed, and a new store would run them in another order than this one did "
+         "(let through by --allow-drift)"}}},
+      {"applied out of order on purpose, and begun at the same instant: no reorder",
+       {plugin("a", kDigestA, kSum1), plugin("b", kDigestA, kSum1), plugin("c", kDigestA, kSum1)},
+       {began("a", "2026-01-01T00:00:02.000Z", true), began("b", "2026-01-01T00:00:01.000Z"),
+        began("c", "2026-01-01T00:00:01.000Z")},
+       strict(),
+       {}},
       {"every finding at once, in manifest order, then the missing ones",
        {plugin("x", "", kSum1), plugin("a", kDigestA, kSum2), plugin("y", kDigestA, kSum1)},
        {state("z", "completed", kDigestA, kSum1), state("a", "completed", kDigestA, kSum1),
