@@ -1,5 +1,7 @@
 #include "plugin_meta.h"
 
+#include <algorithm>
+
 #include <boost/json.hpp>
 
 #include "elf_check.h"
@@ -27,7 +29,9 @@ bool isAbiText(std::string_view text) {
   return text.size() <= 11;
 }
 
-std::string quoted(const std::string& text) { return "\"" + text + "\""; }
+// As a message shows a string a plugin gave: quoted and escaped, so that a
+// newline in it can not break the message's one line.
+std::string quoted(const std::string& text) { return jsonQuoted(text); }
 
 }  // namespace
 
@@ -89,7 +93,13 @@ std::string compareMeta(const PluginMeta& embedded, const PluginMeta& returned) 
                    " returned (" + fix + ")";
   };
   const std::string rebuild = "build the plugin again with graft_add_migration";
-  auto orNone = [](const std::string& digest) { return digest.empty() ? "none" : digest; };
+  auto orNone = [](const std::string& digest) {
+    if (digest.empty()) return std::string("none");
+    const bool plain = std::all_of(digest.begin(), digest.end(), [](char c) {
+      return c != '"' && c != '\\' && static_cast<unsigned char>(c) >= 0x20;
+    });
+    return plain ? digest : jsonQuoted(digest);
+  };
   if (embedded.abi != returned.abi) differ("ABI", embedded.abi, returned.abi, rebuild);
   if (embedded.id != returned.id)
     differ("id", quoted(embedded.id), quoted(returned.id),

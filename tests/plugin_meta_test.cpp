@@ -215,6 +215,15 @@ BOOST_AUTO_TEST_CASE(refuses_each_malformed_field_verbatim) {
 BOOST_AUTO_TEST_CASE(compare_names_every_difference_and_its_fix) {
   const PluginMeta embedded{"m1", "1.2", "v1:sha256:aa", "one", true};
   BOOST_TEST(compareMeta(embedded, embedded) == "");
+  // What the entry point returned is the plugin's text: escaped, so that it
+  // can not break the message's one line.
+  PluginMeta odd = embedded;
+  odd.description = "two\nlines";
+  odd.logic_digest = "v1:\"x\"\n";
+  BOOST_TEST(compareMeta(embedded, odd) ==
+             "logic digest v1:sha256:aa embedded, \"v1:\\\"x\\\"\\n\" returned (build the plugin "
+             "again with graft_add_migration); description \"one\" embedded, \"two\\nlines\" "
+             "returned (write .description as one string literal at the start of its line)");
   PluginMeta returned{"m2", "1.1", "", "two", false};
   BOOST_TEST(compareMeta(embedded, returned) ==
              "ABI 1.2 embedded, 1.1 returned (build the plugin again with graft_add_migration); "
