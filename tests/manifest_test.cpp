@@ -33,6 +33,20 @@ BOOST_AUTO_TEST_CASE(empty_migration_list_is_a_manifest) {
   BOOST_TEST(manifest->ids.empty());
 }
 
+// Windows editors save UTF-8 with a byte order mark: it is skipped, and
+// positions still count its bytes.
+BOOST_AUTO_TEST_CASE(a_byte_order_mark_is_skipped) {
+  auto manifest = parseManifest("\xEF\xBB\xBF{\"graft_manifest\": 1, \"migrations\": [\"a\"]}", "m.json");
+  BOOST_TEST_REQUIRE(manifest.ok(), manifest.status().message());
+  BOOST_TEST(manifest->ids == std::vector<std::string>{"a"}, boost::test_tools::per_element());
+  auto bad = parseManifest("\xEF\xBB\xBF{\"graft_manifest\": 1, \"extra\": 1}", "m.json");
+  BOOST_TEST(bad.status().message() ==
+             "m.json:1:26: unknown key \"extra\" (a manifest has only \"graft_manifest\" and "
+             "\"migrations\")");
+  auto utf8 = parseManifest("{\"graft_manifest\": 1, \"migrations\": [\"caf\xE9\"]}", "m.json");
+  BOOST_TEST(utf8.status().message() == "m.json:1:42: invalid UTF-8 (byte 0xE9; save the file as UTF-8)");
+}
+
 struct BadManifest {
   const char* name;
   const char* text;
