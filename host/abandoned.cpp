@@ -18,11 +18,11 @@ Status closeAbandonedRun(Store& store, const Lease& lease, const std::string& ru
     found->migration_id = state.id;
     found->cursor = state.cursor;
     state.status = "failed";
-    state.error = migration_error +
-                  (document > 0 ? " _id " + std::to_string(document) +
-                                      " (the cursor stays at _id " + std::to_string(state.cursor) +
-                                      ")"
-                                : "; it resumes after _id " + std::to_string(state.cursor));
+    state.error =
+        migration_error + (document > 0
+                               ? " _id " + std::to_string(document) + " (the cursor stays at _id " +
+                                     std::to_string(state.cursor) + ")"
+                               : "; it resumes after _id " + std::to_string(state.cursor));
     if (document > 0) state.error_doc_id = document;
     state.updated_at = now;
     GRAFT_RETURN_IF_ERROR(store.saveState(state));

@@ -71,17 +71,18 @@ std::optional<DriftFinding> compareApplied(const Fingerprint& now, const Migrati
       // stays immutable (below).
       const bool restarting = options.restart == id;
       const bool refused = !restarting && options.strict && !options.allow_drift;
-      const std::string head =
-          "migration " + id + ": logic changed since it partly ran (" + describe(was) + "): " + change;
+      const std::string head = "migration " + id + ": logic changed since it partly ran (" +
+                               describe(was) + "): " + change;
       if (restarting)
-        return DriftFinding{id, DriftKind::kDrifted, false,
-                            head + " (restarting it from the first document, as --restart " + id +
-                                " asks)"};
+        return DriftFinding{
+            id, DriftKind::kDrifted, false,
+            head + " (restarting it from the first document, as --restart " + id + " asks)"};
       return DriftFinding{
           id, DriftKind::kDrifted, refused,
           head + (refused ? "; --strict refuses to resume it with changed code (run without "
                             "--strict, or with --allow-drift, to resume it from its cursor; "
-                            "graft up --restart " + id + " runs it again from the first document)"
+                            "graft up --restart " +
+                                id + " runs it again from the first document)"
                           : "; resuming it from its cursor with the new code (the documents "
                             "before the cursor keep what the old code did; graft up --restart " +
                                 id + " runs it again from the first document)")};

@@ -10,8 +10,7 @@
 namespace graft {
 
 Result<std::unique_ptr<Host>> Host::open(const HostOptions& options) {
-  const Plugin::Options plugin_options{options.allow_untrusted_plugins,
-                                       options.before_plugin_load};
+  const Plugin::Options plugin_options{options.allow_untrusted_plugins, options.before_plugin_load};
   auto catalog = options.metadata_only ? readCatalog(options.plugin_dir, manifestPathOf(options),
                                                      plugin_options, options.keep_going)
                                        : loadCatalog(options.plugin_dir, manifestPathOf(options),

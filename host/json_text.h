@@ -6,7 +6,6 @@
 
 #include <boost/json/parse_options.hpp>
 #include <boost/json/value.hpp>
-
 #include <cstdint>
 #include <optional>
 #include <string>

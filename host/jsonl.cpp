@@ -33,9 +33,9 @@ Status importJsonLines(Store& store, const std::string& table, std::istream& in,
       return fail(Status(Code::kBadInput, where + ": not a JSON object (each line is one document)"));
     if (!parsed->locator.duplicates().empty()) {
       const auto& twice = parsed->locator.duplicates().front();
-      return fail(Status(Code::kBadInput,
-                         twice.where + ": key " + jsonQuoted(twice.key) + " given twice (first at " +
-                             twice.first + "): a document holds each key once"));
+      return fail(Status(Code::kBadInput, twice.where + ": key " + jsonQuoted(twice.key) +
+                                              " given twice (first at " + twice.first +
+                                              "): a document holds each key once"));
     }
     auto body = newBody(text);
     if (!body.ok()) {

@@ -74,9 +74,9 @@ Status acquireLease(Store& store, const std::string& run_id, std::string* note) 
                               std::to_string(leaseHolderPid()) + " on host " + hostName() +
                               ") at " + utcNow();
     Abandoned closed;
-    Status recorded = closeAbandonedRun(
-        store, held, "abandoned", "abandoned: " + gone + "; " + found,
-        "the run's process was gone (" + gone + "; " + found + ")", 0, &closed);
+    Status recorded =
+        closeAbandonedRun(store, held, "abandoned", "abandoned: " + gone + "; " + found,
+                          "the run's process was gone (" + gone + "; " + found + ")", 0, &closed);
     if (!recorded.ok()) return fail(recorded);
     if (!closed.migration_id.empty())
       *note += "; its run is recorded abandoned, and migration " + closed.migration_id +

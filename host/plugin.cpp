@@ -105,7 +105,8 @@ class PrivateCopy {
     struct Dir {
       std::string path;
       Dir() {
-        std::string pattern = pluginCopyDirPrefix(g_copy_owner ? g_copy_owner : getpid()) + "XXXXXX";
+        std::string pattern =
+            pluginCopyDirPrefix(g_copy_owner ? g_copy_owner : getpid()) + "XXXXXX";
         if (mkdtemp(pattern.data())) path = pattern;
       }
       ~Dir() {
@@ -199,7 +200,8 @@ std::string abiMismatch(uint32_t major, uint32_t minor) {
                             abiText(GRAFT_ABI_VERSION);
   if (major != GRAFT_ABI_MAJOR) return built + " (rebuild the plugin against this host's SDK)";
   if (minor > GRAFT_ABI_MINOR)
-    return built + ", which is older (upgrade graft, or rebuild the plugin against this host's SDK)";
+    return built +
+           ", which is older (upgrade graft, or rebuild the plugin against this host's SDK)";
   return "";
 }
 
@@ -235,8 +237,9 @@ Result<std::unique_ptr<Plugin>> Plugin::readChecked(const std::string& given_pat
   std::unique_ptr<Plugin> plugin(new Plugin);
   plugin->path_ = path;
   if (std::filesystem::is_directory(path, fs_ec))
-    return fail("open", "a directory, not a plugin file (every file with the shared-library "
-                        "suffix in the plugin directory is a plugin: rename or move it)");
+    return fail("open",
+                "a directory, not a plugin file (every file with the shared-library "
+                "suffix in the plugin directory is a plugin: rename or move it)");
   if (!options.allow_untrusted) {
     if (std::string why = untrustedReason(path); !why.empty())
       return fail("trust", why + "; or pass --allow-untrusted-plugins");
@@ -305,8 +308,9 @@ Result<std::unique_ptr<Plugin>> Plugin::load(const std::string& given_path,
       // The loader names the private copy; the user knows the file.
       for (size_t at; (at = reason.find(load_path)) != std::string::npos && load_path != path;)
         reason.replace(at, load_path.size(), path);
-      return fail("load", reason + " (is it a shared library built for this machine with "
-                                   "graft_add_migration?)");
+      return fail("load", reason +
+                              " (is it a shared library built for this machine with "
+                              "graft_add_migration?)");
     }
     std::lock_guard<std::mutex> lock(loaded.mu);
     plugin->library_ = loaded.by_sha256.emplace(plugin->sha256_, std::move(library)).first->second;

@@ -19,7 +19,6 @@
 #include <graft/graft.h>
 
 #include <boost/dll/shared_library.hpp>
-
 #include <cstdint>
 #include <functional>
 #include <memory>

@@ -1,7 +1,6 @@
 #include "plugin_meta.h"
 
 #include <algorithm>
-
 #include <boost/json.hpp>
 
 #include "elf_check.h"

@@ -169,9 +169,8 @@ Status Runner::up(const RunOptions& options, RunReport* report) {
   };
   return planAndExecute(plan,
                         {options.batch_size, options.dry_run, options.on_progress,
-                         options.stop_requested, options.command, options.lock_ms,
-                         options.pause_ms, options.threads, options.current_document,
-                         options.on_note},
+                         options.stop_requested, options.command, options.lock_ms, options.pause_ms,
+                         options.threads, options.current_document, options.on_note},
                         report);
 }
 
@@ -205,9 +204,8 @@ Status Runner::down(const DownOptions& options, RunReport* report) {
   };
   return planAndExecute(plan,
                         {options.batch_size, options.dry_run, options.on_progress,
-                         options.stop_requested, options.command, options.lock_ms,
-                         options.pause_ms, options.threads, options.current_document,
-                         options.on_note},
+                         options.stop_requested, options.command, options.lock_ms, options.pause_ms,
+                         options.threads, options.current_document, options.on_note},
                         report);
 }
 
@@ -286,8 +284,15 @@ class PassRunner {
   PassRunner(Store& store, const graft_step& step, const KeyRange* range, const graft_context& ctx,
              DocApi& api, bool dry_run, std::atomic<int64_t>* current_document,
              MigrationReport* report)
-      : store_(store), step_(step), range_(range), ctx_(ctx), api_(api), table_(step.table),
-        dry_run_(dry_run), current_document_(current_document), report_(report) {}
+      : store_(store),
+        step_(step),
+        range_(range),
+        ctx_(ctx),
+        api_(api),
+        table_(step.table),
+        dry_run_(dry_run),
+        current_document_(current_document),
+        report_(report) {}
 
   bool lockFree() const { return lock_free_; }
   int64_t failedAt() const { return failed_at_; }

@@ -107,7 +107,7 @@ struct DownOptions {
   std::function<void(const Progress&)> on_progress;
   const std::atomic<bool>* stop_requested = nullptr;
   std::atomic<int64_t>* current_document = nullptr;  // as RunOptions::current_document
-  std::function<void(const std::string&)> on_note;    // as RunOptions::on_note
+  std::function<void(const std::string&)> on_note;   // as RunOptions::on_note
 };
 
 class Runner {

@@ -195,8 +195,9 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path,
                                                        const SqliteOptions& options) {
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec)) {
-    return Status(Code::kStore, "database " + path +
-                                    ": is a directory, not a SQLite file (check the database path)");
+    return Status(
+        Code::kStore,
+        "database " + path + ": is a directory, not a SQLite file (check the database path)");
   }
   if (!options.create && !std::filesystem::exists(path, ec)) {
     return Status(Code::kStore, "database " + path +
@@ -236,7 +237,6 @@ SqliteStore::~SqliteStore() {
   for (auto& [sql, stmt] : statements_) sqlite3_finalize(stmt);
   sqlite3_close_v2(db_);
 }
-
 
 Status SqliteStore::error(int rc, const std::string& what) const {
   std::string message = "database " + path_ + ": " + what + ": " +
@@ -368,26 +368,26 @@ Status SqliteStore::initialize(const SqliteOptions& options) {
     has_state_tables_ = true;
     return addMissingStateColumns();
   }
-  GRAFT_RETURN_IF_ERROR(exec(
-      "CREATE TABLE IF NOT EXISTS graft_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
-      "INSERT OR IGNORE INTO graft_meta (key, value) VALUES ('format', '1');"
-      "CREATE TABLE IF NOT EXISTS migration_state ("
-      "  id TEXT PRIMARY KEY, checksum TEXT NOT NULL, logic_digest TEXT, status TEXT NOT NULL,"
-      "  direction TEXT NOT NULL DEFAULT 'up', cursor INTEGER NOT NULL DEFAULT 0,"
-      "  processed INTEGER NOT NULL DEFAULT 0, changed INTEGER NOT NULL DEFAULT 0,"
-      "  started_at TEXT, updated_at TEXT, completed_at TEXT, error TEXT,"
-      "  error_doc_id INTEGER, run_id TEXT, cursor_key TEXT, total INTEGER NOT NULL DEFAULT 0,"
-      "  out_of_order INTEGER NOT NULL DEFAULT 0);"
-      "CREATE TABLE IF NOT EXISTS migration_run ("
-      "  run_id TEXT PRIMARY KEY, status TEXT NOT NULL, command TEXT NOT NULL,"
-      "  started_at TEXT NOT NULL, ended_at TEXT, migrations INTEGER NOT NULL DEFAULT 0,"
-      "  processed INTEGER NOT NULL DEFAULT 0, changed INTEGER NOT NULL DEFAULT 0,"
-      "  error TEXT, host TEXT, pid INTEGER, user TEXT);"
-      "CREATE TABLE IF NOT EXISTS graft_lease ("
-      "  name TEXT PRIMARY KEY CHECK (name = 'run'), run_id TEXT NOT NULL, host TEXT NOT NULL,"
-      "  pid INTEGER NOT NULL, started_at TEXT NOT NULL, heartbeat_ms INTEGER NOT NULL,"
-      "  cancel_requested INTEGER NOT NULL DEFAULT 0);",
-      "create graft tables"));
+  GRAFT_RETURN_IF_ERROR(
+      exec("CREATE TABLE IF NOT EXISTS graft_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+           "INSERT OR IGNORE INTO graft_meta (key, value) VALUES ('format', '1');"
+           "CREATE TABLE IF NOT EXISTS migration_state ("
+           "  id TEXT PRIMARY KEY, checksum TEXT NOT NULL, logic_digest TEXT, status TEXT NOT NULL,"
+           "  direction TEXT NOT NULL DEFAULT 'up', cursor INTEGER NOT NULL DEFAULT 0,"
+           "  processed INTEGER NOT NULL DEFAULT 0, changed INTEGER NOT NULL DEFAULT 0,"
+           "  started_at TEXT, updated_at TEXT, completed_at TEXT, error TEXT,"
+           "  error_doc_id INTEGER, run_id TEXT, cursor_key TEXT, total INTEGER NOT NULL DEFAULT 0,"
+           "  out_of_order INTEGER NOT NULL DEFAULT 0);"
+           "CREATE TABLE IF NOT EXISTS migration_run ("
+           "  run_id TEXT PRIMARY KEY, status TEXT NOT NULL, command TEXT NOT NULL,"
+           "  started_at TEXT NOT NULL, ended_at TEXT, migrations INTEGER NOT NULL DEFAULT 0,"
+           "  processed INTEGER NOT NULL DEFAULT 0, changed INTEGER NOT NULL DEFAULT 0,"
+           "  error TEXT, host TEXT, pid INTEGER, user TEXT);"
+           "CREATE TABLE IF NOT EXISTS graft_lease ("
+           "  name TEXT PRIMARY KEY CHECK (name = 'run'), run_id TEXT NOT NULL, host TEXT NOT NULL,"
+           "  pid INTEGER NOT NULL, started_at TEXT NOT NULL, heartbeat_ms INTEGER NOT NULL,"
+           "  cancel_requested INTEGER NOT NULL DEFAULT 0);",
+           "create graft tables"));
   has_state_tables_ = true;
   return addMissingStateColumns();
 }
@@ -439,11 +439,15 @@ Status SqliteStore::refuseForeignFile() {
   for (const auto& table : tables) {
     Status document = checkDocumentTable(table);
     if (document.ok()) continue;
-    return Status(Code::kStore,
-                  "database " + path_ + ": not a graft store: it has no graft_meta table, and its "
-                  "table " + jsonQuoted(table) + " is not a graft document table (graft wrote "
-                  "nothing to it; check the database path: graft adds its own tables only to an "
-                  "empty file or to one whose tables are all document tables)");
+    return Status(
+        Code::kStore,
+        "database " + path_ +
+            ": not a graft store: it has no graft_meta table, and its "
+            "table " +
+            jsonQuoted(table) +
+            " is not a graft document table (graft wrote "
+            "nothing to it; check the database path: graft adds its own tables only to an "
+            "empty file or to one whose tables are all document tables)");
   }
   return Status::Ok();
 }
@@ -481,8 +485,9 @@ Status SqliteStore::addMissingStateColumns() {
   GRAFT_RETURN_IF_ERROR(
       add("total", "ALTER TABLE migration_state ADD COLUMN total INTEGER NOT NULL DEFAULT 0"));
   has_total_ = true;
-  GRAFT_RETURN_IF_ERROR(add(
-      "out_of_order", "ALTER TABLE migration_state ADD COLUMN out_of_order INTEGER NOT NULL DEFAULT 0"));
+  GRAFT_RETURN_IF_ERROR(
+      add("out_of_order",
+          "ALTER TABLE migration_state ADD COLUMN out_of_order INTEGER NOT NULL DEFAULT 0"));
   has_out_of_order_ = true;
   return Status::Ok();
 }

@@ -226,9 +226,8 @@ Command addDownCommand(CLI::App& app, const Globals& globals) {
   sub->add_flag("--dry-run", flags->dry_run, "run every down step, keep nothing");
   addBatchTimeout(sub, flags.get());
   return {sub, [&globals, flags, steps] {
-            return supervise([&] { return runDown(globals, *flags, *steps); },
-                             globals.host.db_path, flags->batch_timeout_s,
-                             flags->dry_run ? "down --dry-run" : "down");
+            return supervise([&] { return runDown(globals, *flags, *steps); }, globals.host.db_path,
+                             flags->batch_timeout_s, flags->dry_run ? "down --dry-run" : "down");
           }};
 }
 

@@ -90,16 +90,15 @@ void printJson(const std::vector<Row>& rows, size_t blocking) {
       now = boost::json::object{
           {"logic_digest", r.now->logic_digest}, {"sha256", r.now->sha256}, {"path", r.now->path}};
     }
-    migrations.push_back(boost::json::object{{"id", r.id},
-                                             {"state", r.state()},
-                                             {"verdict", r.verdict()},
-                                             {"blocks", r.blocks()},
-                                             {"recorded", recorded},
-                                             {"now", now},
-                                             {"findings", findings},
-                                             {"broken", r.broken.empty()
-                                                            ? boost::json::value(nullptr)
-                                                            : boost::json::value(r.broken)}});
+    migrations.push_back(boost::json::object{
+        {"id", r.id},
+        {"state", r.state()},
+        {"verdict", r.verdict()},
+        {"blocks", r.blocks()},
+        {"recorded", recorded},
+        {"now", now},
+        {"findings", findings},
+        {"broken", r.broken.empty() ? boost::json::value(nullptr) : boost::json::value(r.broken)}});
   }
   boost::json::object out{{"blocked", blocking > 0}, {"migrations", migrations}};
   std::printf("%s\n", boost::json::serialize(out).c_str());

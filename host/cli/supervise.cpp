@@ -42,9 +42,9 @@ volatile sig_atomic_t g_child = 0;
 struct WorkerReport {
   enum Stage : int { kStarting, kLoading, kRunning, kDone };
   std::atomic<int> stage{kStarting};
-  std::atomic<uint64_t> loads{0};      // plugins whose loading began so far
-  std::atomic<int64_t> document{0};    // the _id migrateOne is on, 0 between calls
-  char plugin[4000] = {};              // the plugin being loaded, while kLoading
+  std::atomic<uint64_t> loads{0};    // plugins whose loading began so far
+  std::atomic<int64_t> document{0};  // the _id migrateOne is on, 0 between calls
+  char plugin[4000] = {};            // the plugin being loaded, while kLoading
 };
 
 WorkerReport* g_report = nullptr;  // set in the worker only
@@ -106,8 +106,8 @@ int failedLoad(const std::string& db_path, const std::string& command, const std
                                           "; nothing ran (fix the plugin, then run graft " +
                                           command.substr(0, command.find(' ')) + " again)");
   auto store = SqliteStore::open(db_path, SqliteOptions{});
-  Status recorded = store.ok() ? recordFailedStart(**store, command, failure.message())
-                               : store.status();
+  Status recorded =
+      store.ok() ? recordFailedStart(**store, command, failure.message()) : store.status();
   if (!recorded.ok())
     return fail(Status(Code::kPlugin,
                        failure.message() + "; also could not record it: " + recorded.message()));
@@ -246,9 +246,9 @@ int supervise(const std::function<int()>& child_main, const std::string& db_path
   }
   if (stage == WorkerReport::kLoading) {
     return failedLoad(db_path, command, plugin,
-                      (WIFSIGNALED(status)
-                           ? "the process " + signalText(WTERMSIG(status))
-                           : "the plugin called exit(" + std::to_string(WEXITSTATUS(status)) + ")") +
+                      (WIFSIGNALED(status) ? "the process " + signalText(WTERMSIG(status))
+                                           : "the plugin called exit(" +
+                                                 std::to_string(WEXITSTATUS(status)) + ")") +
                           " while its code was being loaded (a constructor, or "
                           "graft_plugin_entry)");
   }
@@ -260,7 +260,8 @@ int supervise(const std::function<int()>& child_main, const std::string& db_path
       if (stage == WorkerReport::kDone) return WEXITSTATUS(status);
       reason = exitText(status) + " outside a run (a plugin calling exit()?)";
     } else {
-      reason = "exited with code " + std::to_string(WEXITSTATUS(status)) + " in the middle of a run";
+      reason =
+          "exited with code " + std::to_string(WEXITSTATUS(status)) + " in the middle of a run";
     }
   }
   auto store = SqliteStore::open(db_path, SqliteOptions{});
@@ -280,9 +281,8 @@ int supervise(const std::function<int()>& child_main, const std::string& db_path
     where = "; recorded as failed and the lease is released";
   }
   return fail(Status(Code::kMigrationFailed,
-                     "the run's process " + reason + where +
-                         " (fix the plugin, then run graft " + command.substr(0, command.find(' ')) +
-                         " to resume)"));
+                     "the run's process " + reason + where + " (fix the plugin, then run graft " +
+                         command.substr(0, command.find(' ')) + " to resume)"));
 }
 
 }  // namespace graft::cli
