@@ -26,10 +26,9 @@ boost::json::parse_options jsonParseOptions(size_t extra_levels) {
 
 namespace {
 
-// A basic_parser handler that builds nothing: it only notes whether the
-// text is an object and the names of that object's own keys.
-class BodyChecker {
- public:
+// A basic_parser handler that builds nothing and accepts everything; the
+// checkers below hide the callbacks they need.
+struct IgnoringHandler {
   static constexpr size_t max_object_size = size_t(-1);
   static constexpr size_t max_array_size = size_t(-1);
   static constexpr size_t max_key_size = size_t(-1);
@@ -37,11 +36,34 @@ class BodyChecker {
   using error_code = boost::system::error_code;
   using string_view = boost::json::string_view;
 
+  bool on_document_begin(error_code&) { return true; }
+  bool on_document_end(error_code&) { return true; }
+  bool on_object_begin(error_code&) { return true; }
+  bool on_object_end(size_t, error_code&) { return true; }
+  bool on_array_begin(error_code&) { return true; }
+  bool on_array_end(size_t, error_code&) { return true; }
+  bool on_key_part(string_view, size_t, error_code&) { return true; }
+  bool on_key(string_view, size_t, error_code&) { return true; }
+  bool on_string_part(string_view, size_t, error_code&) { return true; }
+  bool on_string(string_view, size_t, error_code&) { return true; }
+  bool on_number_part(string_view, error_code&) { return true; }
+  bool on_int64(int64_t, string_view, error_code&) { return true; }
+  bool on_uint64(uint64_t, string_view, error_code&) { return true; }
+  bool on_double(double, string_view, error_code&) { return true; }
+  bool on_bool(bool, error_code&) { return true; }
+  bool on_null(error_code&) { return true; }
+  bool on_comment_part(string_view, error_code&) { return true; }
+  bool on_comment(string_view, error_code&) { return true; }
+};
+
+// It only notes whether the text is an object and the names of that
+// object's own keys.
+class BodyChecker : public IgnoringHandler {
+ public:
+
   bool topIsObject() const { return top_is_object_; }
   const std::string& systemField() const { return system_field_; }
 
-  bool on_document_begin(error_code&) { return true; }
-  bool on_document_end(error_code&) { return true; }
   bool on_object_begin(error_code&) {
     if (depth_++ == 0) top_is_object_ = true;
     return true;
@@ -60,11 +82,6 @@ class BodyChecker {
     key_.clear();
     return true;
   }
-  bool on_string_part(string_view, size_t, error_code&) { return true; }
-  bool on_string(string_view, size_t, error_code&) { return true; }
-  bool on_number_part(string_view, error_code&) { return true; }
-  bool on_int64(int64_t, string_view, error_code&) { return true; }
-  bool on_uint64(uint64_t, string_view, error_code&) { return true; }
   bool on_double(double d, string_view, error_code& ec) {
     // Boost.JSON reads 1e400 as infinity and writes it back as Infinity,
     // which is not JSON: graft would turn a document SQLite accepts into
@@ -73,10 +90,6 @@ class BodyChecker {
     ec = boost::json::error::exponent_overflow;
     return false;
   }
-  bool on_bool(bool, error_code&) { return true; }
-  bool on_null(error_code&) { return true; }
-  bool on_comment_part(string_view, error_code&) { return true; }
-  bool on_comment(string_view, error_code&) { return true; }
 
  private:
   int64_t depth_ = 0;
@@ -152,21 +165,13 @@ bool holdsNonFiniteNumber(const boost::json::value& value) {
 
 namespace {
 
-// A basic_parser handler that builds nothing: it remembers the keys of each
-// open object and stops at the first one given twice.
-class DuplicateKeyFinder {
+// It remembers the keys of each open object and stops at the first one
+// given twice.
+class DuplicateKeyFinder : public IgnoringHandler {
  public:
-  static constexpr size_t max_object_size = size_t(-1);
-  static constexpr size_t max_array_size = size_t(-1);
-  static constexpr size_t max_key_size = size_t(-1);
-  static constexpr size_t max_string_size = size_t(-1);
-  using error_code = boost::system::error_code;
-  using string_view = boost::json::string_view;
 
   const std::string& duplicate() const { return duplicate_; }
 
-  bool on_document_begin(error_code&) { return true; }
-  bool on_document_end(error_code&) { return true; }
   bool on_object_begin(error_code&) {
     // Slots are reused, so that deep or repeated objects cost no allocation.
     if (depth_ == open_.size()) open_.emplace_back();
@@ -174,8 +179,6 @@ class DuplicateKeyFinder {
     return true;
   }
   bool on_object_end(size_t, error_code&) { return --depth_, true; }
-  bool on_array_begin(error_code&) { return true; }
-  bool on_array_end(size_t, error_code&) { return true; }
   bool on_key_part(string_view s, size_t, error_code&) {
     key_.append(s.data(), s.size());
     return true;
@@ -191,16 +194,6 @@ class DuplicateKeyFinder {
     key_.clear();
     return true;
   }
-  bool on_string_part(string_view, size_t, error_code&) { return true; }
-  bool on_string(string_view, size_t, error_code&) { return true; }
-  bool on_number_part(string_view, error_code&) { return true; }
-  bool on_int64(int64_t, string_view, error_code&) { return true; }
-  bool on_uint64(uint64_t, string_view, error_code&) { return true; }
-  bool on_double(double, string_view, error_code&) { return true; }
-  bool on_bool(bool, error_code&) { return true; }
-  bool on_null(error_code&) { return true; }
-  bool on_comment_part(string_view, error_code&) { return true; }
-  bool on_comment(string_view, error_code&) { return true; }
 
  private:
   std::vector<std::unordered_set<std::string>> open_;
