@@ -3,9 +3,9 @@
 #include <filesystem>
 #include <map>
 
-#include "drift.h"
-#include "sqlite_store.h"
-#include "sumfile.h"
+#include "plan/drift.h"
+#include "store/sqlite_store.h"
+#include "plan/sumfile.h"
 
 namespace graft {
 

@@ -15,10 +15,10 @@
 #include <string>
 #include <vector>
 
-#include "catalog.h"
-#include "runner.h"
-#include "status.h"
-#include "store.h"
+#include "plan/catalog.h"
+#include "run/runner.h"
+#include "base/status.h"
+#include "store/store.h"
 
 namespace graft {
 

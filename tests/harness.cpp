@@ -19,7 +19,7 @@
 
 #include <sqlite3.h>
 
-#include "sqlite_store.h"
+#include "store/sqlite_store.h"
 
 extern char** environ;
 

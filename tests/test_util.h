@@ -15,8 +15,8 @@
 #include <stdexcept>
 #include <string>
 
-#include "sqlite_store.h"
-#include "status.h"
+#include "store/sqlite_store.h"
+#include "base/status.h"
 
 namespace graft {
 

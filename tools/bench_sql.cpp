@@ -7,7 +7,7 @@
 #include <memory>
 #include <vector>
 
-#include "sqlite_store.h"
+#include "store/sqlite_store.h"
 
 namespace bench {
 

@@ -14,7 +14,7 @@
 #include <string>
 
 #include "graft_host.h"
-#include "status.h"
+#include "base/status.h"
 
 namespace graft::cli {
 

@@ -1,8 +1,8 @@
 // graft cancel: ask the active run, in another process, to stop.
 #include <cstdio>
 
-#include "cli.h"
-#include "sqlite_store.h"
+#include "cli/cli.h"
+#include "store/sqlite_store.h"
 
 namespace graft::cli {
 

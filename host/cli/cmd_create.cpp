@@ -2,8 +2,8 @@
 // and (if the project has one) graft.sum entry. See scaffold.h.
 #include <cstdio>
 
-#include "cli.h"
-#include "scaffold.h"
+#include "cli/cli.h"
+#include "plan/scaffold.h"
 
 namespace graft::cli {
 namespace {

@@ -3,9 +3,9 @@
 #include <fstream>
 #include <iostream>
 
-#include "cli.h"
-#include "jsonl.h"
-#include "sqlite_store.h"
+#include "cli/cli.h"
+#include "document/jsonl.h"
+#include "store/sqlite_store.h"
 
 namespace graft::cli {
 namespace {

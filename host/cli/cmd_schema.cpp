@@ -1,12 +1,12 @@
 // graft schema check|push|show: the schema of the store's documents.
 #include <cstdio>
 
-#include "cli.h"
-#include "lease.h"
-#include "json_text.h"
-#include "schema.h"
-#include "schema_check.h"
-#include "sqlite_store.h"
+#include "cli/cli.h"
+#include "run/lease.h"
+#include "base/json_text.h"
+#include "schema/schema.h"
+#include "schema/schema_check.h"
+#include "store/sqlite_store.h"
 
 namespace graft::cli {
 namespace {

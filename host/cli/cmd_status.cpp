@@ -8,8 +8,8 @@
 #include <map>
 #include <thread>
 
-#include "cli.h"
-#include "lease.h"
+#include "cli/cli.h"
+#include "run/lease.h"
 
 namespace graft::cli {
 namespace {

@@ -2,8 +2,8 @@
 // manifest's order and each migration's logic (see sumfile.h).
 #include <cstdio>
 
-#include "cli.h"
-#include "sumfile.h"
+#include "cli/cli.h"
+#include "plan/sumfile.h"
 
 namespace graft::cli {
 namespace {

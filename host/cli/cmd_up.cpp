@@ -8,11 +8,11 @@
 #include <string>
 #include <vector>
 
-#include "cli.h"
-#include "progress.h"
-#include "report.h"
-#include "supervise.h"
-#include "watch.h"
+#include "cli/cli.h"
+#include "cli/progress.h"
+#include "cli/report.h"
+#include "cli/supervise.h"
+#include "cli/watch.h"
 
 namespace graft::cli {
 namespace {

@@ -4,9 +4,9 @@
 #include <cstdio>
 #include <map>
 
-#include "cli.h"
-#include "drift.h"
-#include "schema_check.h"
+#include "cli/cli.h"
+#include "plan/drift.h"
+#include "schema/schema_check.h"
 
 namespace graft::cli {
 namespace {

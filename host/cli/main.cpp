@@ -8,7 +8,7 @@
 #include <sstream>
 #include <vector>
 
-#include "cli.h"
+#include "cli/cli.h"
 
 namespace graft::cli {
 

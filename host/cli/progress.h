@@ -10,7 +10,7 @@
 #include <cstdio>
 #include <string>
 
-#include "runner.h"
+#include "run/runner.h"
 
 namespace graft {
 

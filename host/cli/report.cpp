@@ -1,9 +1,9 @@
-#include "report.h"
+#include "cli/report.h"
 
 #include <csignal>
 #include <cstdio>
 
-#include "cli.h"
+#include "cli/cli.h"
 
 namespace graft::cli {
 namespace {

@@ -4,8 +4,8 @@
 
 #include <atomic>
 
-#include "runner.h"
-#include "status.h"
+#include "run/runner.h"
+#include "base/status.h"
 
 namespace graft::cli {
 

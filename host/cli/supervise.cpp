@@ -1,4 +1,4 @@
-#include "supervise.h"
+#include "cli/supervise.h"
 
 #include <poll.h>
 #include <signal.h>
@@ -25,11 +25,11 @@
 #include <cstring>
 #include <thread>
 
-#include "abandoned.h"
-#include "cli.h"
-#include "lease.h"
-#include "plugin.h"
-#include "sqlite_store.h"
+#include "run/abandoned.h"
+#include "cli/cli.h"
+#include "run/lease.h"
+#include "plugins/plugin.h"
+#include "store/sqlite_store.h"
 
 namespace graft::cli {
 namespace {

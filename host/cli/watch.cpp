@@ -1,11 +1,11 @@
-#include "watch.h"
+#include "cli/watch.h"
 
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <thread>
 
-#include "status.h"
+#include "base/status.h"
 
 namespace graft::cli {
 namespace {

@@ -1,4 +1,4 @@
-// Fuzzes importJsonLines (host/jsonl.h) into an in-memory SQLite store: the
+// Fuzzes importJsonLines (host/document/jsonl.h) into an in-memory SQLite store: the
 // import takes every line or none, each stored body passes
 // checkDocumentBody, and export writes one line per imported document.
 #include <algorithm>
@@ -6,9 +6,9 @@
 #include <string>
 
 #include "fuzz_check.h"
-#include "json_text.h"
-#include "jsonl.h"
-#include "sqlite_store.h"
+#include "base/json_text.h"
+#include "document/jsonl.h"
+#include "store/sqlite_store.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace graft;

@@ -1,10 +1,10 @@
-// Fuzzes parseManifest (host/manifest.h): any text gives a manifest whose
+// Fuzzes parseManifest (host/plan/manifest.h): any text gives a manifest whose
 // ids are valid and unique, or one error line that names the file.
 #include <set>
 #include <string_view>
 
 #include "fuzz_check.h"
-#include "manifest.h"
+#include "plan/manifest.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace graft;

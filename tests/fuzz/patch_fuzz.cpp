@@ -1,5 +1,5 @@
-// Fuzzes applyPatch and newBody (host/patch.h), and the scan that checks
-// stored bodies (host/body_scan.h). applyPatch's scan of simple patches
+// Fuzzes applyPatch and newBody (host/document/patch.h), and the scan that checks
+// stored bodies (host/document/body_scan.h). applyPatch's scan of simple patches
 // gives what applyPatchByParsing gives. The input is a stored body and a patch,
 // split at the first NUL byte. The scan accepts only bodies Boost.JSON's
 // parser accepts, and finds the members the scan for parsed bodies finds.
@@ -12,8 +12,8 @@
 #include <string_view>
 
 #include "fuzz_check.h"
-#include "json_text.h"
-#include "patch.h"
+#include "base/json_text.h"
+#include "document/patch.h"
 
 namespace {
 

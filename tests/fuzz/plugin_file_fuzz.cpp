@@ -1,6 +1,6 @@
 // Fuzzes what graft reads from a plugin file before anything is loaded:
-// checkSharedLibrary and findElfSection (host/elf_check.h), readPluginMeta
-// and parsePluginMeta (host/plugin_meta.h). A plugin file may be truncated
+// checkSharedLibrary and findElfSection (host/plugins/elf_check.h), readPluginMeta
+// and parsePluginMeta (host/plugins/plugin_meta.h). A plugin file may be truncated
 // or hostile, and status, verify and sum read it without loading it.
 //
 // An input that starts with the ELF magic is a plugin file: it is refused
@@ -19,10 +19,10 @@
 #include <string>
 #include <string_view>
 
-#include "elf_check.h"
+#include "plugins/elf_check.h"
 #include "fuzz_check.h"
-#include "manifest.h"
-#include "plugin_meta.h"
+#include "plan/manifest.h"
+#include "plugins/plugin_meta.h"
 
 namespace {
 

@@ -1,4 +1,4 @@
-// Fuzzes the schema file and its two executions (host/schema.h). The input
+// Fuzzes the schema file and its two executions (host/schema/schema.h). The input
 // is a schema file, optionally followed by a line "---" and documents, one
 // JSON object a line. Any schema text gives a schema whose canonical form
 // reads back the same, or one error line that names the file. For every
@@ -12,8 +12,8 @@
 #include <string_view>
 
 #include "fuzz_check.h"
-#include "json_text.h"
-#include "schema.h"
+#include "base/json_text.h"
+#include "schema/schema.h"
 
 namespace {
 

@@ -1,10 +1,10 @@
-// Fuzzes parseSum (host/sumfile.h): any text gives a sum that formats back
+// Fuzzes parseSum (host/plan/sumfile.h): any text gives a sum that formats back
 // to text parsing to the same sum, or one error line "<path>:<line>: ...".
 #include <string_view>
 
 #include "fuzz_check.h"
-#include "manifest.h"
-#include "sumfile.h"
+#include "plan/manifest.h"
+#include "plan/sumfile.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace graft;

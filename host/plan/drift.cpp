@@ -1,0 +1,382 @@
+#include "plan/drift.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <functional>
+#include <map>
+#include <optional>
+
+#include "base/clock.h"
+#include "run/lease.h"
+
+namespace graft {
+namespace {
+
+// "v1:sha256:" and 12 hex digits are enough to tell two digests apart in a
+// message; graft verify prints them whole.
+std::string shortDigest(const std::string& digest) {
+  if (digest.empty()) return "none";
+  const std::string prefix = "v1:sha256:";
+  if (digest.rfind(prefix, 0) == 0) return digest.substr(0, prefix.size() + 12);
+  return digest;
+}
+
+std::string shortSum(const std::string& sum) { return sum.empty() ? "none" : sum.substr(0, 12); }
+
+bool isPartlyRun(const MigrationState& s) { return isApplied(s) && s.status != "completed"; }
+
+// "completed", "failed at _id 35 after 30 documents, cursor at _id 30",
+// "rolling back: down canceled after 12 documents, cursor at _id 40": the
+// document it failed at is not the cursor, which is the last one done.
+std::string describe(const MigrationState& s) {
+  if (!isPartlyRun(s)) return s.status;
+  return std::string(s.direction == "down" ? "rolling back: down " : "") + s.status +
+         (s.error_doc_id ? " at _id " + std::to_string(*s.error_doc_id) : "") + " after " +
+         std::to_string(s.processed) + " documents, cursor at _id " + std::to_string(s.cursor);
+}
+
+std::string joinLines(const std::vector<std::string>& lines) {
+  std::string text;
+  for (const auto& line : lines) text += (text.empty() ? "" : "\n") + line;
+  return text;
+}
+
+
+// The finding for a migration that is recorded as applied and whose plugin
+// carries a logic digest, if any.
+std::optional<DriftFinding> compareApplied(const Fingerprint& now, const MigrationState& was,
+                                           const DriftOptions& options) {
+  const std::string& id = now.id;
+  if (was.logic_digest.empty()) {
+    if (was.checksum == now.sha256) return std::nullopt;
+    return DriftFinding{
+        id, DriftKind::kUnverifiable, options.strict,
+        "migration " + id + ": applied (" + describe(was) +
+            ") by a plugin without a logic digest, and its file changed since: sha256 recorded " +
+            shortSum(was.checksum) + ", now " + shortSum(now.sha256) + " in " + now.path +
+            ", so graft can not tell whether its logic changed (" +
+            (options.strict ? "restore the plugin file it was applied with, or run without --strict"
+                            : "compare the source with the one it was applied with; --strict "
+                              "refuses this") +
+            ")"};
+  }
+  if (was.logic_digest != now.logic_digest) {
+    const std::string change = "recorded " + shortDigest(was.logic_digest) + ", now " +
+                               shortDigest(now.logic_digest) + " in " + now.path;
+    if (isPartlyRun(was) && was.direction != "down") {
+      // Fixing a failing migration and running it again is the way on
+      // (Convex, better-convex): the documents before the cursor keep what
+      // the old code did, the rest get the new code. A completed migration
+      // stays immutable (below).
+      const bool restarting = options.restart == id;
+      const bool refused = !restarting && options.strict && !options.allow_drift;
+      const std::string head = "migration " + id + ": logic changed since it partly ran (" +
+                               describe(was) + "): " + change;
+      if (restarting)
+        return DriftFinding{
+            id, DriftKind::kDrifted, false,
+            head + " (restarting it from the first document, as --restart " + id + " asks)"};
+      return DriftFinding{
+          id, DriftKind::kDrifted, refused,
+          head + (refused ? "; --strict refuses to resume it with changed code (run without "
+                            "--strict, or with --allow-drift, to resume it from its cursor; "
+                            "graft up --restart " +
+                                id + " runs it again from the first document)"
+                          : "; resuming it from its cursor with the new code (the documents "
+                            "before the cursor keep what the old code did; graft up --restart " +
+                                id + " runs it again from the first document)")};
+    }
+    return DriftFinding{
+        id, DriftKind::kDrifted, !options.allow_drift,
+        "migration " + id + ": logic changed since it was applied (" + describe(was) +
+            "): " + change +
+            (options.allow_drift ? " (let through by --allow-drift)"
+                                 : " (restore the source it was applied with and put the change "
+                                   "in a new migration; --allow-drift runs anyway)")};
+  }
+  if (was.checksum != now.sha256) {
+    return DriftFinding{
+        id, DriftKind::kRebuilt, options.strict,
+        "migration " + id + ": plugin rebuilt since it was applied: file sha256 recorded " +
+            shortSum(was.checksum) + ", now " + shortSum(now.sha256) + " in " + now.path +
+            ", same logic " + shortDigest(now.logic_digest) +
+            (options.strict ? " (restore the plugin file it was applied with, or run without "
+                              "--strict)"
+                            : " (nothing to do; --strict refuses this)")};
+  }
+  return std::nullopt;
+}
+
+// A plugin that carries no logic digest at all.
+DriftFinding unverifiable(const Fingerprint& now, const MigrationState* was,
+                          const DriftOptions& options) {
+  std::string recorded;
+  if (was && isApplied(*was)) {
+    if (!was->logic_digest.empty())
+      recorded += "; logic recorded " + shortDigest(was->logic_digest) + ", now " +
+                  (now.digest_unread ? "unknown" : "none");
+    if (was->checksum != now.sha256)
+      recorded +=
+          "; file sha256 recorded " + shortSum(was->checksum) + ", now " + shortSum(now.sha256);
+  }
+  if (now.digest_unread) {
+    return DriftFinding{
+        now.id, DriftKind::kUnverifiable, options.strict,
+        "migration " + now.id + ": plugin " + now.path +
+            ": metadata not embedded (built without graft_add_migration, or with an older SDK), "
+            "and graft runs no plugin code to read its logic digest" +
+            recorded + ", so graft can not tell a change to its logic from a rebuild (" +
+            (options.strict
+                 ? "build it with graft_add_migration, pass --load-plugins, or run without --strict"
+                 : "build it with graft_add_migration, or pass --load-plugins; --strict refuses "
+                   "this") +
+            ")"};
+  }
+  return DriftFinding{
+      now.id, DriftKind::kUnverifiable, options.strict,
+      "migration " + now.id + ": plugin " + now.path +
+          " has no logic digest (built without graft_add_migration, or with an SDK older than ABI "
+          "1.1)" +
+          recorded + ", so graft can not tell a change to its logic from a rebuild (" +
+          (options.strict ? "build it with graft_add_migration, or run without --strict"
+                          : "build it with graft_add_migration; --strict refuses this") +
+          ")"};
+}
+
+}  // namespace
+
+std::vector<Fingerprint> fingerprints(const Catalog& catalog) {
+  std::vector<Fingerprint> prints;
+  for (const auto& id : catalog.manifest.ids) {
+    if (const Plugin* plugin = catalog.find(id)) {
+      prints.push_back({plugin->id(), plugin->path(), plugin->logicDigest(), plugin->sha256(),
+                        !plugin->loaded() && !plugin->metadataEmbedded(), false});
+    } else {
+      prints.push_back({id, "", "", "", false, true});
+    }
+  }
+  return prints;
+}
+
+const char* driftKindName(DriftKind kind) {
+  switch (kind) {
+    case DriftKind::kDrifted:
+      return "drifted";
+    case DriftKind::kRebuilt:
+      return "rebuilt";
+    case DriftKind::kMissing:
+      return "missing";
+    case DriftKind::kUnverifiable:
+      return "unverifiable";
+    case DriftKind::kOutOfOrder:
+      return "out of order";
+    case DriftKind::kReordered:
+      return "reordered";
+  }
+  return "?";
+}
+
+bool DriftReport::blocked() const {
+  return std::any_of(findings.begin(), findings.end(), [](const auto& f) { return f.blocks; });
+}
+
+const DriftFinding* DriftReport::forMigration(const std::string& id) const {
+  const DriftFinding* first = nullptr;
+  for (const auto& f : findings) {
+    if (f.id != id) continue;
+    if (f.blocks) return &f;
+    if (!first) first = &f;
+  }
+  return first;
+}
+
+bool isApplied(const MigrationState& s) {
+  if (s.direction == "down") return s.status != "rolled_back";
+  if (s.status == "completed") return true;
+  return s.processed > 0 &&
+         (s.status == "failed" || s.status == "canceled" || s.status == "running");
+}
+
+DriftReport checkDrift(const std::string& manifest_path, const std::vector<Fingerprint>& catalog,
+                       const std::vector<MigrationState>& states, const DriftOptions& options) {
+  std::map<std::string, const MigrationState*> recorded;
+  for (const auto& s : states) recorded.emplace(s.id, &s);
+  auto find = [&](const std::string& id) -> const MigrationState* {
+    auto it = recorded.find(id);
+    return it == recorded.end() ? nullptr : it->second;
+  };
+  // The last applied migration in manifest order: anything pending before it
+  // is out of order.
+  std::string last_applied;
+  for (const auto& plugin : catalog) {
+    const MigrationState* s = find(plugin.id);
+    if (s && isApplied(*s)) last_applied = plugin.id;
+  }
+
+  DriftReport report;
+  bool before_last_applied = !last_applied.empty();
+  for (const auto& plugin : catalog) {
+    const MigrationState* s = find(plugin.id);
+    const bool applied = s && isApplied(*s);
+    if (plugin.broken) {
+      // Its plugin's own problem says what is wrong; nothing to compare.
+    } else if (plugin.logic_digest.empty()) {
+      report.findings.push_back(unverifiable(plugin, s, options));
+    } else if (applied) {
+      if (auto finding = compareApplied(plugin, *s, options))
+        report.findings.push_back(std::move(*finding));
+    }
+    if (!applied && before_last_applied) {
+      report.findings.push_back(
+          {plugin.id, DriftKind::kOutOfOrder, !options.allow_out_of_order,
+           "migration " + plugin.id + " is pending but comes before applied migration " +
+               last_applied + " in " + manifest_path +
+               (options.allow_out_of_order
+                    ? " (let through by --allow-out-of-order)"
+                    : " (move it after " + last_applied +
+                          " in the manifest; --allow-out-of-order runs it anyway)")});
+    }
+    if (plugin.id == last_applied) before_last_applied = false;
+    recorded.erase(plugin.id);
+  }
+  // Applied migrations in manifest order must have begun in that order
+  // (graft.sum catches a reorder too, where a team keeps one): the one that
+  // began after a later one, unless it was run out of order on purpose,
+  // says the manifest was reordered.
+  std::map<std::string, const MigrationState*> all;
+  for (const auto& st : states) all.emplace(st.id, &st);
+  const MigrationState* earliest_after = nullptr;  // of the applied ones after this one
+  std::vector<DriftFinding> reorders;
+  for (auto it = catalog.rbegin(); it != catalog.rend(); ++it) {
+    auto at = all.find(it->id);
+    const MigrationState* s = at == all.end() ? nullptr : at->second;
+    if (!s || !isApplied(*s) || s->started_at.empty()) continue;
+    if (earliest_after && !s->out_of_order && s->started_at > earliest_after->started_at) {
+      reorders.push_back(
+          {it->id, DriftKind::kReordered, !options.allow_drift,
+           "migration " + it->id + " comes before " + earliest_after->id + " in " + manifest_path +
+               " but was applied after it (it began at " + s->started_at + ", " +
+               earliest_after->id + " at " + earliest_after->started_at +
+               "): the order of applied migrations changed, and a new store would run them in "
+               "another order than this one did" +
+               (options.allow_drift ? " (let through by --allow-drift)"
+                                    : " (restore their order in the manifest; --allow-drift runs "
+                                      "anyway)")});
+    }
+    if (!earliest_after || s->started_at < earliest_after->started_at) earliest_after = s;
+  }
+  report.findings.insert(report.findings.end(), reorders.rbegin(), reorders.rend());
+  for (const auto& [id, s] : recorded) {  // by id: a std::map
+    if (!isApplied(*s)) continue;
+    report.findings.push_back(
+        {id, DriftKind::kMissing, !options.allow_drift,
+         "migration " + id + ": applied (" + describe(*s) + ", logic " +
+             shortDigest(s->logic_digest) + ") but no longer in " + manifest_path +
+             ", and no plugin has its id" +
+             (options.allow_drift ? " (let through by --allow-drift)"
+                                  : " (restore its plugin and its manifest entry; --allow-drift "
+                                    "runs anyway)")});
+  }
+  return report;
+}
+
+std::string driftFlags(const RunOptions& options) {
+  std::string flags;
+  if (options.strict) flags += " --strict";
+  if (options.allow_drift) flags += " --allow-drift";
+  if (options.allow_out_of_order) flags += " --allow-out-of-order";
+  if (!options.restart.empty()) flags += " --restart " + options.restart;
+  return flags;
+}
+
+Status gateRun(Store& store, const Catalog& catalog, const RunOptions& options,
+               std::vector<std::string>* notes) {
+  auto states = store.loadStates();
+  if (!states.ok()) return states.status();
+
+  std::optional<MigrationState> restarted;
+  if (!options.restart.empty()) {
+    const std::string& id = options.restart;
+    if (!catalog.find(id))
+      return Status(Code::kUsage,
+                    "graft up --restart " + id + ": no such migration in " + catalog.manifest.path);
+    for (const auto& s : *states)
+      if (s.id == id) restarted = s;
+    if (!restarted || !isPartlyRun(*restarted) || restarted->direction == "down") {
+      return Status(Code::kUsage,
+                    "graft up --restart " + id + ": migration " + id +
+                        " can not be restarted (state: " +
+                        (restarted ? describe(*restarted) : std::string("pending")) +
+                        "); --restart runs a failed or canceled migration again from its first "
+                        "document (drop the flag)");
+    }
+  }
+
+  const DriftOptions drift_options{options.strict, options.allow_drift, options.allow_out_of_order,
+                                   options.restart};
+  const DriftReport report =
+      checkDrift(catalog.manifest.path, fingerprints(catalog), *states, drift_options);
+  std::vector<std::string> blocking;
+  for (const auto& f : report.findings) (f.blocks ? blocking : *notes).push_back(f.message);
+  if (!blocking.empty()) {
+    for (const auto& note : *notes) blocking.push_back("note: " + note);
+    notes->clear();
+    std::string message = joinLines(blocking);
+    RunRecord run;
+    run.run_id = newRunId();
+    run.status = "drift_blocked";
+    run.command = options.command;
+    run.started_at = run.ended_at = utcNow();
+    run.error = message;
+    run.host = hostName();
+    run.pid = leaseHolderPid();
+    run.user = userName();
+    // A dry run keeps nothing but its own dry_run row, so not this one either.
+    Status saved =
+        options.dry_run ? Status::Ok() : inTransaction(store, [&] { return store.saveRun(run); });
+    if (!saved.ok()) message += "\nalso could not record the blocked run: " + saved.message();
+    return Status(Code::kDrift, message);
+  }
+
+  if (restarted && !options.dry_run) {
+    MigrationState fresh = *restarted;
+    fresh.status = "pending";
+    fresh.cursor = fresh.processed = fresh.changed = 0;
+    fresh.cursor_key.clear();
+    fresh.started_at.clear();
+    fresh.completed_at.clear();
+    fresh.error.clear();
+    fresh.error_doc_id.reset();
+    fresh.updated_at = utcNow();
+    // The runner takes the lease only later; a live run must not have the
+    // state of a migration it may be walking reset under it.
+    GRAFT_RETURN_IF_ERROR(inTransaction(store, [&]() -> Status {
+      auto lease = store.loadLease();
+      if (!lease.ok()) return lease.status();
+      if (*lease && !leaseIsStale(**lease, nowMs())) {
+        const Lease& held = **lease;
+        return Status(Code::kBusy, "graft up --restart " + fresh.id + ": already running (pid " +
+                                       std::to_string(held.pid) + " on host " + held.host +
+                                       " since " + held.started_at + ", run " + held.run_id +
+                                       "); wait for it, or stop it with graft cancel");
+      }
+      return store.saveState(fresh);
+    }));
+  }
+  return Status::Ok();
+}
+
+Status recordNotes(Store& store, const std::string& run_id, const std::vector<std::string>& notes) {
+  if (notes.empty() || run_id.empty()) return Status::Ok();
+  auto runs = store.loadRuns(10);
+  if (!runs.ok()) return runs.status();
+  for (RunRecord run : *runs) {
+    if (run.run_id != run_id) continue;
+    for (const auto& note : notes) run.error += (run.error.empty() ? "note: " : "\nnote: ") + note;
+    return inTransaction(store, [&] { return store.saveRun(run); });
+  }
+  return Status::Ok();
+}
+
+}  // namespace graft

@@ -1,0 +1,947 @@
+#include "run/runner.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <unordered_map>
+#include <utility>
+
+#include "base/clock.h"
+#include "run/compute_pool.h"
+#include "run/db_api.h"
+#include "plan/drift.h"
+#include "base/json_text.h"
+#include "run/lease.h"
+#include "document/patch.h"
+#include "schema/schema.h"
+#include "schema/schema_check.h"
+#include "plugins/step_spec.h"
+
+namespace graft {
+
+// One migration run in one direction.
+struct Runner::Pass {
+  const Plugin* plugin;
+  bool down;
+  // An up pass of a migration placed before one that is applied already.
+  bool out_of_order = false;
+};
+
+// What up() and down() have in common.
+struct Runner::Settings {
+  uint32_t batch_size;
+  bool dry_run;
+  std::function<void(const Progress&)> on_progress;
+  const std::atomic<bool>* stop_requested;
+  std::string command;  // as the run history shows it
+  double lock_ms;
+  double pause_ms;
+  unsigned threads;
+  std::atomic<int64_t>* current_document;
+  std::function<void(const std::string&)> on_note;
+};
+
+namespace {
+
+Status saveStateNow(Store& store, const MigrationState& state) {
+  return inTransaction(store, [&] { return store.saveState(state); });
+}
+
+// A state commit that need not be durable by itself: the migration's end
+// or the run's record, committed FULL after it, syncs the WAL and so it;
+// and a power loss that loses it loses every commit after it too (README:
+// Durability of batches), so the state on disk is never ahead of the
+// documents. One durable commit per migration is then enough.
+Status saveStateLazily(Store& store, const MigrationState& state) {
+  GRAFT_RETURN_IF_ERROR(store.beginBatch());
+  Status saved = store.saveState(state);
+  if (!saved.ok()) {
+    (void)store.rollback();
+    return saved;
+  }
+  return store.commit();
+}
+
+Status saveRunNow(Store& store, const RunRecord& run) {
+  return inTransaction(store, [&] { return store.saveRun(run); });
+}
+
+// The code a failed batch ends the run with: a store that failed (5) or a
+// stored document graft can not read (3) are not the plugin's fault (1).
+Code exitCodeOfFailure(Code batch_failure) {
+  return batch_failure == Code::kStore || batch_failure == Code::kBadInput ? batch_failure
+                                                                          : Code::kMigrationFailed;
+}
+
+// Whether a step may walk `step.table`, which the store does not have. A
+// table that does not exist is most often a misspelt one, and a migration
+// that visited nothing would be recorded as done for good; so it fails,
+// unless the step says its table may be absent, the schema in force
+// declares the table (so it is empty), or the store has no document table
+// at all (a new store, which has nothing to migrate).
+Status checkAbsentTable(Store& store, const graft_step& step, const std::string& id) {
+  if (step.table_may_be_absent) return Status::Ok();
+  auto schema = loadSchemaInForce(store);
+  if (!schema.ok()) return schema.status();
+  if (*schema && (*schema)->schema.find(step.table)) return Status::Ok();
+  auto tables = store.tables();
+  if (!tables.ok()) return tables.status();
+  if (tables->empty()) return Status::Ok();
+  std::string listed;
+  constexpr size_t kNamed = 8;
+  for (size_t i = 0; i < tables->size() && i < kNamed; ++i)
+    listed += (i == 0 ? "" : ", ") + (*tables)[i];
+  if (tables->size() > kNamed) listed += ", ...";
+  return Status(Code::kMigrationFailed,
+                "migration " + id + ": table " + jsonQuoted(step.table) +
+                    " does not exist in the store (its document tables: " + listed + ")" +
+                    "; nothing was written (correct the step's table; a step whose table may not "
+                    "exist yet declares tableMayBeAbsent)");
+}
+
+// A state that an `up` resumes: it was started upwards and not finished.
+bool isApplied(const std::optional<MigrationState>& s) {
+  return s && s->direction != "down" && s->status == "completed";
+}
+
+// A down step that started and did not finish.
+bool isPartlyRolledBack(const std::optional<MigrationState>& s) {
+  return s && s->direction == "down" && s->status != "rolled_back";
+}
+
+}  // namespace
+
+std::string newRunId() {
+  std::string t = utcNow();  // 2026-11-22T20:52:17.123Z
+  std::string compact;
+  for (char c : t)
+    if (c != '-' && c != ':' && c != '.') compact += c;
+  return compact + "-" + std::to_string(getpid());
+}
+
+Status Runner::up(const RunOptions& options, RunReport* report) {
+  *report = RunReport{newRunId(), "running", "", {}, {}};
+  if (!options.only.empty() && !catalog_.find(options.only))
+    return Status(Code::kUsage, "no migration \"" + options.only + "\" in " + catalog_.manifest.path);
+  if (!options.to.empty() && !catalog_.find(options.to))
+    return Status(Code::kUsage, "graft up --to " + options.to + ": no such migration in " +
+                                    catalog_.manifest.path);
+
+  auto plan = [&](std::vector<Pass>* passes) -> Status {
+    // Which migrations have an applied one after them in the manifest: run
+    // now, they are applied out of order, which the store records so that
+    // drift checking does not take it for a reordered manifest.
+    auto states = store_.loadStates();
+    if (!states.ok()) return states.status();
+    std::map<std::string, const MigrationState*> by_id;
+    for (const auto& st : *states) by_id.emplace(st.id, &st);
+    std::set<std::string> before_applied;
+    bool later_applied = false;
+    for (auto it = catalog_.plugins.rbegin(); it != catalog_.plugins.rend(); ++it) {
+      if (later_applied) before_applied.insert((*it)->id());
+      auto found = by_id.find((*it)->id());
+      if (found != by_id.end() && graft::isApplied(*found->second)) later_applied = true;
+    }
+    for (const auto& plugin : catalog_.plugins) {
+      const std::string id = plugin->id();
+      const bool selected = options.only.empty() || id == options.only;
+      auto state = store_.loadState(id);
+      if (!state.ok()) return state.status();
+      if (selected && isPartlyRolledBack(*state)) {
+        return Status(Code::kUsage, "migration " + id + " is partly rolled back (down " +
+                                        (*state)->status + " at _id " +
+                                        std::to_string((*state)->cursor) +
+                                        "); run graft down again to finish it, then graft up");
+      }
+      if (selected && isApplied(*state)) {
+        report->migrations.push_back({id, "skipped", 0, 0, {}, {}, {}, {}, {}});
+      } else if (selected) {
+        passes->push_back({plugin.get(), false, before_applied.count(id) > 0});
+      }
+      if (id == options.to) break;
+    }
+    return Status::Ok();
+  };
+  return planAndExecute(plan,
+                        {options.batch_size, options.dry_run, options.on_progress,
+                         options.stop_requested, options.command, options.lock_ms, options.pause_ms,
+                         options.threads, options.current_document, options.on_note},
+                        report);
+}
+
+Status Runner::down(const DownOptions& options, RunReport* report) {
+  *report = RunReport{newRunId(), "running", "", {}, {}};
+  if ((options.steps > 0) == !options.to.empty())
+    return Status(Code::kUsage, "graft down needs exactly one of --steps N or --to ID");
+  if (!options.to.empty() && !catalog_.find(options.to))
+    return Status(Code::kUsage, "graft down --to " + options.to + ": no such migration in " +
+                                    catalog_.manifest.path);
+
+  auto plan = [&](std::vector<Pass>* passes) -> Status {
+    // Applied (or partly rolled back) migrations, newest first.
+    for (auto it = catalog_.plugins.rbegin(); it != catalog_.plugins.rend(); ++it) {
+      const Plugin* plugin = it->get();
+      if (plugin->id() == options.to) break;
+      auto state = store_.loadState(plugin->id());
+      if (!state.ok()) return state.status();
+      if (isApplied(*state) || isPartlyRolledBack(*state)) passes->push_back({plugin, true});
+      if (options.steps > 0 && static_cast<int>(passes->size()) == options.steps) break;
+    }
+    // All or nothing: a migration without a down step stops the command
+    // before any document is touched.
+    for (const Pass& pass : *passes) {
+      if (!pass.plugin->down())
+        return Status(Code::kUsage, "migration " + pass.plugin->id() +
+                                        " has no down step and can not be rolled back; nothing "
+                                        "was changed (undo it with a new migration instead)");
+    }
+    return Status::Ok();
+  };
+  return planAndExecute(plan,
+                        {options.batch_size, options.dry_run, options.on_progress,
+                         options.stop_requested, options.command, options.lock_ms, options.pause_ms,
+                         options.threads, options.current_document, options.on_note},
+                        report);
+}
+
+// The lease comes first: planning reads the migrations' states, and only
+// the lease holder writes them, so the plan can not go stale before it runs.
+// (Planned before the lease, a run could see `running`, wait out the end of
+// the run holding the lease, and then walk a completed migration again.)
+Status Runner::planAndExecute(const std::function<Status(std::vector<Pass>*)>& plan,
+                              const Settings& settings, RunReport* report) {
+  std::string note;
+  GRAFT_RETURN_IF_ERROR(acquireLease(store_, report->run_id, &note));
+  if (!note.empty()) {
+    report->notes.push_back(note);
+    if (settings.on_note) settings.on_note(note);
+  }
+  std::vector<Pass> passes;
+  Status result = plan(&passes);
+  if (result.ok()) result = execute(passes, settings, report);
+  Status released = releaseLease(store_, report->run_id);
+  return result.ok() ? released : result;
+}
+
+Status Runner::execute(const std::vector<Pass>& passes, const Settings& settings,
+                       RunReport* report) {
+  RunRecord run;
+  run.run_id = report->run_id;
+  run.command = settings.command;
+  run.started_at = utcNow();
+  run.host = hostName();
+  run.pid = leaseHolderPid();
+  run.user = userName();
+  if (passes.empty()) {
+    report->status = run.status = "noop";
+    run.ended_at = utcNow();
+    return saveRunNow(store_, run);
+  }
+  run.status = "running";
+  Status result = saveRunNow(store_, run);
+
+  Stop stop = Stop::kNone;
+  for (size_t i = 0; result.ok() && stop == Stop::kNone && i < passes.size(); ++i) {
+    MigrationReport m{passes[i].plugin->id(), "", 0, 0, {}, {}, {}, {}, {}};
+    result = runPass(passes[i], settings, run.run_id, &m, &stop);
+    report->migrations.push_back(std::move(m));
+    run.processed += report->migrations.back().processed;
+    run.changed += report->migrations.back().changed;
+    if (result.ok() && stop == Stop::kNone) ++run.migrations;
+  }
+  run.status = !result.ok()           ? "failed"
+               : stop != Stop::kNone  ? "canceled"
+               : settings.dry_run     ? "dry_run"
+                                      : "completed";
+  if (stop != Stop::kNone) report->stop_reason = stop == Stop::kSignal ? "signal" : "graft cancel";
+  run.error = result.message();
+  run.ended_at = utcNow();
+  report->status = run.status;
+  Status saved = saveRunNow(store_, run);
+  return result.ok() ? saved : result;
+}
+
+namespace {
+
+// Runs one migration step over its table, batch by batch. A batch either
+//  - computes lock-free: documents are read and migrateOne runs outside any
+//    transaction; then, under the write lock, the batch is read again and
+//    only documents changed in between are recomputed before the patches,
+//    the cursor and the heartbeat commit together. The application's
+//    writers wait for the apply, never for migrateOne.
+//  - or computes locked: read, migrateOne and apply in one transaction, for
+//    steps that use ctx.db (whose writes belong in the batch's transaction).
+// A step starts lock-free and switches for good at its first ctx.db call.
+class PassRunner {
+ public:
+  // `range`: walk only that index range, in (key, _id) order; nullptr: the
+  // whole table in _id order.
+  PassRunner(Store& store, const graft_step& step, const KeyRange* range, const graft_context& ctx,
+             DocApi& api, bool dry_run, std::atomic<int64_t>* current_document,
+             MigrationReport* report)
+      : store_(store),
+        step_(step),
+        range_(range),
+        ctx_(ctx),
+        api_(api),
+        table_(step.table),
+        dry_run_(dry_run),
+        current_document_(current_document),
+        report_(report) {}
+
+  bool lockFree() const { return lock_free_; }
+  int64_t failedAt() const { return failed_at_; }
+
+  // Reads and migrates the batch after `cursor` without a transaction, on
+  // the threads of `pool` when there is one (a step that parallelizes).
+  // Leaves in `docs` what was read and in `patches` what migrateOne said.
+  // Sets lockFree() false (and returns ok) when the step needs ctx.db.
+  Status computeOutside(const Cursor& cursor, uint32_t batch_size, ComputePool* pool,
+                        std::vector<Document>* docs,
+                        std::vector<std::optional<std::string>>* patches) {
+    docs->clear();
+    if (range_) {
+      auto version = store_.dataVersion();
+      if (!version.ok()) return version.status();
+      data_version_ = *version;
+    }
+    GRAFT_RETURN_IF_ERROR(read(cursor, batch_size, nullptr, docs));
+    patches->assign(docs->size(), std::nullopt);
+    bodies_.assign(docs->size(), std::nullopt);
+    // A piece of the batch stops at its first failure, and no piece after
+    // it starts; the batch fails with the failure of the lowest _id, as it
+    // would on one thread. Pieces taken before the failure was seen may have
+    // called migrateOne on documents past it: outside any transaction, with
+    // nothing written.
+    struct Failure {
+      size_t index;
+      Status status;
+    };
+    std::vector<Failure> failures;
+    std::mutex failures_mu;
+    auto chunk = [&](size_t begin, size_t end) {
+      CheckedBody checked;
+      for (size_t i = begin; i < end; ++i) {
+        if (api_.calledOutside()) return false;
+        Status s = computeOne((*docs)[i], &checked, &(*patches)[i], &bodies_[i]);
+        if (!s.ok()) {
+          std::lock_guard<std::mutex> lock(failures_mu);
+          failures.push_back({i, std::move(s)});
+          return false;
+        }
+      }
+      return true;
+    };
+    api_.setOutsideTransaction(true);
+    if (pool) {
+      pool->run(docs->size(), chunk);
+    } else {
+      chunk(0, docs->size());
+    }
+    api_.setOutsideTransaction(false);
+    if (api_.calledOutside()) {
+      lock_free_ = false;
+      return Status::Ok();
+    }
+    if (failures.empty()) return Status::Ok();
+    auto first = std::min_element(
+        failures.begin(), failures.end(),
+        [](const Failure& a, const Failure& b) { return a.index < b.index; });
+    failed_at_ = (*docs)[first->index].id;
+    return first->status;
+  }
+
+  // Inside the transaction: writes what computeOutside found. In _id
+  // order, the batch's span of the table is written in one pass that
+  // compares each document with what migrateOne saw (a compare-and-set): a
+  // document changed meanwhile, or put into the span under an _id of its
+  // own, is migrated again as it is now; one deleted meanwhile is skipped.
+  // In index order documents can also have moved into the batch's span of
+  // the range, so unless no other connection wrote since the batch was
+  // read, that span is read again instead.
+  Status applyComputed(const Cursor& cursor, const std::vector<Document>& docs,
+                       const std::vector<std::optional<std::string>>& patches, int64_t* changed) {
+    if (docs.empty()) return Status::Ok();
+    if (!range_) return writeSpan(cursor.id, docs, changed);
+    auto version = store_.dataVersion();
+    if (!version.ok()) return version.status();
+    if (*version != data_version_) return reapplyRange(cursor, docs, patches, changed);
+    for (size_t i = 0; i < docs.size(); ++i) {
+      if (!bodies_[i]) continue;
+      auto written = store_.update(table_, docs[i].id, *bodies_[i]);
+      if (!written.ok()) {
+        failed_at_ = docs[i].id;
+        return written.status();
+      }
+      if (*written) ++*changed;
+    }
+    return Status::Ok();
+  }
+
+  // The _id-order case of applyComputed.
+  Status writeSpan(int64_t after_id, const std::vector<Document>& docs, int64_t* changed) {
+    span_.clear();
+    for (size_t i = 0; i < docs.size(); ++i)
+      span_.push_back({docs[i].id, docs[i].body, bodies_[i] ? &*bodies_[i] : nullptr});
+    differs_.clear();
+    auto written = store_.writeSpan(table_, after_id, span_, &differs_);
+    if (!written.ok()) {
+      if (written.status().code() == Code::kSchema) failed_at_ = firstRefused(docs);
+      return written.status();
+    }
+    *changed += *written;
+    for (int64_t id : differs_) {
+      auto now = store_.get(table_, id);
+      if (!now.ok()) return now.status();
+      if (*now) GRAFT_RETURN_IF_ERROR(migrate(**now, changed));
+    }
+    return Status::Ok();
+  }
+
+  // The range case of applyComputed: what lies between the cursor and the
+  // batch's last (key, _id) now is what the cursor moves past, so that is
+  // what gets migrated: unchanged documents with their computed patch, the
+  // others (changed, or moved into the span) afresh.
+  Status reapplyRange(const Cursor& cursor, const std::vector<Document>& docs,
+                      const std::vector<std::optional<std::string>>& patches, int64_t* changed) {
+    std::vector<Document> now;
+    const Cursor last{docs.back().id, docs.back().key};
+    GRAFT_RETURN_IF_ERROR(read(cursor, -1, &last, &now));
+    std::unordered_map<int64_t, size_t> computed;
+    for (size_t j = 0; j < docs.size(); ++j) computed.emplace(docs[j].id, j);
+    for (const Document& current : now) {
+      auto it = computed.find(current.id);
+      if (it != computed.end() && docs[it->second].body == current.body) {
+        if (patches[it->second])
+          GRAFT_RETURN_IF_ERROR(apply(current, *patches[it->second], false, changed));
+        continue;
+      }
+      GRAFT_RETURN_IF_ERROR(migrate(current, changed));
+    }
+    return Status::Ok();
+  }
+
+  // Dry run of a lock-free batch: applies the patches in memory only, to
+  // count and show them. Nothing is read again and nothing is written.
+  Status previewComputed(const std::vector<Document>& docs,
+                         const std::vector<std::optional<std::string>>& patches, int64_t* changed) {
+    for (size_t i = 0; i < docs.size(); ++i) {
+      if (patches[i]) GRAFT_RETURN_IF_ERROR(apply(docs[i], *patches[i], false, changed));
+    }
+    return Status::Ok();
+  }
+
+  // Inside the transaction: reads the batch and migrates every document.
+  Status migrateLocked(const Cursor& cursor, uint32_t batch_size, std::vector<Document>* docs,
+                       int64_t* changed) {
+    docs->clear();
+    GRAFT_RETURN_IF_ERROR(read(cursor, batch_size, nullptr, docs));
+    for (const Document& doc : *docs) GRAFT_RETURN_IF_ERROR(migrate(doc, changed));
+    return Status::Ok();
+  }
+
+ private:
+  // The first document of a lock-free batch whose new body the schema in
+  // force refuses, by the C++ form of the validators the store's triggers
+  // run (the two agree: see schema.h): the store refused the span's write
+  // as a whole. 0 when none is found.
+  int64_t firstRefused(const std::vector<Document>& docs) const {
+    auto schema = loadSchemaInForce(store_);
+    if (!schema.ok() || !*schema) return 0;
+    const TableSchema* declared = (*schema)->schema.find(table_);
+    if (!declared) return 0;
+    for (size_t i = 0; i < docs.size(); ++i) {
+      if (!bodies_[i]) continue;
+      auto parsed = parseJson(*bodies_[i], table_);
+      if (parsed.ok() && parsed->is_object() &&
+          validateDocument(declared->document, parsed->get_object()))
+        return docs[i].id;
+    }
+    return 0;
+  }
+
+  // Up to `limit` documents after `after` (and not after `*upto`), in the
+  // order this step walks its table.
+  Status read(const Cursor& after, int64_t limit, const Cursor* upto, std::vector<Document>* out) {
+    if (range_) return store_.scanRange(table_, *range_, after, limit, out, upto);
+    return store_.scan(table_, after.id, limit, out, upto ? upto->id : INT64_MAX);
+  }
+
+  // migrateOne on one document, then its patch, all inside the transaction.
+  Status migrate(const Document& doc, int64_t* changed) {
+    std::optional<std::string> patch;
+    const int64_t writes_before = api_.counts().total();
+    CheckedBody checked;
+    Status called = call(doc, &checked, &patch);
+    if (!called.ok()) {
+      failed_at_ = doc.id;
+      return called;
+    }
+    if (!patch) return Status::Ok();
+    return apply(doc, *patch, api_.counts().total() != writes_before, changed);
+  }
+
+  // migrateOne on `doc` and, for a patch that changes it, the new body
+  // (not for a dry run, which applies its patches in previewComputed). The
+  // new body is computed here, outside the lock, so that the lock is held
+  // only to write it. Safe to call on several threads at once.
+  Status computeOne(const Document& doc, CheckedBody* checked, std::optional<std::string>* patch,
+                    std::optional<std::string>* body) const {
+    GRAFT_RETURN_IF_ERROR(call(doc, checked, patch));
+    if (!*patch || dry_run_ || api_.calledOutside()) return Status::Ok();
+    return patched(doc, *checked, **patch, body);
+  }
+
+  // Calls migrateOne; `*patch` is the patch text, or empty for "skip".
+  // Leaves in `*checked` the document's body, checked, and its members.
+  Status call(const Document& doc, CheckedBody* checked, std::optional<std::string>* patch) const {
+    // graft writes only bodies that pass this check; another client may
+    // not have. Such a document stops the run here, before a plugin sees
+    // it or documentJson() splices a body that is not an object.
+    Status valid = checkDocumentBody(doc.body, checked);
+    if (!valid.ok()) {
+      return Status(Code::kBadInput, "read " + where(doc) + ": " + valid.message() +
+                                         " (another client wrote it: repair or delete that row)");
+    }
+    const std::string text = documentJson(doc);
+    const char* out = nullptr;
+    size_t out_len = 0;
+    char err[1024];
+    err[0] = '\0';
+    if (current_document_) current_document_->store(doc.id, std::memory_order_relaxed);
+    const int32_t rc = step_.migrate_one(&ctx_, text.data(), text.size(), &out, &out_len, err,
+                                         sizeof err);
+    if (current_document_) current_document_->store(0, std::memory_order_relaxed);
+    if (rc == GRAFT_SKIP) return Status::Ok();
+    if (rc == GRAFT_PATCH) {
+      patch->emplace(out, out_len);
+      return Status::Ok();
+    }
+    // A ctx.db call refused outside the transaction surfaces as an error;
+    // the batch is redone inside one, so it is not this document's fault.
+    if (rc == GRAFT_ERROR && api_.outsideTransaction() && api_.calledOutside()) return Status::Ok();
+    if (rc == GRAFT_ERROR) {
+      return Status(Code::kMigrationFailed, "migrateOne failed on " + where(doc) + ": " +
+                                                (err[0] ? err : "no reason given"));
+    }
+    return Status(Code::kMigrationFailed, "migrateOne returned " + std::to_string(rc) + " on " +
+                                              where(doc) +
+                                              " (expected GRAFT_SKIP, GRAFT_PATCH or GRAFT_ERROR)");
+  }
+
+  // The body `patch` makes of `doc`: empty when it changes nothing. Right
+  // after call(doc), with the members its check found.
+  Status patched(const Document& doc, const CheckedBody& checked, const std::string& patch,
+                 std::optional<std::string>* body) const {
+    auto result = applyPatch(checked, patch);
+    if (!result.ok()) {
+      return Status(Code::kMigrationFailed,
+                    "patch returned for " + where(doc) + ": " + result.status().message());
+    }
+    if (!result->changed) return Status::Ok();
+    GRAFT_RETURN_IF_ERROR(checkBuilt(doc, result->body));
+    *body = std::move(result->body);
+    return Status::Ok();
+  }
+
+  // A lock-free pass writes without the table's CHECK (Store::setBodyChecks):
+  // each new body is applyPatch's, which passes the check by construction,
+  // and a debug build checks it here again, before the lock (checkMadeBody).
+  // Nothing is written when one fails.
+  Status checkBuilt(const Document& doc, const std::string& body) const {
+    Status valid = checkMadeBody(body);
+    if (valid.ok()) return valid;
+    return Status(valid.code(), "patch returned for " + where(doc) + ": " + valid.message());
+  }
+
+  // Applies a patch to `doc`. When migrateOne wrote through ctx.db, this
+  // very document may have changed, so it is read again first.
+  Status apply(const Document& doc, const std::string& patch, bool reread, int64_t* changed) {
+    Document current = doc;
+    if (reread) {
+      auto again = store_.get(table_, doc.id);
+      if (!again.ok()) return again.status();
+      if (!*again) {
+        failed_at_ = doc.id;
+        return Status(Code::kMigrationFailed, "patch returned for " + where(doc) +
+                                                  ": the document was deleted by migrateOne itself");
+      }
+      current = **again;
+    }
+    // Checked again: a body read again has not been, and this is the path
+    // of the slower passes (locked, range, dry run), which do not keep the
+    // members of each document call() checked.
+    auto patched = applyPatch(current.body, patch);
+    if (!patched.ok()) {
+      failed_at_ = doc.id;
+      return Status(Code::kMigrationFailed,
+                    "patch returned for " + where(doc) + ": " + patched.status().message());
+    }
+    if (!patched->changed) return Status::Ok();
+    if (Status built = checkBuilt(doc, patched->body); !built.ok()) {
+      failed_at_ = doc.id;
+      return built;
+    }
+    ++*changed;
+    if (dry_run_) {
+      ++report_->writes_by_table[table_].patches;
+      if (api_.log().wantsExample())
+        api_.log().example({table_, doc.id, documentJson(current),
+                            documentJson({doc.id, doc.creation_time, patched->body, {}})});
+      // A lock-free dry run has no transaction to write into.
+      if (lock_free_) return Status::Ok();
+    }
+    auto updated = store_.update(table_, doc.id, patched->body);
+    if (updated.ok()) return Status::Ok();
+    failed_at_ = doc.id;
+    return updated.status();
+  }
+
+  std::string where(const Document& doc) const { return table_ + "/" + std::to_string(doc.id); }
+
+  Store& store_;
+  const graft_step& step_;
+  const KeyRange* range_;
+  const graft_context& ctx_;
+  DocApi& api_;
+  const std::string table_;
+  const bool dry_run_;
+  std::atomic<int64_t>* const current_document_;
+  MigrationReport* report_;
+  bool lock_free_ = true;
+  int64_t failed_at_ = 0;
+  // Of the last lock-free batch: the store's data version before it was
+  // read (in index order only: see applyComputed), and the new body of each
+  // document (empty: nothing to write).
+  int64_t data_version_ = 0;
+  std::vector<std::optional<std::string>> bodies_;
+  // writeSpan's arguments and what it found, kept for their capacity.
+  std::vector<SpanWrite> span_;
+  std::vector<int64_t> differs_;
+};
+
+// One of the store's switches (Store::setSchemaChecks, setBodyChecks),
+// turned off for a pass and on again at its end, or before if asked.
+class SwitchedOff {
+ public:
+  using Switch = Status (Store::*)(bool);
+  explicit SwitchedOff(Switch toggle) : toggle_(toggle) {}
+  ~SwitchedOff() { (void)restore(); }
+  SwitchedOff(const SwitchedOff&) = delete;
+  SwitchedOff& operator=(const SwitchedOff&) = delete;
+
+  Status turnOff(Store& store) {
+    GRAFT_RETURN_IF_ERROR((store.*toggle_)(false));
+    store_ = &store;
+    return Status::Ok();
+  }
+  Status restore() {
+    Store* store = std::exchange(store_, nullptr);
+    return store ? (store->*toggle_)(true) : Status::Ok();
+  }
+
+ private:
+  Switch toggle_;
+  Store* store_ = nullptr;  // set while the switch is off
+};
+
+}  // namespace
+
+Status Runner::runPass(const Pass& pass, const Settings& settings, const std::string& run_id,
+                       MigrationReport* report, Stop* stop) {
+  const Plugin& plugin = *pass.plugin;
+  const graft_step& step = pass.down ? *plugin.down() : plugin.up();
+  const std::string id = plugin.id();
+  const std::string table = step.table;
+  const std::string direction = pass.down ? "down" : "up";
+  Pacer pacer({settings.batch_size ? settings.batch_size : step.batch_size, settings.lock_ms,
+               settings.pause_ms});
+  // No thread of the store's outlives the pass (see Store::stopCheckpoints).
+  struct StopCheckpoints {
+    Store& store;
+    ~StopCheckpoints() { store.stopCheckpoints(); }
+  } stop_checkpoints{store_};
+  auto lock = [&] {
+    store_.checkpointIfDue();  // the lock is free until the gap ends anyway
+    pacer.waitForTurn();
+    Status s = store_.beginBatch();
+    pacer.locked();
+    return s;
+  };
+
+  // A customRange is checked against the schema in force before anything
+  // is written: a run must not start walking an index that is not there.
+  std::optional<KeyRange> range;
+  if (step.range_json) {
+    const std::string what = "migration " + id + " customRange";
+    auto spec = parseRangeSpec(step.range_json, what);
+    if (!spec.ok()) return spec.status();
+    auto schema = loadSchemaInForce(store_);
+    if (!schema.ok()) return schema.status();
+    auto resolved = resolveRange(*spec, *schema ? &(*schema)->schema : nullptr, table, what);
+    if (!resolved.ok()) return resolved.status();
+    range = std::move(*resolved);
+  }
+
+  auto loaded = store_.loadState(id);
+  if (!loaded.ok()) return loaded.status();
+  MigrationState state;
+  if (*loaded) state = **loaded;
+  // A pass resumes from the cursor of an unfinished pass in the same
+  // direction; otherwise (first up, up after a rollback, first down) it
+  // walks the table from the start.
+  const bool resumes = *loaded && state.direction == direction &&
+                       state.status != "completed" && state.status != "rolled_back";
+  if (!resumes) {
+    state.cursor = state.processed = state.changed = 0;
+    state.cursor_key.clear();
+    state.started_at.clear();
+    state.completed_at.clear();
+    if (!pass.down) state.out_of_order = pass.out_of_order;
+  }
+  state.id = id;
+  state.checksum = plugin.sha256();
+  state.logic_digest = plugin.logicDigest();
+  state.status = "running";
+  state.direction = direction;
+  state.run_id = run_id;
+  state.error.clear();
+  state.error_doc_id.reset();
+  if (state.started_at.empty()) state.started_at = utcNow();
+  state.updated_at = utcNow();
+
+  auto exists = store_.hasTable(table);
+  if (!exists.ok()) return exists.status();
+  if (!*exists) {
+    Status absent = checkAbsentTable(store_, step, id);
+    if (!absent.ok()) {
+      report->outcome = "failed";
+      if (settings.dry_run) return absent;
+      state.status = "failed";
+      state.error = absent.message();
+      std::string message = absent.message();
+      Status saved = saveStateNow(store_, state);
+      if (!saved.ok()) message += "; also could not record the failure: " + saved.message();
+      return Status(absent.code(), message);
+    }
+  }
+  int64_t left = 0;
+  if (*exists) {
+    auto n = range ? store_.countRange(table, *range, {state.cursor, state.cursor_key})
+                   : store_.count(table, state.cursor);
+    if (!n.ok()) return n.status();
+    left = *n;
+    if (range && settings.dry_run) {
+      auto plan = store_.explainRange(table, *range);
+      if (!plan.ok()) return plan.status();
+      report->plan = "index " + range->index + ": " + *plan;
+    }
+  }
+  // Recorded, so that graft status --watch can show progress and an ETA.
+  state.total = state.processed + left;
+  if (!settings.dry_run) GRAFT_RETURN_IF_ERROR(saveStateLazily(store_, state));
+
+  // safe_bypass: this connection's writes skip the schema's triggers for
+  // the whole pass, and only for it.
+  SwitchedOff schema_checks_off(&Store::setSchemaChecks);
+  if (step.write_mode == GRAFT_WRITE_SAFE_BYPASS)
+    GRAFT_RETURN_IF_ERROR(schema_checks_off.turnOff(store_));
+  // A lock-free pass writes bodies applyPatch made, checked stored bodies
+  // with checked values spliced in (see checkBuilt), so the table's CHECK
+  // does not parse each one again under the lock. It is on again from the
+  // first batch that runs inside a transaction.
+  SwitchedOff body_checks_off(&Store::setBodyChecks);
+  if (!settings.dry_run) GRAFT_RETURN_IF_ERROR(body_checks_off.turnOff(store_));
+  Progress progress{id, state.processed, state.processed + left, state.changed, 0, false};
+
+  DocApi api(store_);
+  if (settings.dry_run) {
+    api.log().examples = &report->examples;
+    api.log().limit = kDryRunExamples;
+  }
+  const graft_context ctx{sizeof(graft_context), id.c_str(), run_id.c_str(),
+                          pass.down ? GRAFT_DOWN : GRAFT_UP, settings.dry_run ? 1 : 0,
+                          api.handle(), DocApi::table()};
+  PassRunner batch(store_, step, range ? &*range : nullptr, ctx, api, settings.dry_run,
+                   settings.current_document, report);
+  std::unique_ptr<ComputePool> pool;
+  if (step.parallelize) {
+    const unsigned threads = settings.threads ? settings.threads : ComputePool::defaultThreads();
+    if (threads > 1) pool = std::make_unique<ComputePool>(threads);
+  }
+
+  std::vector<Document> docs;
+  std::vector<std::optional<std::string>> patches;
+  WriteCounts committed_writes;  // api.counts() as of the last commit
+  bool more = *exists;
+  while (more) {
+    const uint32_t batch_size = pacer.batchSize();
+    if (settings.stop_requested && settings.stop_requested->load()) {
+      *stop = Stop::kSignal;
+      break;
+    }
+    int64_t changed = 0;
+    Status failure;
+    bool in_transaction = false;
+    const Cursor cursor{state.cursor, state.cursor_key};
+    if (batch.lockFree()) {
+      failure = batch.computeOutside(cursor, batch_size, pool.get(), &docs, &patches);
+      if (failure.ok() && !batch.lockFree()) {
+        failure = body_checks_off.restore();
+        if (failure.ok()) continue;  // redo it inside a transaction
+      }
+      if (failure.ok() && settings.dry_run) {
+        // Nothing to write, so no transaction at all.
+        failure = batch.previewComputed(docs, patches, &changed);
+      } else if (failure.ok()) {
+        failure = lock();
+        in_transaction = failure.ok();
+        if (failure.ok()) failure = batch.applyComputed(cursor, docs, patches, &changed);
+      }
+    } else {
+      failure = lock();
+      in_transaction = failure.ok();
+      if (failure.ok()) failure = batch.migrateLocked(cursor, batch_size, &docs, &changed);
+    }
+
+    Store::Heartbeat beat;
+    if (failure.ok()) {
+      MigrationState next = state;
+      if (!docs.empty()) {
+        next.cursor = docs.back().id;
+        next.cursor_key = docs.back().key;
+        next.processed += static_cast<int64_t>(docs.size());
+        next.changed += changed;
+        next.updated_at = utcNow();
+      }
+      if (settings.dry_run) {
+        // Keep nothing: the cursor moves on in memory only.
+        if (in_transaction) failure = store_.rollback();
+      } else {
+        // The cursor, the counts and the heartbeat commit with the batch.
+        if (!docs.empty()) failure = store_.saveState(next);
+        if (failure.ok()) {
+          auto b = store_.heartbeat(run_id, nowMs());
+          if (b.ok()) beat = *b;
+          else failure = b.status();
+        }
+        if (failure.ok() && !beat.held) {
+          // Another process decided this one was dead and took over: its
+          // state is now the truth, so write nothing, not even a failure.
+          (void)store_.rollback();
+          report->outcome = "failed";
+          return Status(Code::kBusy, "migration " + id + ": another process took over the run "
+                                     "lease; stopped without committing this batch (see graft "
+                                     "status)");
+        }
+        if (failure.ok()) failure = store_.commit();
+      }
+      if (in_transaction && failure.ok()) pacer.released(docs.size());
+      if (failure.ok()) {
+        state = next;
+        report->processed += static_cast<int64_t>(docs.size());
+        report->changed += changed;
+        committed_writes = api.counts();
+        if (!docs.empty()) {
+          ++progress.batches;
+          progress.last_batch = static_cast<uint32_t>(docs.size());
+        }
+      }
+    }
+    if (!failure.ok()) {
+      if (in_transaction) (void)store_.rollback();
+      report->outcome = "failed";
+      report->db_writes = committed_writes;
+      if (settings.dry_run) {
+        return Status(exitCodeOfFailure(failure.code()),
+                      "dry run of migration " + id + " failed: " + failure.message() +
+                          " (nothing was written)");
+      }
+      state.status = "failed";
+      state.error = failure.message();
+      if (batch.failedAt()) state.error_doc_id = batch.failedAt();
+      state.updated_at = utcNow();
+      std::string message = "migration " + id + (pass.down ? " (down)" : "") + " failed: " +
+                            failure.message() +
+                            "; the batch was rolled back, the cursor stays at _id " +
+                            std::to_string(state.cursor) + " (fix the cause, then run graft " +
+                            (pass.down ? "down" : "up") + " again to resume)";
+      Status saved = saveStateNow(store_, state);
+      if (!saved.ok()) message += "; also could not record the failure: " + saved.message();
+      return Status(exitCodeOfFailure(failure.code()), message);
+    }
+    if (settings.dry_run && !docs.empty()) {
+      // No batch transaction carried the heartbeat: give it one of its own,
+      // and learn whether someone asked this run to stop.
+      Status s = inTransaction(store_, [&] {
+        auto b = store_.heartbeat(run_id, nowMs());
+        if (!b.ok()) return b.status();
+        beat = *b;
+        return Status::Ok();
+      });
+      if (!s.ok()) return s;
+    }
+    if (beat.cancel_requested) *stop = Stop::kCancel;
+    more = docs.size() == batch_size && *stop == Stop::kNone;
+    progress.processed = state.processed;
+    progress.changed = state.changed;
+    progress.run_processed = report->processed;
+    if (progress.total < progress.processed) progress.total = progress.processed;
+    if (settings.on_progress) settings.on_progress(progress);
+  }
+
+  report->db_writes = committed_writes;
+  if (settings.dry_run) {
+    for (const auto& [t, counts] : api.log().by_table) {
+      WriteCounts& total = report->writes_by_table[t];
+      total.inserts += counts.inserts;
+      total.patches += counts.patches;
+      total.replaces += counts.replaces;
+      total.deletes += counts.deletes;
+    }
+    report->outcome = *stop != Stop::kNone ? "canceled" : "dry_run";
+    return Status::Ok();
+  }
+  if (*stop == Stop::kNone && (step.verify_json || step.verify_one)) {
+    auto verified = verifyStep(store_, step);
+    if (!verified.ok()) return verified.status();
+    report->verified = *verified;
+    if (verified->failed > 0) {
+      state.status = "failed";
+      state.error = "verification failed: " + describeVerifyFailure(*verified);
+      state.updated_at = utcNow();
+      report->outcome = "failed";
+      std::string message = "migration " + id + (pass.down ? " (down)" : "") +
+                            " walked its table but " + state.error +
+                            " (fix the plugin and run graft up --restart " + id +
+                            ", or fix the data and run graft up again)";
+      Status saved = saveStateNow(store_, state);
+      if (!saved.ok()) message += "; also could not record the failure: " + saved.message();
+      return Status(Code::kMigrationFailed, message);
+    }
+  }
+  state.updated_at = utcNow();
+  if (*stop != Stop::kNone) {
+    state.status = "canceled";
+    report->outcome = "canceled";
+  } else {
+    state.status = pass.down ? "rolled_back" : "completed";
+    state.completed_at = state.updated_at;
+    report->outcome = state.status;
+  }
+  // A pass that visited nothing is grouped with the next durable commit
+  // (the next migration's end, or the run's record): a run over many empty
+  // migrations syncs once, not once each.
+  GRAFT_RETURN_IF_ERROR(report->processed == 0 ? saveStateLazily(store_, state)
+                                               : saveStateNow(store_, state));
+  progress.done = *stop == Stop::kNone;
+  if (settings.on_progress && progress.done) settings.on_progress(progress);
+  return Status::Ok();
+}
+
+}  // namespace graft

@@ -1,7 +1,0 @@
-#include "status.h"
-
-namespace graft {
-
-int exitCode(Code code) { return static_cast<int>(code); }
-
-}  // namespace graft
