@@ -55,17 +55,12 @@ Status Host::up(const RunOptions& options, RunReport* report) {
   // A graft.sum beside the manifest pins the order and logic the team
   // reviewed; without one, up runs as it always did (see sumfile.h).
   GRAFT_RETURN_IF_ERROR(checkSumFile(catalog_));
-  // Applied migrations must still match their files (drift.h); the run's
-  // history keeps the drift flags it was given and the notes it went ahead with.
+  // The runner plans under the lease, drift checks included (plan.h); the
+  // run's history keeps the drift flags it was given.
   RunOptions run = options;
-  run.command += driftFlags(options) + command_suffix_;
-  std::vector<std::string> notes;
-  GRAFT_RETURN_IF_ERROR(gateRun(*store_, catalog_, run, &notes));
+  run.command += driftFlags(driftOptionsOf(options)) + command_suffix_;
   Runner runner(*store_, catalog_);
-  Status status = runner.up(run, report);
-  report->notes.insert(report->notes.end(), notes.begin(), notes.end());
-  Status recorded = recordNotes(*store_, report->run_id, notes);
-  return status.ok() ? recorded : status;
+  return runner.up(run, report);
 }
 
 Status Host::down(const DownOptions& options, RunReport* report) {

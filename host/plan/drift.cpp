@@ -7,9 +7,6 @@
 #include <map>
 #include <optional>
 
-#include "base/clock.h"
-#include "run/lease.h"
-
 namespace graft {
 namespace {
 
@@ -24,25 +21,6 @@ std::string shortDigest(const std::string& digest) {
 
 std::string shortSum(const std::string& sum) { return sum.empty() ? "none" : sum.substr(0, 12); }
 
-bool isPartlyRun(const MigrationState& s) { return isApplied(s) && s.status != "completed"; }
-
-// "completed", "failed at _id 35 after 30 documents, cursor at _id 30",
-// "rolling back: down canceled after 12 documents, cursor at _id 40": the
-// document it failed at is not the cursor, which is the last one done.
-std::string describe(const MigrationState& s) {
-  if (!isPartlyRun(s)) return s.status;
-  return std::string(s.direction == "down" ? "rolling back: down " : "") + s.status +
-         (s.error_doc_id ? " at _id " + std::to_string(*s.error_doc_id) : "") + " after " +
-         std::to_string(s.processed) + " documents, cursor at _id " + std::to_string(s.cursor);
-}
-
-std::string joinLines(const std::vector<std::string>& lines) {
-  std::string text;
-  for (const auto& line : lines) text += (text.empty() ? "" : "\n") + line;
-  return text;
-}
-
-
 // The finding for a migration that is recorded as applied and whose plugin
 // carries a logic digest, if any.
 std::optional<DriftFinding> compareApplied(const Fingerprint& now, const MigrationState& was,
@@ -52,7 +30,7 @@ std::optional<DriftFinding> compareApplied(const Fingerprint& now, const Migrati
     if (was.checksum == now.sha256) return std::nullopt;
     return DriftFinding{
         id, DriftKind::kUnverifiable, options.strict,
-        "migration " + id + ": applied (" + describe(was) +
+        "migration " + id + ": applied (" + describeState(was) +
             ") by a plugin without a logic digest, and its file changed since: sha256 recorded " +
             shortSum(was.checksum) + ", now " + shortSum(now.sha256) + " in " + now.path +
             ", so graft can not tell whether its logic changed (" +
@@ -72,7 +50,7 @@ std::optional<DriftFinding> compareApplied(const Fingerprint& now, const Migrati
       const bool restarting = options.restart == id;
       const bool refused = !restarting && options.strict && !options.allow_drift;
       const std::string head = "migration " + id + ": logic changed since it partly ran (" +
-                               describe(was) + "): " + change;
+                               describeState(was) + "): " + change;
       if (restarting)
         return DriftFinding{
             id, DriftKind::kDrifted, false,
@@ -89,7 +67,7 @@ std::optional<DriftFinding> compareApplied(const Fingerprint& now, const Migrati
     }
     return DriftFinding{
         id, DriftKind::kDrifted, !options.allow_drift,
-        "migration " + id + ": logic changed since it was applied (" + describe(was) +
+        "migration " + id + ": logic changed since it was applied (" + describeState(was) +
             "): " + change +
             (options.allow_drift ? " (let through by --allow-drift)"
                                  : " (restore the source it was applied with and put the change "
@@ -198,6 +176,18 @@ bool isApplied(const MigrationState& s) {
          (s.status == "failed" || s.status == "canceled" || s.status == "running");
 }
 
+bool isPartlyRun(const MigrationState& s) { return isApplied(s) && s.status != "completed"; }
+
+// "completed", "failed at _id 35 after 30 documents, cursor at _id 30",
+// "rolling back: down canceled after 12 documents, cursor at _id 40": the
+// document it failed at is not the cursor, which is the last one done.
+std::string describeState(const MigrationState& s) {
+  if (!isPartlyRun(s)) return s.status;
+  return std::string(s.direction == "down" ? "rolling back: down " : "") + s.status +
+         (s.error_doc_id ? " at _id " + std::to_string(*s.error_doc_id) : "") + " after " +
+         std::to_string(s.processed) + " documents, cursor at _id " + std::to_string(s.cursor);
+}
+
 DriftReport checkDrift(const std::string& manifest_path, const std::vector<Fingerprint>& catalog,
                        const std::vector<MigrationState>& states, const DriftOptions& options) {
   std::map<std::string, const MigrationState*> recorded;
@@ -271,7 +261,7 @@ DriftReport checkDrift(const std::string& manifest_path, const std::vector<Finge
     if (!isApplied(*s)) continue;
     report.findings.push_back(
         {id, DriftKind::kMissing, !options.allow_drift,
-         "migration " + id + ": applied (" + describe(*s) + ", logic " +
+         "migration " + id + ": applied (" + describeState(*s) + ", logic " +
              shortDigest(s->logic_digest) + ") but no longer in " + manifest_path +
              ", and no plugin has its id" +
              (options.allow_drift ? " (let through by --allow-drift)"
@@ -281,102 +271,13 @@ DriftReport checkDrift(const std::string& manifest_path, const std::vector<Finge
   return report;
 }
 
-std::string driftFlags(const RunOptions& options) {
+std::string driftFlags(const DriftOptions& options) {
   std::string flags;
   if (options.strict) flags += " --strict";
   if (options.allow_drift) flags += " --allow-drift";
   if (options.allow_out_of_order) flags += " --allow-out-of-order";
   if (!options.restart.empty()) flags += " --restart " + options.restart;
   return flags;
-}
-
-Status gateRun(Store& store, const Catalog& catalog, const RunOptions& options,
-               std::vector<std::string>* notes) {
-  auto states = store.loadStates();
-  if (!states.ok()) return states.status();
-
-  std::optional<MigrationState> restarted;
-  if (!options.restart.empty()) {
-    const std::string& id = options.restart;
-    if (!catalog.find(id))
-      return Status(Code::kUsage,
-                    "graft up --restart " + id + ": no such migration in " + catalog.manifest.path);
-    for (const auto& s : *states)
-      if (s.id == id) restarted = s;
-    if (!restarted || !isPartlyRun(*restarted) || restarted->direction == "down") {
-      return Status(Code::kUsage,
-                    "graft up --restart " + id + ": migration " + id +
-                        " can not be restarted (state: " +
-                        (restarted ? describe(*restarted) : std::string("pending")) +
-                        "); --restart runs a failed or canceled migration again from its first "
-                        "document (drop the flag)");
-    }
-  }
-
-  const DriftOptions drift_options{options.strict, options.allow_drift, options.allow_out_of_order,
-                                   options.restart};
-  const DriftReport report =
-      checkDrift(catalog.manifest.path, fingerprints(catalog), *states, drift_options);
-  std::vector<std::string> blocking;
-  for (const auto& f : report.findings) (f.blocks ? blocking : *notes).push_back(f.message);
-  if (!blocking.empty()) {
-    for (const auto& note : *notes) blocking.push_back("note: " + note);
-    notes->clear();
-    std::string message = joinLines(blocking);
-    RunRecord run;
-    run.run_id = newRunId();
-    run.status = "drift_blocked";
-    run.command = options.command;
-    run.started_at = run.ended_at = utcNow();
-    run.error = message;
-    run.host = hostName();
-    run.pid = leaseHolderPid();
-    run.user = userName();
-    // A dry run keeps nothing but its own dry_run row, so not this one either.
-    Status saved =
-        options.dry_run ? Status::Ok() : inTransaction(store, [&] { return store.saveRun(run); });
-    if (!saved.ok()) message += "\nalso could not record the blocked run: " + saved.message();
-    return Status(Code::kDrift, message);
-  }
-
-  if (restarted && !options.dry_run) {
-    MigrationState fresh = *restarted;
-    fresh.status = "pending";
-    fresh.cursor = fresh.processed = fresh.changed = 0;
-    fresh.cursor_key.clear();
-    fresh.started_at.clear();
-    fresh.completed_at.clear();
-    fresh.error.clear();
-    fresh.error_doc_id.reset();
-    fresh.updated_at = utcNow();
-    // The runner takes the lease only later; a live run must not have the
-    // state of a migration it may be walking reset under it.
-    GRAFT_RETURN_IF_ERROR(inTransaction(store, [&]() -> Status {
-      auto lease = store.loadLease();
-      if (!lease.ok()) return lease.status();
-      if (*lease && !leaseIsStale(**lease, nowMs())) {
-        const Lease& held = **lease;
-        return Status(Code::kBusy, "graft up --restart " + fresh.id + ": already running (pid " +
-                                       std::to_string(held.pid) + " on host " + held.host +
-                                       " since " + held.started_at + ", run " + held.run_id +
-                                       "); wait for it, or stop it with graft cancel");
-      }
-      return store.saveState(fresh);
-    }));
-  }
-  return Status::Ok();
-}
-
-Status recordNotes(Store& store, const std::string& run_id, const std::vector<std::string>& notes) {
-  if (notes.empty() || run_id.empty()) return Status::Ok();
-  auto runs = store.loadRuns(10);
-  if (!runs.ok()) return runs.status();
-  for (RunRecord run : *runs) {
-    if (run.run_id != run_id) continue;
-    for (const auto& note : notes) run.error += (run.error.empty() ? "note: " : "\nnote: ") + note;
-    return inTransaction(store, [&] { return store.saveRun(run); });
-  }
-  return Status::Ok();
 }
 
 }  // namespace graft

@@ -34,9 +34,8 @@
 #include <string>
 #include <vector>
 
-#include "plan/catalog.h"
-#include "run/runner.h"
 #include "base/status.h"
+#include "plan/catalog.h"
 #include "store/store.h"
 
 namespace graft {
@@ -90,34 +89,21 @@ struct DriftReport {
 // True when `state` changed documents that are still changed: completed, or
 // partly run, or partly rolled back.
 bool isApplied(const MigrationState& state);
+// Applied, and not completed: failed, canceled, running or rolling back.
+bool isPartlyRun(const MigrationState& state);
+// "completed", "failed at _id 35 after 30 documents, cursor at _id 30",
+// "rolling back: down canceled after 12 documents, cursor at _id 40": the
+// document it failed at is not the cursor, which is the last one done.
+std::string describeState(const MigrationState& state);
 
 // Compares `catalog` (in manifest order; `manifest_path` is for messages)
 // with the recorded `states`. A pure function: every finding, at once.
 DriftReport checkDrift(const std::string& manifest_path, const std::vector<Fingerprint>& catalog,
                        const std::vector<MigrationState>& states, const DriftOptions& options);
 
-// What Host::up does before anything runs:
-//   - checks that `options.restart`, if set, names a partly-run migration
-//     (else kUsage);
-//   - checks for drift; when something blocks, records (except in a dry run)
-//     a migration_run row with status "drift_blocked", options.command and
-//     the findings as its error, and returns kDrift with one line per
-//     blocking finding, then one "note: <message>" line per other finding;
-//   - else resets the restarted migration's cursor and counts to 0 (not in a
-//     dry run, which writes nothing; kBusy while another run holds the
-//     lease) and puts the messages of the findings that did not block in
-//     `*notes`.
-Status gateRun(Store& store, const Catalog& catalog, const RunOptions& options,
-               std::vector<std::string>* notes);
-
 // The drift flags of `options` as the command line spells them, each with a
 // leading space (" --allow-drift --restart ID"), for migration_run.command.
-std::string driftFlags(const RunOptions& options);
-
-// Appends `notes` as "note: <message>" lines to the error column of run
-// `run_id`, so that the history says what the run went ahead despite. Does
-// nothing when the run left no row.
-Status recordNotes(Store& store, const std::string& run_id, const std::vector<std::string>& notes);
+std::string driftFlags(const DriftOptions& options);
 
 }  // namespace graft
 

@@ -15,6 +15,7 @@
 #include "run/compute_pool.h"
 #include "run/db_api.h"
 #include "plan/drift.h"
+#include "plan/plan.h"
 #include "base/json_text.h"
 #include "run/lease.h"
 #include "document/patch.h"
@@ -104,14 +105,19 @@ Status checkAbsentTable(Store& store, const graft_step& step, const std::string&
                     "exist yet declares tableMayBeAbsent)");
 }
 
-// A state that an `up` resumes: it was started upwards and not finished.
-bool isApplied(const std::optional<MigrationState>& s) {
-  return s && s->direction != "down" && s->status == "completed";
-}
-
-// A down step that started and did not finish.
-bool isPartlyRolledBack(const std::optional<MigrationState>& s) {
-  return s && s->direction == "down" && s->status != "rolled_back";
+// Appends `notes` as "note: <message>" lines to the error column of run
+// `run_id`, so that the history says what the run went ahead despite. Does
+// nothing when the run left no row.
+Status recordNotes(Store& store, const std::string& run_id, const std::vector<std::string>& notes) {
+  if (notes.empty() || run_id.empty()) return Status::Ok();
+  auto runs = store.loadRuns(10);
+  if (!runs.ok()) return runs.status();
+  for (RunRecord run : *runs) {
+    if (run.run_id != run_id) continue;
+    for (const auto& note : notes) run.error += (run.error.empty() ? "note: " : "\nnote: ") + note;
+    return inTransaction(store, [&] { return store.saveRun(run); });
+  }
+  return Status::Ok();
 }
 
 }  // namespace
@@ -124,108 +130,115 @@ std::string newRunId() {
   return compact + "-" + std::to_string(getpid());
 }
 
+DriftOptions driftOptionsOf(const RunOptions& options) {
+  return {options.strict, options.allow_drift, options.allow_out_of_order, options.restart};
+}
+
 Status Runner::up(const RunOptions& options, RunReport* report) {
   *report = RunReport{newRunId(), "running", "", {}, {}};
-  if (!options.only.empty() && !catalog_.find(options.only))
-    return Status(Code::kUsage, "no migration \"" + options.only + "\" in " + catalog_.manifest.path);
-  if (!options.to.empty() && !catalog_.find(options.to))
-    return Status(Code::kUsage, "graft up --to " + options.to + ": no such migration in " +
-                                    catalog_.manifest.path);
-
-  auto plan = [&](std::vector<Pass>* passes) -> Status {
-    // Which migrations have an applied one after them in the manifest: run
-    // now, they are applied out of order, which the store records so that
-    // drift checking does not take it for a reordered manifest.
-    auto states = store_.loadStates();
-    if (!states.ok()) return states.status();
-    std::map<std::string, const MigrationState*> by_id;
-    for (const auto& st : *states) by_id.emplace(st.id, &st);
-    std::set<std::string> before_applied;
-    bool later_applied = false;
-    for (auto it = catalog_.plugins.rbegin(); it != catalog_.plugins.rend(); ++it) {
-      if (later_applied) before_applied.insert((*it)->id());
-      auto found = by_id.find((*it)->id());
-      if (found != by_id.end() && graft::isApplied(*found->second)) later_applied = true;
-    }
-    for (const auto& plugin : catalog_.plugins) {
-      const std::string id = plugin->id();
-      const bool selected = options.only.empty() || id == options.only;
-      auto state = store_.loadState(id);
-      if (!state.ok()) return state.status();
-      if (selected && isPartlyRolledBack(*state)) {
-        return Status(Code::kUsage, "migration " + id + " is partly rolled back (down " +
-                                        (*state)->status + " at _id " +
-                                        std::to_string((*state)->cursor) +
-                                        "); run graft down again to finish it, then graft up");
-      }
-      if (selected && isApplied(*state)) {
-        report->migrations.push_back({id, "skipped", 0, 0, {}, {}, {}, {}, {}});
-      } else if (selected) {
-        passes->push_back({plugin.get(), false, before_applied.count(id) > 0});
-      }
-      if (id == options.to) break;
-    }
-    return Status::Ok();
-  };
-  return planAndExecute(plan,
-                        {options.batch_size, options.dry_run, options.on_progress,
-                         options.stop_requested, options.command, options.lock_ms, options.pause_ms,
-                         options.threads, options.current_document, options.on_note},
-                        report);
+  const UpRequest request{options.only, options.to, driftOptionsOf(options)};
+  GRAFT_RETURN_IF_ERROR(checkUpRequest(catalog_, request));
+  return planAndExecute(
+      [&](const std::vector<MigrationState>& states) { return planUp(catalog_, states, request); },
+      {options.batch_size, options.dry_run, options.on_progress, options.stop_requested,
+       options.command, options.lock_ms, options.pause_ms, options.threads,
+       options.current_document, options.on_note},
+      report);
 }
 
 Status Runner::down(const DownOptions& options, RunReport* report) {
   *report = RunReport{newRunId(), "running", "", {}, {}};
-  if ((options.steps > 0) == !options.to.empty())
-    return Status(Code::kUsage, "graft down needs exactly one of --steps N or --to ID");
-  if (!options.to.empty() && !catalog_.find(options.to))
-    return Status(Code::kUsage, "graft down --to " + options.to + ": no such migration in " +
-                                    catalog_.manifest.path);
-
-  auto plan = [&](std::vector<Pass>* passes) -> Status {
-    // Applied (or partly rolled back) migrations, newest first.
-    for (auto it = catalog_.plugins.rbegin(); it != catalog_.plugins.rend(); ++it) {
-      const Plugin* plugin = it->get();
-      if (plugin->id() == options.to) break;
-      auto state = store_.loadState(plugin->id());
-      if (!state.ok()) return state.status();
-      if (isApplied(*state) || isPartlyRolledBack(*state)) passes->push_back({plugin, true});
-      if (options.steps > 0 && static_cast<int>(passes->size()) == options.steps) break;
-    }
-    // All or nothing: a migration without a down step stops the command
-    // before any document is touched.
-    for (const Pass& pass : *passes) {
-      if (!pass.plugin->down())
-        return Status(Code::kUsage, "migration " + pass.plugin->id() +
-                                        " has no down step and can not be rolled back; nothing "
-                                        "was changed (undo it with a new migration instead)");
-    }
-    return Status::Ok();
-  };
-  return planAndExecute(plan,
-                        {options.batch_size, options.dry_run, options.on_progress,
-                         options.stop_requested, options.command, options.lock_ms, options.pause_ms,
-                         options.threads, options.current_document, options.on_note},
-                        report);
+  const DownRequest request{options.steps, options.to};
+  GRAFT_RETURN_IF_ERROR(checkDownRequest(catalog_, request));
+  return planAndExecute(
+      [&](const std::vector<MigrationState>& states) {
+        return planDown(catalog_, states, request);
+      },
+      {options.batch_size, options.dry_run, options.on_progress, options.stop_requested,
+       options.command, options.lock_ms, options.pause_ms, options.threads,
+       options.current_document, options.on_note},
+      report);
 }
 
 // The lease comes first: planning reads the migrations' states, and only
 // the lease holder writes them, so the plan can not go stale before it runs.
 // (Planned before the lease, a run could see `running`, wait out the end of
 // the run holding the lease, and then walk a completed migration again.)
-Status Runner::planAndExecute(const std::function<Status(std::vector<Pass>*)>& plan,
-                              const Settings& settings, RunReport* report) {
+Status Runner::planAndExecute(const Planner& planner, const Settings& settings,
+                              RunReport* report) {
   std::string note;
   GRAFT_RETURN_IF_ERROR(acquireLease(store_, report->run_id, &note));
   if (!note.empty()) {
     report->notes.push_back(note);
     if (settings.on_note) settings.on_note(note);
   }
-  std::vector<Pass> passes;
-  Status result = plan(&passes);
-  if (result.ok()) result = execute(passes, settings, report);
+  Status result = executePlanned(planner, settings, report);
   Status released = releaseLease(store_, report->run_id);
   return result.ok() ? released : result;
+}
+
+Status Runner::executePlanned(const Planner& planner, const Settings& settings,
+                              RunReport* report) {
+  auto states = store_.loadStates();
+  if (!states.ok()) return states.status();
+  auto plan = planner(*states);
+  if (!plan.ok()) return plan.status();
+  if (plan->blocked()) return recordBlocked(*plan, settings, report->run_id);
+  std::vector<Pass> passes;
+  for (const PlannedStep& step : plan->steps) {
+    if (step.runs()) {
+      passes.push_back({step.plugin, step.down(), step.out_of_order});
+    } else {
+      report->migrations.push_back({step.id(), "skipped", 0, 0, {}, {}, {}, {}, {}});
+    }
+    if (step.action == StepAction::kRestart && !settings.dry_run)
+      GRAFT_RETURN_IF_ERROR(resetProgress(step.id(), *states));
+  }
+  Status result = execute(passes, settings, report);
+  // The run's history says what it went ahead despite.
+  report->notes.insert(report->notes.end(), plan->notes.begin(), plan->notes.end());
+  Status recorded = recordNotes(store_, report->run_id, plan->notes);
+  return result.ok() ? recorded : result;
+}
+
+// A run that drift stops leaves a `drift_blocked` row with its findings; a
+// dry run keeps nothing but its own dry_run row, so not this one either.
+Status Runner::recordBlocked(const Plan& plan, const Settings& settings,
+                             const std::string& run_id) {
+  Status blocked = plan.blockedStatus();
+  if (settings.dry_run) return blocked;
+  RunRecord run;
+  run.run_id = run_id;
+  run.status = "drift_blocked";
+  run.command = settings.command;
+  run.started_at = run.ended_at = utcNow();
+  run.error = blocked.message();
+  run.host = hostName();
+  run.pid = leaseHolderPid();
+  run.user = userName();
+  Status saved = saveRunNow(store_, run);
+  if (saved.ok()) return blocked;
+  return Status(Code::kDrift,
+                blocked.message() + "\nalso could not record the blocked run: " + saved.message());
+}
+
+// restart: the migration runs again from its first document, so its cursor,
+// counts and error go.
+Status Runner::resetProgress(const std::string& id, const std::vector<MigrationState>& states) {
+  for (const MigrationState& s : states) {
+    if (s.id != id) continue;
+    MigrationState fresh = s;
+    fresh.status = "pending";
+    fresh.cursor = fresh.processed = fresh.changed = 0;
+    fresh.cursor_key.clear();
+    fresh.started_at.clear();
+    fresh.completed_at.clear();
+    fresh.error.clear();
+    fresh.error_doc_id.reset();
+    fresh.updated_at = utcNow();
+    return saveStateNow(store_, fresh);
+  }
+  return Status::Ok();
 }
 
 Status Runner::execute(const std::vector<Pass>& passes, const Settings& settings,

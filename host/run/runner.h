@@ -22,6 +22,7 @@
 #include "run/db_api.h"
 #include "schema/schema_check.h"
 #include "run/pacer.h"
+#include "plan/plan.h"
 #include "base/status.h"
 #include "store/store.h"
 
@@ -141,8 +142,14 @@ class Runner {
   struct Pass;
   struct Settings;
   enum class Stop { kNone, kSignal, kCancel };
-  Status planAndExecute(const std::function<Status(std::vector<Pass>*)>& plan,
-                        const Settings& settings, RunReport* report);
+  using Planner = std::function<Result<Plan>(const std::vector<MigrationState>&)>;
+  // Takes the lease, plans from the states then recorded, and carries the
+  // plan out; gives the lease back in every case.
+  Status planAndExecute(const Planner& planner, const Settings& settings, RunReport* report);
+  // REQUIRES (these three): the lease is held by report->run_id / run_id.
+  Status executePlanned(const Planner& planner, const Settings& settings, RunReport* report);
+  Status recordBlocked(const Plan& plan, const Settings& settings, const std::string& run_id);
+  Status resetProgress(const std::string& id, const std::vector<MigrationState>& states);
   // Records the run and runs `passes`; a run with nothing to do is recorded
   // as `noop`. REQUIRES: the lease is held by report->run_id.
   Status execute(const std::vector<Pass>& passes, const Settings& settings, RunReport* report);
@@ -152,6 +159,9 @@ class Runner {
   Store& store_;
   const Catalog& catalog_;
 };
+
+// The drift options of `options`.
+DriftOptions driftOptionsOf(const RunOptions& options);
 
 // A new run id: "<UTC time>-<pid>", sortable by start time.
 std::string newRunId();

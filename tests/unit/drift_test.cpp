@@ -1,23 +1,16 @@
 // Tests for host/plan/drift.cpp: which differences between the applied history
-// and the plugins block a run, with every message verbatim; and the gate
-// Host::up puts before the runner, on a real store with real plugins.
+// and the plugins block a run, with every message verbatim. What a run does
+// with them is in plan_test.cpp.
 #include "plan/drift.h"
-
-#include <unistd.h>
 
 #include <boost/test/unit_test.hpp>
 #include <string>
 #include <vector>
 
-#include "harness.h"
-#include "run/lease.h"
-#include "store/sqlite_store.h"
+#include "store/store.h"
 
 namespace graft {
 namespace {
-
-using test::ScratchDir;
-using test::testPlugin;
 
 const std::string kDigestA = "v1:sha256:" + std::string(64, 'a');
 const std::string kDigestB = "v1:sha256:" + std::string(64, 'b');
@@ -344,205 +337,11 @@ BOOST_AUTO_TEST_CASE(a_migration_shows_its_blocking_finding_first) {
 }
 
 BOOST_AUTO_TEST_CASE(drift_flags_as_the_command_line_spells_them) {
-  RunOptions options;
+  DriftOptions options;
   BOOST_TEST(driftFlags(options) == "");
   options.strict = options.allow_drift = options.allow_out_of_order = true;
   options.restart = "a";
   BOOST_TEST(driftFlags(options) == " --strict --allow-drift --allow-out-of-order --restart a");
-}
-
-// The gate on a real store, with test_counter (which carries a logic digest
-// because graft_add_migration built it) and the same source built without it.
-struct Gate {
-  ScratchDir dir;
-  std::string db = dir / "store.db";
-  Catalog catalog;
-  std::unique_ptr<SqliteStore> store = test_util::openStore(db);
-  std::string path;  // of the counter plugin in the catalog
-
-  explicit Gate(const std::string& plugin = "counter") {
-    auto plugins = test::makePluginDir(dir, {testPlugin(plugin)}, {"test_counter"});
-    auto loaded = loadCatalog(plugins, plugins + "/manifest.json");
-    BOOST_REQUIRE_MESSAGE(loaded.ok(), loaded.status().message());
-    catalog = std::move(loaded).value();
-    path = catalog.plugins[0]->path();
-  }
-  void record(MigrationState s) {
-    BOOST_REQUIRE(store->begin().ok());
-    BOOST_REQUIRE(store->saveState(s).ok());
-    BOOST_REQUIRE(store->commit().ok());
-  }
-  MigrationState recorded() {
-    auto s = store->loadState("test_counter");
-    BOOST_REQUIRE(s.ok() && s->has_value());
-    return **s;
-  }
-  std::vector<RunRecord> runs() {
-    auto r = store->loadRuns(10);
-    BOOST_REQUIRE(r.ok());
-    return *r;
-  }
-};
-
-BOOST_AUTO_TEST_CASE(graft_add_migration_embeds_a_logic_digest_and_a_plain_build_does_not) {
-  Gate digested;
-  const std::string digest = digested.catalog.plugins[0]->logicDigest();
-  BOOST_TEST(digest.size() == std::string("v1:sha256:").size() + 64);
-  BOOST_TEST(digest.rfind("v1:sha256:", 0) == 0u);
-  BOOST_TEST(digest.find_first_not_of("0123456789abcdef", 10) == std::string::npos);
-  // test_counter_copy: the same source under another id (target name), so
-  // another digest. Inspected: its .id disagrees, so it does not load.
-  auto copy = Plugin::inspect(testPlugin("counter_copy"), {});
-  BOOST_TEST_REQUIRE(copy.ok(), copy.status().message());
-  BOOST_TEST((*copy)->logicDigest().size() == digest.size());
-  BOOST_TEST((*copy)->logicDigest() != digest);
-  Gate plain("counter_undigested");
-  BOOST_TEST(plain.catalog.plugins[0]->logicDigest() == "");
-}
-
-BOOST_AUTO_TEST_CASE(a_blocked_run_is_recorded_with_its_findings) {
-  Gate g;
-  g.record(state("test_counter", "completed", kDigestA, kSum1));
-  RunOptions options;
-  options.strict = true;
-  options.command = "up --strict";
-  std::vector<std::string> notes;
-  options.dry_run = true;  // blocked too, but a dry run records nothing
-  BOOST_TEST(gateRun(*g.store, g.catalog, options, &notes).code() == Code::kDrift);
-  BOOST_TEST(g.runs().empty());
-  options.dry_run = false;
-  Status s = gateRun(*g.store, g.catalog, options, &notes);
-  const std::string now = g.catalog.plugins[0]->logicDigest().substr(0, 22);
-  const std::string finding =
-      "migration test_counter: logic changed since it was applied (completed): recorded "
-      "v1:sha256:aaaaaaaaaaaa, now " +
-      now + " in " + g.path +
-      " (restore the source it was applied with and put the change in a new migration; "
-      "--allow-drift runs anyway)";
-  BOOST_TEST(s.code() == Code::kDrift);
-  BOOST_TEST(s.message() == finding);
-  BOOST_TEST(notes.empty());
-  auto runs = g.runs();
-  BOOST_TEST_REQUIRE(runs.size() == 1u);
-  BOOST_TEST(runs[0].status == "drift_blocked");
-  BOOST_TEST(runs[0].command == "up --strict");
-  BOOST_TEST(runs[0].error == finding);
-  BOOST_TEST(g.recorded().status == "completed");
-}
-
-BOOST_AUTO_TEST_CASE(non_blocking_findings_become_notes_and_are_recorded_with_the_run) {
-  Gate g;
-  const std::string digest = g.catalog.plugins[0]->logicDigest();
-  g.record(state("test_counter", "completed", digest, kSum1));
-  std::vector<std::string> notes;
-  BOOST_TEST_REQUIRE(gateRun(*g.store, g.catalog, RunOptions{}, &notes).ok());
-  const std::string rebuilt =
-      "migration test_counter: plugin rebuilt since it was applied: file sha256 recorded "
-      "111111111111, now " +
-      g.catalog.plugins[0]->sha256().substr(0, 12) + " in " + g.path + ", same logic " +
-      digest.substr(0, 22) + " (nothing to do; --strict refuses this)";
-  BOOST_TEST_REQUIRE(notes.size() == 1u);
-  BOOST_TEST(notes[0] == rebuilt);
-  BOOST_TEST(g.runs().empty());
-
-  RunRecord run;
-  run.run_id = "r1";
-  run.status = "noop";
-  run.command = "up";
-  run.started_at = "2026-01-01T00:00:00.000Z";
-  BOOST_TEST_REQUIRE(g.store->saveRun(run).ok());
-  BOOST_TEST_REQUIRE(recordNotes(*g.store, "r1", notes).ok());
-  BOOST_TEST_REQUIRE(recordNotes(*g.store, "no such run", notes).ok());
-  auto runs = g.runs();
-  BOOST_TEST_REQUIRE(runs.size() == 1u);
-  BOOST_TEST(runs[0].error == "note: " + rebuilt);
-}
-
-BOOST_AUTO_TEST_CASE(restart_resets_a_partly_run_migration_to_its_first_document) {
-  Gate g;
-  MigrationState partly = state("test_counter", "failed", kDigestA, kSum1, 30);
-  partly.error = "boom";
-  partly.error_doc_id = 31;
-  partly.changed = 12;
-  partly.started_at = "2026-01-01T00:00:00.000Z";
-  g.record(partly);
-
-  // Without --restart it would resume (under --strict: be refused), and
-  // the gate leaves the cursor where it is.
-  RunOptions options;
-  options.strict = true;
-  std::vector<std::string> notes;
-  Status s = gateRun(*g.store, g.catalog, options, &notes);
-  BOOST_TEST(s.code() == Code::kDrift);
-  BOOST_TEST(g.recorded().cursor == 30);
-  options.strict = false;
-  BOOST_TEST_REQUIRE(gateRun(*g.store, g.catalog, options, &notes).ok());
-  BOOST_TEST(g.recorded().cursor == 30);
-
-  notes.clear();
-  options.restart = "test_counter";
-  options.dry_run = true;  // writes nothing, not even the reset
-  BOOST_TEST_REQUIRE(gateRun(*g.store, g.catalog, options, &notes).ok());
-  BOOST_TEST(g.recorded().cursor == 30);
-
-  options.dry_run = false;
-  notes.clear();
-  BOOST_TEST_REQUIRE(gateRun(*g.store, g.catalog, options, &notes).ok());
-  BOOST_TEST_REQUIRE(notes.size() == 1u);
-  BOOST_TEST(notes[0].find("(restarting it from the first document, as --restart test_counter "
-                           "asks)") != std::string::npos);
-  const MigrationState reset = g.recorded();
-  BOOST_TEST(reset.status == "pending");
-  BOOST_TEST(reset.cursor == 0);
-  BOOST_TEST(reset.processed == 0);
-  BOOST_TEST(reset.changed == 0);
-  BOOST_TEST(reset.error == "");
-  BOOST_TEST(!reset.error_doc_id.has_value());
-  BOOST_TEST(reset.started_at == "");
-}
-
-BOOST_AUTO_TEST_CASE(restart_does_not_reset_a_migration_under_a_live_run) {
-  Gate g;
-  g.record(state("test_counter", "canceled", kDigestA, kSum1, 40));
-  Lease live{"r-live", hostName(), static_cast<int64_t>(getpid()), "2026-01-01T00:00:00.000Z",
-             nowMs(),  false};
-  BOOST_TEST_REQUIRE(g.store->saveLease(live).ok());
-  RunOptions options;
-  options.restart = "test_counter";
-  std::vector<std::string> notes;
-  Status s = gateRun(*g.store, g.catalog, options, &notes);
-  BOOST_TEST(s.code() == Code::kBusy);
-  BOOST_TEST(s.message() == "graft up --restart test_counter: already running (pid " +
-                                std::to_string(getpid()) + " on host " + hostName() +
-                                " since 2026-01-01T00:00:00.000Z, run r-live); wait for it, or "
-                                "stop it with graft cancel");
-  BOOST_TEST(g.recorded().cursor == 40);
-}
-
-BOOST_AUTO_TEST_CASE(restart_refuses_what_it_can_not_restart) {
-  Gate g;
-  RunOptions options;
-  std::vector<std::string> notes;
-  options.restart = "nope";
-  Status s = gateRun(*g.store, g.catalog, options, &notes);
-  BOOST_TEST(s.code() == Code::kUsage);
-  BOOST_TEST(s.message() ==
-             "graft up --restart nope: no such migration in " + g.catalog.manifest.path);
-  options.restart = "test_counter";
-  s = gateRun(*g.store, g.catalog, options, &notes);
-  BOOST_TEST(s.code() == Code::kUsage);
-  BOOST_TEST(s.message() ==
-             "graft up --restart test_counter: migration test_counter can not be restarted "
-             "(state: pending); --restart runs a failed or canceled migration again from its "
-             "first document (drop the flag)");
-  g.record(state("test_counter", "completed", g.catalog.plugins[0]->logicDigest(), kSum1));
-  s = gateRun(*g.store, g.catalog, options, &notes);
-  BOOST_TEST(s.code() == Code::kUsage);
-  BOOST_TEST(s.message() ==
-             "graft up --restart test_counter: migration test_counter can not be restarted "
-             "(state: completed); --restart runs a failed or canceled migration again from its "
-             "first document (drop the flag)");
-  BOOST_TEST(g.runs().empty());
 }
 
 BOOST_AUTO_TEST_SUITE_END()
