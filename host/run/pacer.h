@@ -26,8 +26,8 @@
 //    thread's CPU time, in holds with an involuntary context switch), it
 //    aims at kSaturatedLockMs under the lock, and each gap also lasts as
 //    long as a preempted hold lately spent off the CPU, since the
-//    application's retries wake that late too. README "Performance" has
-//    what that did with four busy loops on two cores.
+//    application's retries wake that late too. "Under heavy load" in
+//    doc/performance.md has what that did with four busy loops on two cores.
 // A pinned size (--batch-size, or the step's own batchSize) turns the sizing
 // off, not the gap.
 //

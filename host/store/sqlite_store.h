@@ -1,6 +1,6 @@
 // sqlite_store.h -- the Store on one SQLite file.
 //
-// On-disk format (documented for other SQLite clients in README.md):
+// On-disk format (documented for other SQLite clients in doc/store-format.md):
 //   one table per document table:
 //     CREATE TABLE "<name>" (_id INTEGER PRIMARY KEY AUTOINCREMENT,
 //                            _creationTime REAL NOT NULL DEFAULT <now, whole ms>,
