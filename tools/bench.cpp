@@ -1,5 +1,5 @@
 // graft_bench -- how fast graft migrates, what it costs the application that
-// keeps writing meanwhile, and how it scales (README.md, "Performance").
+// keeps writing meanwhile, and how it scales (doc/performance.md).
 //
 //   graft_bench [--docs N] [--json FILE] [--noop K] [--work DIR] ...
 //

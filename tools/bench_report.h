@@ -1,6 +1,6 @@
 // bench_report.h -- what graft_bench measured, printed as Markdown tables
-// (pasteable into README.md) and as one JSON object, with each target of
-// the Performance section read against the numbers. Targets are reported,
+// (pasteable into doc/performance.md) and as one JSON object, with each
+// target of doc/performance.md read against the numbers. Targets are reported,
 // never enforced: a missed target does not change the exit code.
 #ifndef GRAFT_TOOLS_BENCH_REPORT_H_
 #define GRAFT_TOOLS_BENCH_REPORT_H_

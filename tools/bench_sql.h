@@ -47,8 +47,8 @@ int64_t completedMigrations(const std::string& db);
 
 // The contenders that run in a child process of their own; each returns an
 // exit code (0: done). Every connection sets busy_timeout 5000 and
-// synchronous=FULL (graft commits its batches with NORMAL: README.md,
-// "Durability of batches").
+// synchronous=FULL (graft commits its batches with NORMAL:
+// doc/how-a-run-works.md, "Durability of batches").
 int runSingleUpdate(const std::string& db);                   // (b) one statement
 int runBatchedUpdate(const std::string& db, int batch_size);  // (c) per _id range
 int runHandLoop(const std::string& db, int batch_size);       // (d) C++ and Boost.JSON

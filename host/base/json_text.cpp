@@ -113,7 +113,8 @@ Status checkDocumentBody(std::string_view body, CheckedBody* out) {
 
 Status checkDocumentBodyByParsing(std::string_view body) {
   // One parser per thread, reset for each body: the runner checks every
-  // document it reads, and building a parser costs as much as a check.
+  // document it reads, and building a parser is not small beside a check
+  // (figures: doc/performance.md).
   thread_local boost::json::basic_parser<BodyChecker> parser(jsonParseOptions());
   parser.reset();
   parser.handler() = BodyChecker();

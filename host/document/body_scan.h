@@ -4,9 +4,9 @@
 // The runner reads every document of a table and checks it before a plugin
 // sees it (checkDocumentBody, json_text.h); applyPatch then needs the same
 // body's members. Boost.JSON's parser did the first and a second scan the
-// other, a fifth of graft up's time between them. scanDocumentBody does both
-// at once for the bodies documents usually are, and leaves anything unusual
-// to Boost.JSON.
+// other: two passes over every document graft reads (figures:
+// doc/performance.md). scanDocumentBody does both at once for the bodies
+// documents usually are, and leaves anything unusual to Boost.JSON.
 #ifndef GRAFT_HOST_DOCUMENT_BODY_SCAN_H_
 #define GRAFT_HOST_DOCUMENT_BODY_SCAN_H_
 

@@ -45,7 +45,8 @@ Result<Patched> applyPatchByParsing(const CheckedBody& body, std::string_view pa
 // sanitizer pass runs every test so): a failure is a bug in graft,
 // kMigrationFailed. A release build does nothing here. A migration pass
 // writes these bodies with the table's CHECK off (Store::setBodyChecks), and
-// parsing each one again cost 8% of graft up's time.
+// parsing each one again would be paid on every document for a check that
+// holds by construction (figures: doc/performance.md).
 Status checkMadeBody(std::string_view body);
 
 // Checks a whole document given for insert or replace and returns its body:

@@ -19,15 +19,15 @@
 //    kGapMarginMs for a retry that wakes late, plus `pause_ms`. With the
 //    default lock_ms of 2.5, a writer that found the lock taken gets it at
 //    its first or second retry (+1 or +3 ms), and the lock is held about
-//    45% of the time. The next batch is computed meanwhile, so the gap costs
-//    nothing when the compute is longer;
+//    2.5 ms of every 5.5. The next batch is computed meanwhile, so the gap
+//    costs nothing when the compute is longer;
 //  - notices a machine with no core to spare: when the holds lately spent
 //    more than kSaturatedShare of their time preempted (wall time minus the
 //    thread's CPU time, in holds with an involuntary context switch), it
 //    aims at kSaturatedLockMs under the lock, and each gap also lasts as
 //    long as a preempted hold lately spent off the CPU, since the
-//    application's retries wake that late too. README "Performance" has
-//    what that did with four busy loops on two cores.
+//    application's retries wake that late too. "Under heavy load" in
+//    doc/performance.md has what that did with four busy loops on two cores.
 // A pinned size (--batch-size, or the step's own batchSize) turns the sizing
 // off, not the gap.
 //

@@ -1,7 +1,7 @@
 // schema.h -- the schema file: what each table's documents look like, and
 // the named indexes that back index ranges.
 //
-// A schema is a JSON file (format in README "Schema"):
+// A schema is a JSON file (format in doc/schema.md):
 //
 //   {
 //     "graft_schema": 1,

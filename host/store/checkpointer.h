@@ -2,12 +2,13 @@
 //
 // Why: a migration's writes go to the WAL, and its pages must be copied
 // into the database file (a checkpoint, with two fsyncs) to keep the WAL
-// short. Done between batches on the migration's thread, that was a fifth
-// of graft up's time, during which it neither computed nor wrote. A
-// checkpoint needs no write lock, so this thread does it with a connection
-// of its own while the migration goes on. SQLite lets a checkpoint run
-// beside readers and a writer: it copies only frames that every reader is
-// past, and the writer goes on appending to the WAL meanwhile.
+// short. Done between batches on the migration's thread, it stopped the
+// migration for the copy and both fsyncs: it neither computed nor wrote
+// meanwhile (figures: doc/performance.md). A checkpoint needs no write
+// lock, so this thread does it with a connection of its own while the
+// migration goes on. SQLite lets a checkpoint run beside readers and a
+// writer: it copies only frames that every reader is past, and the writer
+// goes on appending to the WAL meanwhile.
 //
 // Thread-safety: request(), finish() and the destructor are called from one
 // thread, the one that owns the store.

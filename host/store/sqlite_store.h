@@ -1,6 +1,6 @@
 // sqlite_store.h -- the Store on one SQLite file.
 //
-// On-disk format (documented for other SQLite clients in README.md):
+// On-disk format (documented for other SQLite clients in doc/store-format.md):
 //   one table per document table:
 //     CREATE TABLE "<name>" (_id INTEGER PRIMARY KEY AUTOINCREMENT,
 //                            _creationTime REAL NOT NULL DEFAULT <now, whole ms>,
@@ -157,8 +157,9 @@ class SqliteStore final : public Store {
   bool reachedFileSizeLimit() const;
   Status needTable(std::string_view table);
   // The statement update() runs for `table`, reset. Looked up once per
-  // table: a pass writes one document at a time, and composing and hashing
-  // the SQL text each time cost a fifth of the write.
+  // table: a pass writes one document at a time, under the write lock, and
+  // composing and hashing the SQL text each time made every write longer
+  // (figures: doc/performance.md).
   Result<sqlite3_stmt*> bodyWriter(std::string_view table);
   Status readDocuments(sqlite3_stmt* stmt, std::vector<Document>* out, const char* what);
 

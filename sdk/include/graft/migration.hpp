@@ -89,8 +89,9 @@ class Patch {
     return *this;
   }
   // On a temporary (`return graft::Patch().set("role", "member");`) the
-  // patch is moved along, not copied: a copy of the fields cost a migrateOne
-  // like that a fifth of its time.
+  // patch is moved along, not copied: a migrateOne like that does little
+  // else, so a copy of the fields would be much of its time (figures:
+  // doc/performance.md).
   Patch set(std::string_view field, boost::json::value value) && {
     set_[field] = std::move(value);
     return std::move(*this);
@@ -102,8 +103,9 @@ class Patch {
   bool empty() const { return set_.empty() && unset_.empty(); }
 
   // The wire form of graft.h: {"$set": {...}, "$unset": [...]}.
-  // Written piece by piece: copying the fields into a new object to
-  // serialize it cost as much as the serializing.
+  // Written piece by piece: copying the fields into a new object only to
+  // serialize it would be a second pass over them for nothing (figures:
+  // doc/performance.md).
   std::string toJson() const {
     std::string out;
     toJson(&out);
@@ -413,13 +415,13 @@ inline void copyError(char* err, size_t cap, std::string_view message) {
 inline const Migration* exported = nullptr;
 
 // Where the documents handed to migrateOne live: one arena per thread,
-// reused from call to call, so that a document's values cost no allocation
-// each (this cut the cost of handing a document to migrateOne by a
-// fifth). Boost.JSON gives a copy the memory of what it copies, so a copy
-// migrateOne keeps beyond its call (in a static, say) points into the
-// arena. The arena therefore counts what is still allocated when a call
-// ends: if anything is, its memory is left to those copies for good, never
-// reused or freed, and the next call gets a new arena.
+// reused from call to call, so that building a document, which every
+// document of a run pays for, costs no heap allocation per value (figures:
+// doc/performance.md). Boost.JSON gives a copy the memory of what it
+// copies, so a copy migrateOne keeps beyond its call (in a static, say)
+// points into the arena. The arena therefore counts what is still allocated
+// when a call ends: if anything is, its memory is left to those copies for
+// good, never reused or freed, and the next call gets a new arena.
 class DocumentArena final : public boost::json::memory_resource {
  public:
   DocumentArena() { inner_.emplace(block_, sizeof block_); }
