@@ -435,7 +435,7 @@ Status SqliteStore::refuseForeignFile() {
     if (rc != SQLITE_DONE) return error(rc, "read schema");
   }
   // An application may have made document tables in graft's format before
-  // graft first opened the file (README: The store format): those are fine.
+  // graft first opened the file (doc/store-format.md): those are fine.
   for (const auto& table : tables) {
     Status document = checkDocumentTable(table);
     if (document.ok()) continue;
