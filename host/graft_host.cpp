@@ -4,6 +4,7 @@
 #include <map>
 
 #include "plan/drift.h"
+#include "plan/plan.h"
 #include "store/sqlite_store.h"
 #include "plan/sumfile.h"
 
@@ -47,6 +48,21 @@ Status keptGoing() {
                 "without keep_going to run migrations");
 }
 
+// Each row's `next`, from the plan a plain `graft up` would make now.
+void fillNext(const Catalog& catalog, const std::vector<MigrationState>& states,
+              std::vector<MigrationStatus>* rows) {
+  auto plan = planUp(catalog, states, UpRequest{});
+  if (!plan.ok()) return;
+  std::map<std::string, const PlannedStep*> steps;
+  for (const auto& step : plan->steps) steps.emplace(step.id(), &step);
+  for (auto& row : *rows) {
+    auto it = steps.find(row.id);
+    if (it == steps.end()) continue;
+    row.next = plan->blocked() && it->second->runs() ? "blocked"
+                                                     : stepActionName(it->second->action);
+  }
+}
+
 }  // namespace
 
 Status Host::up(const RunOptions& options, RunReport* report) {
@@ -78,7 +94,7 @@ Result<std::vector<MigrationStatus>> Host::status() {
   const DriftReport drift =
       checkDrift(catalog_.manifest.path, fingerprints(catalog_), *states, DriftOptions{});
   std::map<std::string, MigrationState> recorded;
-  for (auto& s : *states) recorded.emplace(s.id, std::move(s));
+  for (const auto& s : *states) recorded.emplace(s.id, s);
 
   std::vector<MigrationStatus> rows;
   for (const auto& id : catalog_.manifest.ids) {
@@ -125,6 +141,7 @@ Result<std::vector<MigrationStatus>> Host::status() {
       row.drift_detail = finding->message;
     }
   }
+  fillNext(catalog_, *states, &rows);
   return rows;
 }
 

@@ -65,6 +65,11 @@ struct MigrationStatus {
   // The plugin's problem when it failed its checks (a host opened with
   // keep_going), else "".
   std::string plugin_error;
+  // What `up` would do with it now, from the same plan a run makes
+  // (plan.h): run, resume, restart or skip; "blocked" when drift stops the
+  // whole run; "" when up would not reach it (missing, a broken plugin, or a
+  // plan that up refuses, such as a rollback to finish first).
+  std::string next;
 };
 
 // options.manifest_path, or <plugin_dir>/manifest.json when it is empty.

@@ -167,7 +167,8 @@ int runStatus(HostOptions host_options, bool json, bool load_plugins) {
                                         {"error", r.error},
                                         {"drift", r.drift},
                                         {"drift_detail", r.drift_detail},
-                                        {"plugin_error", r.plugin_error}});
+                                        {"plugin_error", r.plugin_error},
+                                        {"next", r.next}});
     }
     std::printf("%s\n", boost::json::serialize(out).c_str());
     std::fflush(stdout);

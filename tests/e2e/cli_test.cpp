@@ -502,6 +502,12 @@ BOOST_AUTO_TEST_CASE(a_failing_migration_exits_1_then_resumes) {
   o = runGraft(test::graftArgs(dir, {"status", "--load-plugins"}), {tmp});
   BOOST_TEST(o.exit_code == 0, o.err);
   BOOST_TEST(test::listDir(dir / "tmp").empty());
+  // What up would do next, from the plan a run makes.
+  o = runGraft(test::graftArgs(dir, {"status", "--json"}));
+  auto planned = boost::json::parse(o.out).as_array();
+  BOOST_REQUIRE(planned.size() == 2u);
+  BOOST_TEST(planned[0].at("next") == "resume");
+  BOOST_TEST(planned[1].at("next") == "run");
 
   o = runGraft(test::graftArgs(dir, {"up", "--quiet"}), {tmp});
   BOOST_TEST(o.exit_code == 0, o.err);
@@ -516,6 +522,7 @@ BOOST_AUTO_TEST_CASE(a_failing_migration_exits_1_then_resumes) {
   BOOST_TEST(rows[0].at("processed") == 50);
   BOOST_TEST(rows[0].at("total") == 50);
   BOOST_TEST(rows[1].at("state") == "completed");
+  BOOST_TEST(rows[1].at("next") == "skip");
   o = runGraft(test::graftArgs(dir, {"up"}));
   BOOST_TEST(o.out == "nothing to do: every migration is completed\n");
 }

@@ -209,6 +209,13 @@ BOOST_AUTO_TEST_CASE(an_edited_and_rebuilt_migration_blocks_up_until_allow_drift
   BOOST_TEST(o.exit_code == 0);
   BOOST_TEST(o.out.find("drift_fixture  drifted (completed)") != std::string::npos, o.out);
   BOOST_TEST(o.out.find("    drift: " + blocked + "\n") != std::string::npos, o.out);
+  // The plan a run would make: the completed one skipped, the pending one
+  // blocked with the rest.
+  o = runGraft(test::graftArgs(dir, {"status", "--json"}));
+  auto rows = boost::json::parse(o.out).as_array();
+  BOOST_REQUIRE(rows.size() == 2u);
+  BOOST_TEST(rows[0].at("next") == "skip");
+  BOOST_TEST(rows[1].at("next") == "blocked");
 
   o = runGraft(test::graftArgs(dir, {"verify"}));
   BOOST_TEST(o.exit_code == 8);
