@@ -188,37 +188,40 @@ std::string describeState(const MigrationState& s) {
          std::to_string(s.processed) + " documents, cursor at _id " + std::to_string(s.cursor);
 }
 
-DriftReport checkDrift(const std::string& manifest_path, const std::vector<Fingerprint>& catalog,
-                       const std::vector<MigrationState>& states, const DriftOptions& options) {
-  std::map<std::string, const MigrationState*> recorded;
-  for (const auto& s : states) recorded.emplace(s.id, &s);
-  auto find = [&](const std::string& id) -> const MigrationState* {
-    auto it = recorded.find(id);
-    return it == recorded.end() ? nullptr : it->second;
-  };
+namespace {
+
+using Recorded = std::map<std::string, const MigrationState*>;
+
+const MigrationState* findState(const Recorded& recorded, const std::string& id) {
+  auto it = recorded.find(id);
+  return it == recorded.end() ? nullptr : it->second;
+}
+
+// Each migration of the manifest against its recorded state: drifted,
+// rebuilt, unverifiable, and pending ones before the last applied one.
+void compareEach(const std::string& manifest_path, const std::vector<Fingerprint>& catalog,
+                 const Recorded& recorded, const DriftOptions& options, DriftReport* report) {
   // The last applied migration in manifest order: anything pending before it
   // is out of order.
   std::string last_applied;
   for (const auto& plugin : catalog) {
-    const MigrationState* s = find(plugin.id);
+    const MigrationState* s = findState(recorded, plugin.id);
     if (s && isApplied(*s)) last_applied = plugin.id;
   }
-
-  DriftReport report;
   bool before_last_applied = !last_applied.empty();
   for (const auto& plugin : catalog) {
-    const MigrationState* s = find(plugin.id);
+    const MigrationState* s = findState(recorded, plugin.id);
     const bool applied = s && isApplied(*s);
     if (plugin.broken) {
       // Its plugin's own problem says what is wrong; nothing to compare.
     } else if (plugin.logic_digest.empty()) {
-      report.findings.push_back(unverifiable(plugin, s, options));
+      report->findings.push_back(unverifiable(plugin, s, options));
     } else if (applied) {
       if (auto finding = compareApplied(plugin, *s, options))
-        report.findings.push_back(std::move(*finding));
+        report->findings.push_back(std::move(*finding));
     }
     if (!applied && before_last_applied) {
-      report.findings.push_back(
+      report->findings.push_back(
           {plugin.id, DriftKind::kOutOfOrder, !options.allow_out_of_order,
            "migration " + plugin.id + " is pending but comes before applied migration " +
                last_applied + " in " + manifest_path +
@@ -228,19 +231,19 @@ DriftReport checkDrift(const std::string& manifest_path, const std::vector<Finge
                           " in the manifest; --allow-out-of-order runs it anyway)")});
     }
     if (plugin.id == last_applied) before_last_applied = false;
-    recorded.erase(plugin.id);
   }
-  // Applied migrations in manifest order must have begun in that order
-  // (graft.sum catches a reorder too, where a team keeps one): the one that
-  // began after a later one, unless it was run out of order on purpose,
-  // says the manifest was reordered.
-  std::map<std::string, const MigrationState*> all;
-  for (const auto& st : states) all.emplace(st.id, &st);
+}
+
+// Applied migrations in manifest order must have begun in that order
+// (graft.sum catches a reorder too, where a team keeps one): the one that
+// began after a later one, unless it was run out of order on purpose,
+// says the manifest was reordered.
+void findReorders(const std::string& manifest_path, const std::vector<Fingerprint>& catalog,
+                  const Recorded& recorded, const DriftOptions& options, DriftReport* report) {
   const MigrationState* earliest_after = nullptr;  // of the applied ones after this one
   std::vector<DriftFinding> reorders;
   for (auto it = catalog.rbegin(); it != catalog.rend(); ++it) {
-    auto at = all.find(it->id);
-    const MigrationState* s = at == all.end() ? nullptr : at->second;
+    const MigrationState* s = findState(recorded, it->id);
     if (!s || !isApplied(*s) || s->started_at.empty()) continue;
     if (earliest_after && !s->out_of_order && s->started_at > earliest_after->started_at) {
       reorders.push_back(
@@ -256,10 +259,16 @@ DriftReport checkDrift(const std::string& manifest_path, const std::vector<Finge
     }
     if (!earliest_after || s->started_at < earliest_after->started_at) earliest_after = s;
   }
-  report.findings.insert(report.findings.end(), reorders.rbegin(), reorders.rend());
+  report->findings.insert(report->findings.end(), reorders.rbegin(), reorders.rend());
+}
+
+// Applied migrations that no manifest entry names any more, by id.
+void findMissing(const std::string& manifest_path, const std::vector<Fingerprint>& catalog,
+                 Recorded recorded, const DriftOptions& options, DriftReport* report) {
+  for (const auto& plugin : catalog) recorded.erase(plugin.id);
   for (const auto& [id, s] : recorded) {  // by id: a std::map
     if (!isApplied(*s)) continue;
-    report.findings.push_back(
+    report->findings.push_back(
         {id, DriftKind::kMissing, !options.allow_drift,
          "migration " + id + ": applied (" + describeState(*s) + ", logic " +
              shortDigest(s->logic_digest) + ") but no longer in " + manifest_path +
@@ -268,6 +277,18 @@ DriftReport checkDrift(const std::string& manifest_path, const std::vector<Finge
                                   : " (restore its plugin and its manifest entry; --allow-drift "
                                     "runs anyway)")});
   }
+}
+
+}  // namespace
+
+DriftReport checkDrift(const std::string& manifest_path, const std::vector<Fingerprint>& catalog,
+                       const std::vector<MigrationState>& states, const DriftOptions& options) {
+  Recorded recorded;
+  for (const auto& s : states) recorded.emplace(s.id, &s);
+  DriftReport report;
+  compareEach(manifest_path, catalog, recorded, options, &report);
+  findReorders(manifest_path, catalog, recorded, options, &report);
+  findMissing(manifest_path, catalog, recorded, options, &report);
   return report;
 }
 
