@@ -69,37 +69,61 @@ int printActiveRun(Host& host) {
   return 0;
 }
 
+// What --watch saw of a migration at its last poll.
+struct Seen {
+  int64_t processed = 0;
+  int64_t at_ms = 0;
+  double rate = -1;  // documents a second; < 0 until two polls saw it
+};
+
+// ", <rate> docs/s, ETA <s> s" of migration `s` at `now_ms`, once `last`
+// (updated here) saw it before; "" at its first poll.
+std::string rateText(const MigrationState& s, int64_t now_ms, Seen* last) {
+  if (last->at_ms > 0 && now_ms > last->at_ms) {
+    const double instant = (s.processed - last->processed) * 1000.0 / (now_ms - last->at_ms);
+    last->rate = last->rate < 0 ? instant : 0.7 * last->rate + 0.3 * instant;
+  }
+  last->processed = s.processed;
+  last->at_ms = now_ms;
+  std::string rate;
+  if (last->rate >= 0) {
+    rate = ", " + std::to_string(std::llround(last->rate)) + " docs/s";
+    if (s.total > 0 && last->rate > 0) {
+      const double left = static_cast<double>(std::max<int64_t>(0, s.total - s.processed));
+      rate += ", ETA " + std::to_string(std::llround(left / last->rate)) + " s";
+    }
+  }
+  return rate;
+}
+
+// "run <id> ended: ..." with what the store recorded of the run.
+int printRunEnded(Host& host, const std::string& id) {
+  auto runs = host.store().loadRuns(50);
+  if (!runs.ok()) return fail(runs.status());
+  for (const auto& r : *runs) {
+    if (r.run_id != id) continue;
+    std::printf("run %s ended: %s, %s, %s visited%s%s\n", id.c_str(), r.status.c_str(),
+                plural(r.migrations, "migration finished", "migrations finished").c_str(),
+                plural(r.processed, "document", "documents").c_str(), r.error.empty() ? "" : ": ",
+                r.error.c_str());
+    return 0;
+  }
+  std::printf("run %s ended\n", id.c_str());
+  return 0;
+}
+
 // --watch: follows the runs that hold the store, from another terminal,
 // until none does: every `interval_s`, one line per migration the run is
 // on, with its progress, its rate (a decaying average over the polls) and
 // when it should end at that rate. Reads only.
 int watchRuns(Host& host, double interval_s) {
-  struct Seen {
-    int64_t processed = 0;
-    int64_t at_ms = 0;
-    double rate = -1;
-  };
   std::string run_id;
   std::map<std::string, Seen> seen;
-  auto ended = [&](const std::string& id) -> int {
-    auto runs = host.store().loadRuns(50);
-    if (!runs.ok()) return fail(runs.status());
-    for (const auto& r : *runs) {
-      if (r.run_id != id) continue;
-      std::printf("run %s ended: %s, %s, %s visited%s%s\n", id.c_str(), r.status.c_str(),
-                  plural(r.migrations, "migration finished", "migrations finished").c_str(),
-                  plural(r.processed, "document", "documents").c_str(),
-                  r.error.empty() ? "" : ": ", r.error.c_str());
-      return 0;
-    }
-    std::printf("run %s ended\n", id.c_str());
-    return 0;
-  };
   for (;;) {
     auto lease = host.activeRun();
     if (!lease.ok()) return fail(lease.status());
     if (*lease && (*lease)->run_id != run_id) {
-      if (!run_id.empty() && ended(run_id) != 0) return 1;
+      if (!run_id.empty() && printRunEnded(host, run_id) != 0) return 1;
       const Lease& l = **lease;
       run_id = l.run_id;
       seen.clear();
@@ -111,28 +135,14 @@ int watchRuns(Host& host, double interval_s) {
         std::printf("no run is active\n");
         return 0;
       }
-      return ended(run_id);
+      return printRunEnded(host, run_id);
     }
     auto states = host.store().loadStates();
     if (!states.ok()) return fail(states.status());
     const int64_t now = nowMs();
     for (const auto& s : *states) {
       if (s.run_id != run_id || s.status != "running") continue;
-      Seen& last = seen[s.id];
-      if (last.at_ms > 0 && now > last.at_ms) {
-        const double instant = (s.processed - last.processed) * 1000.0 / (now - last.at_ms);
-        last.rate = last.rate < 0 ? instant : 0.7 * last.rate + 0.3 * instant;
-      }
-      last.processed = s.processed;
-      last.at_ms = now;
-      std::string rate;
-      if (last.rate >= 0) {
-        rate = ", " + std::to_string(std::llround(last.rate)) + " docs/s";
-        if (s.total > 0 && last.rate > 0) {
-          const double left = static_cast<double>(std::max<int64_t>(0, s.total - s.processed));
-          rate += ", ETA " + std::to_string(std::llround(left / last.rate)) + " s";
-        }
-      }
+      const std::string rate = rateText(s, now, &seen[s.id]);
       std::printf("  %s %s: %s%s, at _id %lld%s\n", s.id.c_str(), s.direction.c_str(),
                   doneText(s).c_str(), rate.c_str(), static_cast<long long>(s.cursor),
                   (*lease)->cancel_requested ? ", cancel requested" : "");

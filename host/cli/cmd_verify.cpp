@@ -138,6 +138,47 @@ Result<int64_t> verifyData(Store& store, const Catalog& catalog,
   return failing;
 }
 
+// One row per migration the catalog or the store knows, the catalog's
+// first; *index gets the row of each id.
+std::vector<Row> rowsOf(const std::vector<Fingerprint>& prints,
+                        const std::vector<MigrationState>& states,
+                        std::map<std::string, size_t>* index) {
+  std::vector<Row> rows;
+  for (const auto& print : prints) {
+    (*index)[print.id] = rows.size();
+    rows.push_back({print.id, &print, nullptr, {}, ""});
+  }
+  for (const auto& s : states) {
+    auto [it, added] = index->emplace(s.id, rows.size());
+    if (added) rows.push_back({s.id, nullptr, nullptr, {}, ""});
+    rows[it->second].recorded = &s;
+  }
+  return rows;
+}
+
+// Gives each row the catalog's problem and the drift findings of its
+// migration; returns how many of those block, with their messages, one a
+// line, in *blocking_lines.
+size_t markProblems(const Catalog& catalog, const DriftReport& report,
+                    const std::map<std::string, size_t>& index, std::vector<Row>* rows,
+                    std::string* blocking_lines) {
+  size_t blocking = 0;
+  for (const auto& problem : catalog.problems) {
+    ++blocking;
+    *blocking_lines += (blocking_lines->empty() ? "" : "\n") + problem.message;
+    auto it = index.find(problem.id);
+    if (it != index.end() && (*rows)[it->second].broken.empty())
+      (*rows)[it->second].broken = problem.message;
+  }
+  for (const auto& f : report.findings) {
+    (*rows)[index.at(f.id)].findings.push_back(&f);
+    if (!f.blocks) continue;
+    ++blocking;
+    *blocking_lines += (blocking_lines->empty() ? "" : "\n") + f.message;
+  }
+  return blocking;
+}
+
 int runVerify(HostOptions host_options, const VerifyFlags& flags) {
   host_options.read_only = true;
   // Comparing fingerprints runs no plugin code; --data runs verify code, so
@@ -157,33 +198,11 @@ int runVerify(HostOptions host_options, const VerifyFlags& flags) {
   options.allow_out_of_order = flags.allow_out_of_order;
   const DriftReport report = checkDrift(catalog.manifest.path, prints, *states, options);
 
-  std::vector<Row> rows;
   std::map<std::string, size_t> index;
-  for (const auto& print : prints) {
-    index[print.id] = rows.size();
-    rows.push_back({print.id, &print, nullptr, {}, ""});
-  }
-  for (const auto& s : *states) {
-    auto [it, added] = index.emplace(s.id, rows.size());
-    if (added) rows.push_back({s.id, nullptr, nullptr, {}, ""});
-    rows[it->second].recorded = &s;
-  }
+  std::vector<Row> rows = rowsOf(prints, *states, &index);
   std::string blocking_lines;
-  size_t blocking = 0;
-  for (const auto& problem : catalog.problems) {
-    ++blocking;
-    blocking_lines += (blocking_lines.empty() ? "" : "\n") + problem.message;
-    auto it = index.find(problem.id);
-    if (it != index.end() && rows[it->second].broken.empty())
-      rows[it->second].broken = problem.message;
-  }
+  const size_t blocking = markProblems(catalog, report, index, &rows, &blocking_lines);
   const bool broken = !catalog.problems.empty();
-  for (const auto& f : report.findings) {
-    rows[index.at(f.id)].findings.push_back(&f);
-    if (!f.blocks) continue;
-    ++blocking;
-    blocking_lines += (blocking_lines.empty() ? "" : "\n") + f.message;
-  }
 
   if (flags.json)
     printJson(rows, blocking);

@@ -23,6 +23,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <optional>
 #include <thread>
 
 #include "run/abandoned.h"
@@ -114,6 +115,206 @@ int failedLoad(const std::string& db_path, const std::string& command, const std
   return fail(failure);
 }
 
+// The worker's side of the fork: runs `child_main` and ends the process
+// with its exit code.
+[[noreturn]] void runWorker(WorkerReport* report, pid_t parent,
+                            const std::function<int()>& child_main) {
+  g_report = report;
+  // Die with the supervisor: killing `graft` must still stop the work.
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (getppid() != parent) _exit(exitCode(Code::kCanceled));
+  // Its own process group: a Ctrl-C at the terminal reaches the
+  // supervisor only, which forwards it once (a second SIGINT would stop
+  // the child at once instead of after its batch).
+  setpgid(0, 0);
+  setLeaseHolderPid(parent);
+  setPluginCopyOwner(parent);
+  const int rc = child_main();
+  std::fflush(nullptr);
+  report->stage.store(WorkerReport::kDone);
+#ifdef GRAFT_LEAK_CHECKED
+  // _exit skips the exit-time leak check, and this is the process that
+  // loads the plugins and runs the migrations: check it here (a no-op
+  // unless leak detection is on; a leak ends the worker with an error).
+  __lsan_do_leak_check();
+#endif
+  _exit(rc);
+}
+
+// How the worker ended, as its supervisor saw it.
+struct WorkerEnd {
+  int status = 0;          // as waitpid reports it
+  std::string reason;      // why the supervisor killed it; empty if it did not
+  bool load_hung = false;  // killed because a plugin's code did not finish loading
+};
+
+// Waits for the worker to end, forwarding SIGINT and SIGTERM to it, and
+// kills it when loading a plugin or a batch takes longer than the batch
+// timeout.
+class Watchdog {
+ public:
+  Watchdog(pid_t child, pid_t parent, int batch_timeout_s, const WorkerReport& report,
+           LeaseWatch& lease)
+      : child_(child),
+        parent_(parent),
+        timeout_s_(batch_timeout_s),
+        report_(report),
+        lease_(lease) {}
+
+  // How the worker ended; nullopt when it could not be waited for.
+  std::optional<WorkerEnd> watch() {
+    forwardSignals();
+    last_change_ = std::chrono::steady_clock::now();
+    load_began_ = last_change_;
+    // Readable when the child exits: the wait between two looks at its
+    // heartbeat ends then, not up to 100 ms later (a kernel before 5.3 has
+    // no pidfd; then the wait is a plain sleep).
+    // (glibc 2.36's <sys/pidfd.h> does not declare pidfd_open for C++.)
+    const int exited = static_cast<int>(syscall(SYS_pidfd_open, child_, 0));
+    WorkerEnd end;
+    while (true) {
+      pid_t done = waitpid(child_, &end.status, WNOHANG);
+      if (done == child_) break;
+      if (done < 0 && errno != EINTR) {
+        if (exited >= 0) close(exited);
+        return std::nullopt;
+      }
+      pause(exited);
+      const auto now = std::chrono::steady_clock::now();
+      if (report_.stage.load() == WorkerReport::kLoading) {
+        if (!loadOverdue(now)) continue;
+        end.load_hung = true;
+        kill(child_, SIGKILL);
+        waitpid(child_, &end.status, 0);
+        break;
+      }
+      if (batchOverdue(now)) {
+        end.reason = "finished no batch in " + std::to_string(timeout_s_) +
+                     " s (--batch-timeout) and was killed";
+        kill(child_, SIGKILL);
+        waitpid(child_, &end.status, 0);
+        break;
+      }
+    }
+    g_child = 0;
+    if (exited >= 0) close(exited);
+    return end;
+  }
+
+ private:
+  void forwardSignals() {
+    g_child = child_;
+    struct sigaction forward {};
+    forward.sa_handler = forwardToChild;
+    sigemptyset(&forward.sa_mask);
+    sigaction(SIGINT, &forward, nullptr);
+    sigaction(SIGTERM, &forward, nullptr);
+  }
+
+  // Up to 100 ms, less when the child exits first (`exited` its pidfd, or
+  // < 0 if there is none).
+  static void pause(int exited) {
+    if (exited >= 0) {
+      pollfd fd{exited, POLLIN, 0};
+      (void)poll(&fd, 1, 100);
+    } else {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  }
+
+  // A constructor that never returns: loading is watched as batches are.
+  bool loadOverdue(std::chrono::steady_clock::time_point now) {
+    const uint64_t load = report_.loads.load();
+    if (load != last_load_) {
+      last_load_ = load;
+      load_began_ = now;
+      return false;
+    }
+    return now - load_began_ > std::chrono::seconds(timeout_s_);
+  }
+
+  // True when the lease's heartbeat stood still for longer than the timeout.
+  bool batchOverdue(std::chrono::steady_clock::time_point now) {
+    const int64_t beat = lease_.heartbeatOf(parent_);
+    if (beat != last_beat_) {
+      last_beat_ = beat;
+      last_change_ = now;
+      return false;
+    }
+    return beat != 0 && now - last_change_ > std::chrono::seconds(timeout_s_);
+  }
+
+  const pid_t child_;
+  const pid_t parent_;
+  const int timeout_s_;
+  const WorkerReport& report_;
+  LeaseWatch& lease_;
+  int64_t last_beat_ = 0;
+  std::chrono::steady_clock::time_point last_change_;
+  uint64_t last_load_ = 0;
+  std::chrono::steady_clock::time_point load_began_;
+};
+
+// What the worker was doing when it ended, read from its report before
+// the page is unmapped.
+struct LastReport {
+  int stage;
+  int64_t document;
+  std::string plugin;
+};
+
+// Why the worker that died while loading a plugin's code did not finish
+// loading it.
+std::string loadFailure(const WorkerEnd& end, int batch_timeout_s) {
+  if (end.load_hung) {
+    return "its code did not finish loading in " + std::to_string(batch_timeout_s) +
+           " s (--batch-timeout; a constructor that never returns?) and the process was killed";
+  }
+  return (WIFSIGNALED(end.status)
+              ? "the process " + signalText(WTERMSIG(end.status))
+              : "the plugin called exit(" + std::to_string(WEXITSTATUS(end.status)) + ")") +
+         " while its code was being loaded (a constructor, or graft_plugin_entry)";
+}
+
+// Why the run the worker was in was left unfinished, or nullopt when the
+// worker finished cleanly.
+std::optional<std::string> abandonReason(const WorkerEnd& end, int stage, LeaseWatch& lease,
+                                         pid_t parent) {
+  if (!end.reason.empty()) return end.reason;
+  if (WIFSIGNALED(end.status)) return signalText(WTERMSIG(end.status));
+  // A clean exit releases the lease; one still held means the process
+  // left in the middle of a run (a plugin calling exit(), say).
+  if (lease.heartbeatOf(parent) != 0)
+    return "exited with code " + std::to_string(WEXITSTATUS(end.status)) +
+           " in the middle of a run";
+  if (stage == WorkerReport::kDone) return std::nullopt;
+  return exitText(end.status) + " outside a run (a plugin calling exit()?)";
+}
+
+// Records the run the worker left, as failed, and says so.
+int reportAbandonedRun(const std::string& db_path, const std::string& command, pid_t parent,
+                       const std::string& reason, int64_t document) {
+  auto store = SqliteStore::open(db_path, SqliteOptions{});
+  if (!store.ok()) return fail(store.status());
+  auto recorded = recordAbandonedRun(**store, parent, reason, document);
+  if (!recorded.ok()) return fail(recorded.status());
+  if (recorded->run_id.empty()) {
+    return fail(Status(Code::kMigrationFailed, "the run's process " + reason));
+  }
+  std::string where;
+  if (!recorded->migration_id.empty()) {
+    where = " while migrating " + recorded->migration_id +
+            (document > 0 ? " at _id " + std::to_string(document) : "") +
+            "; recorded as failed, the lease is released and the cursor stays at _id " +
+            std::to_string(recorded->cursor);
+  } else {
+    where = "; recorded as failed and the lease is released";
+  }
+  return fail(Status(Code::kMigrationFailed,
+                     "the run's process " + reason + where + " (fix the plugin, then run graft " +
+                         command.substr(0, command.find(' ')) + " to resume)"));
+}
+
 }  // namespace
 
 namespace worker {
@@ -145,144 +346,23 @@ int supervise(const std::function<int()>& child_main, const std::string& db_path
   const pid_t parent = getpid();
   const pid_t child = fork();
   if (child < 0) return child_main();  // no process to spare: run unsupervised
-  if (child == 0) {
-    g_report = report;
-    // Die with the supervisor: killing `graft` must still stop the work.
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (getppid() != parent) _exit(exitCode(Code::kCanceled));
-    // Its own process group: a Ctrl-C at the terminal reaches the
-    // supervisor only, which forwards it once (a second SIGINT would stop
-    // the child at once instead of after its batch).
-    setpgid(0, 0);
-    setLeaseHolderPid(parent);
-    setPluginCopyOwner(parent);
-    const int rc = child_main();
-    std::fflush(nullptr);
-    report->stage.store(WorkerReport::kDone);
-#ifdef GRAFT_LEAK_CHECKED
-    // _exit skips the exit-time leak check, and this is the process that
-    // loads the plugins and runs the migrations: check it here (a no-op
-    // unless leak detection is on; a leak ends the worker with an error).
-    __lsan_do_leak_check();
-#endif
-    _exit(rc);
-  }
+  if (child == 0) runWorker(report, parent, child_main);
 
-  g_child = child;
-  struct sigaction forward {};
-  forward.sa_handler = forwardToChild;
-  sigemptyset(&forward.sa_mask);
-  sigaction(SIGINT, &forward, nullptr);
-  sigaction(SIGTERM, &forward, nullptr);
-
-  LeaseWatch watch(db_path);
-  std::string reason;
-  int status = 0;
-  int64_t last_beat = 0;
-  auto last_change = std::chrono::steady_clock::now();
-  uint64_t last_load = 0;
-  auto load_began = last_change;
-  bool load_hung = false;
-  // Readable when the child exits: the wait between two looks at its
-  // heartbeat ends then, not up to 100 ms later (a kernel before 5.3 has
-  // no pidfd; then the wait is a plain sleep).
-  // (glibc 2.36's <sys/pidfd.h> does not declare pidfd_open for C++.)
-  const int exited = static_cast<int>(syscall(SYS_pidfd_open, child, 0));
-  while (true) {
-    pid_t done = waitpid(child, &status, WNOHANG);
-    if (done == child) break;
-    if (done < 0 && errno != EINTR) {
-      if (exited >= 0) close(exited);
-      return exitCode(Code::kMigrationFailed);
-    }
-    if (exited >= 0) {
-      pollfd fd{exited, POLLIN, 0};
-      (void)poll(&fd, 1, 100);
-    } else {
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    const auto now = std::chrono::steady_clock::now();
-    if (report->stage.load() == WorkerReport::kLoading) {
-      // A constructor that never returns: loading is watched as batches are.
-      const uint64_t load = report->loads.load();
-      if (load != last_load) {
-        last_load = load;
-        load_began = now;
-      } else if (now - load_began > std::chrono::seconds(batch_timeout_s)) {
-        load_hung = true;
-        kill(child, SIGKILL);
-        waitpid(child, &status, 0);
-        break;
-      }
-      continue;
-    }
-    const int64_t beat = watch.heartbeatOf(parent);
-    if (beat != last_beat) {
-      last_beat = beat;
-      last_change = now;
-    } else if (beat != 0 && now - last_change > std::chrono::seconds(batch_timeout_s)) {
-      reason = "finished no batch in " + std::to_string(batch_timeout_s) +
-               " s (--batch-timeout) and was killed";
-      kill(child, SIGKILL);
-      waitpid(child, &status, 0);
-      break;
-    }
-  }
-  g_child = 0;
-  if (exited >= 0) close(exited);
+  LeaseWatch lease(db_path);
+  const std::optional<WorkerEnd> end =
+      Watchdog(child, parent, batch_timeout_s, *report, lease).watch();
+  if (!end) return exitCode(Code::kMigrationFailed);
   // The worker's _exit, crash or kill skipped the removal of its private
   // copies of the plugins.
   removePluginCopies(parent);
-  const int stage = report->stage.load();
-  const int64_t document = report->document.load();
-  const std::string plugin = report->plugin;
+  const LastReport last{report->stage.load(), report->document.load(), report->plugin};
   munmap(report, sizeof(WorkerReport));
 
-  if (load_hung) {
-    return failedLoad(db_path, command, plugin,
-                      "its code did not finish loading in " + std::to_string(batch_timeout_s) +
-                          " s (--batch-timeout; a constructor that never returns?) and the "
-                          "process was killed");
-  }
-  if (stage == WorkerReport::kLoading) {
-    return failedLoad(db_path, command, plugin,
-                      (WIFSIGNALED(status) ? "the process " + signalText(WTERMSIG(status))
-                                           : "the plugin called exit(" +
-                                                 std::to_string(WEXITSTATUS(status)) + ")") +
-                          " while its code was being loaded (a constructor, or "
-                          "graft_plugin_entry)");
-  }
-  if (reason.empty() && WIFSIGNALED(status)) reason = signalText(WTERMSIG(status));
-  if (reason.empty()) {
-    // A clean exit releases the lease; one still held means the process
-    // left in the middle of a run (a plugin calling exit(), say).
-    if (watch.heartbeatOf(parent) == 0) {
-      if (stage == WorkerReport::kDone) return WEXITSTATUS(status);
-      reason = exitText(status) + " outside a run (a plugin calling exit()?)";
-    } else {
-      reason =
-          "exited with code " + std::to_string(WEXITSTATUS(status)) + " in the middle of a run";
-    }
-  }
-  auto store = SqliteStore::open(db_path, SqliteOptions{});
-  if (!store.ok()) return fail(store.status());
-  auto recorded = recordAbandonedRun(**store, parent, reason, document);
-  if (!recorded.ok()) return fail(recorded.status());
-  if (recorded->run_id.empty()) {
-    return fail(Status(Code::kMigrationFailed, "the run's process " + reason));
-  }
-  std::string where;
-  if (!recorded->migration_id.empty()) {
-    where = " while migrating " + recorded->migration_id +
-            (document > 0 ? " at _id " + std::to_string(document) : "") +
-            "; recorded as failed, the lease is released and the cursor stays at _id " +
-            std::to_string(recorded->cursor);
-  } else {
-    where = "; recorded as failed and the lease is released";
-  }
-  return fail(Status(Code::kMigrationFailed,
-                     "the run's process " + reason + where + " (fix the plugin, then run graft " +
-                         command.substr(0, command.find(' ')) + " to resume)"));
+  if (end->load_hung || last.stage == WorkerReport::kLoading)
+    return failedLoad(db_path, command, last.plugin, loadFailure(*end, batch_timeout_s));
+  const std::optional<std::string> reason = abandonReason(*end, last.stage, lease, parent);
+  if (!reason) return WEXITSTATUS(end->status);
+  return reportAbandonedRun(db_path, command, parent, *reason, last.document);
 }
 
 }  // namespace graft::cli

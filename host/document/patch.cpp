@@ -195,6 +195,120 @@ class SimplePatch {
   size_t count_ = 0;
 };
 
+// What a parsed patch does to a checked body, found and written in the
+// phases of applyPatchByParsing. Holds views into the body and the patch,
+// which must outlive it.
+class PatchEdit {
+ public:
+  explicit PatchEdit(const CheckedBody& checked) : body_(checked.text), members_(checked.members) {}
+
+  // Takes the patch's $set and $unset; kBadInput for any other member.
+  Status readPatch(const boost::json::object& patch) {
+    for (const auto& [key, value] : patch) {
+      if (key == "$set" && value.is_object()) {
+        set_ = &value.get_object();
+      } else if (key == "$unset" && value.is_array()) {
+        unset_ = &value.get_array();
+      } else {
+        return Status(Code::kBadInput, "patch has " + jsonQuoted(key) +
+                                           "; a patch is {\"$set\": {...}, \"$unset\": [...]}");
+      }
+    }
+    return Status::Ok();
+  }
+
+  // The fields $unset takes away from the body.
+  Status findRemoved() {
+    if (!unset_) return Status::Ok();
+    for (const auto& field : *unset_) {
+      if (!field.is_string())
+        return Status(Code::kBadInput, "patch $unset holds a non-string: " +
+                                           boost::json::serialize(field));
+      std::string_view name = field.get_string();
+      if (isSystemField(name))
+        return Status(Code::kBadInput, "patch removes " + std::string(name) +
+                                           ": _id and _creationTime belong to the store");
+      if (set_ && set_->contains(name))
+        return Status(Code::kBadInput, "patch both sets and removes " + jsonQuoted(name));
+      if (findMember(members_, name) && !contains(removed_, name)) {
+        removed_.push_back(name);
+        changed_ = true;
+      }
+    }
+    return Status::Ok();
+  }
+
+  // The fields $set adds or gives a new value; `arena` holds what is
+  // parsed to compare.
+  Status findRewritten(boost::json::monotonic_resource* arena) {
+    if (!set_) return Status::Ok();
+    for (const auto& [field, value] : *set_) {
+      if (isSystemField(field))
+        return Status(Code::kBadInput, "patch sets " + std::string(field) +
+                                           ": _id and _creationTime belong to the store");
+      const BodyMember* m = findMember(members_, field);
+      if (!m) {
+        changed_ = true;
+        continue;
+      }
+      // Only the value the patch would replace is parsed, to compare.
+      const std::string_view text = body_.substr(m->value_begin, m->end - m->value_begin);
+      if (boost::json::parse(text, arena, jsonParseOptions()) != value) {
+        rewritten_.push_back(field);
+        changed_ = true;
+      }
+    }
+    return Status::Ok();
+  }
+
+  bool changed() const { return changed_; }
+
+  // The new body's text; `patch_size` is the length of the patch's text.
+  std::string write(size_t patch_size) const {
+    // The new text keeps every member the patch does not change as it was
+    // written, byte for byte: serializing what Boost.JSON 1.81 parsed could
+    // move a float's last digit (its parser is not exact for every decimal),
+    // a silent change to a field the migration never touched.
+    std::string out;
+    out.reserve(body_.size() + patch_size);
+    out += '{';
+    std::vector<std::string_view> placed;  // rewritten fields written once already
+    for (const BodyMember& m : members_) {
+      if (contains(removed_, m.key)) continue;
+      if (!contains(rewritten_, m.key)) {
+        if (out.size() > 1) out += ',';
+        out += body_.substr(m.begin, m.end - m.begin);
+        continue;
+      }
+      if (contains(placed, m.key)) continue;  // a key the stored text gave twice
+      placed.push_back(m.key);
+      appendSet(&out, m.key, set_->at(m.key));
+    }
+    if (set_) {
+      for (const auto& [field, value] : *set_)
+        if (!findMember(members_, field)) appendSet(&out, field, value);
+    }
+    out += '}';
+    return out;
+  }
+
+ private:
+  static void appendSet(std::string* out, std::string_view field, const boost::json::value& value) {
+    if (out->size() > 1) *out += ',';
+    appendKey(out, field);
+    *out += ':';
+    appendValue(out, value);
+  }
+
+  const std::string_view body_;
+  const std::vector<BodyMember>& members_;
+  const boost::json::object* set_ = nullptr;
+  const boost::json::array* unset_ = nullptr;
+  bool changed_ = false;
+  std::vector<std::string_view> removed_;    // fields $unset took away
+  std::vector<std::string_view> rewritten_;  // fields $set gave a new value
+};
+
 }  // namespace
 
 Result<Patched> applyPatch(std::string_view body, std::string_view patch_json) {
@@ -210,8 +324,6 @@ Result<Patched> applyPatch(const CheckedBody& checked, std::string_view patch_js
 }
 
 Result<Patched> applyPatchByParsing(const CheckedBody& checked, std::string_view patch_json) {
-  const std::string_view body = checked.text;
-  const std::vector<BodyMember>& members = checked.members;
   // The patch is parsed into an arena on the stack (a fresh one each call:
   // Boost.JSON 1.81's release() keeps doubling the size of the next block)
   // by a parser reused from call to call: its values are copied into the
@@ -221,94 +333,14 @@ Result<Patched> applyPatchByParsing(const CheckedBody& checked, std::string_view
   thread_local boost::json::parser parser({}, jsonParseOptions(1));
   auto patch = parseObject(&parser, patch_json, "patch", &arena);
   if (!patch.ok()) return patch.status();
-  const boost::json::object* set = nullptr;
-  const boost::json::array* unset = nullptr;
-  for (const auto& [key, value] : *patch) {
-    if (key == "$set" && value.is_object()) {
-      set = &value.get_object();
-    } else if (key == "$unset" && value.is_array()) {
-      unset = &value.get_array();
-    } else {
-      return Status(Code::kBadInput, "patch has " + jsonQuoted(key) +
-                                         "; a patch is {\"$set\": {...}, \"$unset\": [...]}");
-    }
-  }
+  PatchEdit edit(checked);
+  GRAFT_RETURN_IF_ERROR(edit.readPatch(*patch));
   // The body is not parsed into a JSON value: only the members a patch
   // names are looked at.
-
-  bool changed = false;
-  std::vector<std::string_view> removed;    // fields $unset took away
-  std::vector<std::string_view> rewritten;  // fields $set gave a new value
-  if (unset) {
-    for (const auto& field : *unset) {
-      if (!field.is_string())
-        return Status(Code::kBadInput, "patch $unset holds a non-string: " +
-                                           boost::json::serialize(field));
-      std::string_view name = field.get_string();
-      if (isSystemField(name))
-        return Status(Code::kBadInput, "patch removes " + std::string(name) +
-                                           ": _id and _creationTime belong to the store");
-      if (set && set->contains(name))
-        return Status(Code::kBadInput, "patch both sets and removes " + jsonQuoted(name));
-      if (findMember(members, name) && !contains(removed, name)) {
-        removed.push_back(name);
-        changed = true;
-      }
-    }
-  }
-  if (set) {
-    for (const auto& [field, value] : *set) {
-      if (isSystemField(field))
-        return Status(Code::kBadInput, "patch sets " + std::string(field) +
-                                           ": _id and _creationTime belong to the store");
-      const BodyMember* m = findMember(members, field);
-      if (!m) {
-        changed = true;
-        continue;
-      }
-      // Only the value the patch would replace is parsed, to compare.
-      const std::string_view text = body.substr(m->value_begin, m->end - m->value_begin);
-      if (boost::json::parse(text, &arena, jsonParseOptions()) != value) {
-        rewritten.push_back(field);
-        changed = true;
-      }
-    }
-  }
-  if (!changed) return Patched{std::string(body), false};
-  // The new text keeps every member the patch does not change as it was
-  // written, byte for byte: serializing what Boost.JSON 1.81 parsed could
-  // move a float's last digit (its parser is not exact for every decimal),
-  // a silent change to a field the migration never touched.
-  std::string out;
-  out.reserve(body.size() + patch_json.size());
-  out += '{';
-  auto append = [&](std::string_view member) {
-    if (out.size() > 1) out += ',';
-    out += member;
-  };
-  auto appendSet = [&](std::string_view field, const boost::json::value& value) {
-    if (out.size() > 1) out += ',';
-    appendKey(&out, field);
-    out += ':';
-    appendValue(&out, value);
-  };
-  std::vector<std::string_view> placed;  // rewritten fields written once already
-  for (const BodyMember& m : members) {
-    if (contains(removed, m.key)) continue;
-    if (!contains(rewritten, m.key)) {
-      append(body.substr(m.begin, m.end - m.begin));
-      continue;
-    }
-    if (contains(placed, m.key)) continue;  // a key the stored text gave twice
-    placed.push_back(m.key);
-    appendSet(m.key, set->at(m.key));
-  }
-  if (set) {
-    for (const auto& [field, value] : *set)
-      if (!findMember(members, field)) appendSet(field, value);
-  }
-  out += '}';
-  return Patched{std::move(out), true};
+  GRAFT_RETURN_IF_ERROR(edit.findRemoved());
+  GRAFT_RETURN_IF_ERROR(edit.findRewritten(&arena));
+  if (!edit.changed()) return Patched{std::string(checked.text), false};
+  return Patched{edit.write(patch_json.size()), true};
 }
 
 Status checkMadeBody(std::string_view body) {

@@ -151,6 +151,40 @@ Result<std::string> appendToManifest(std::string_view text, const std::string& p
   return out;
 }
 
+namespace {
+
+// The text of the manifest at `path` with `id` added: the file's own text
+// with `id` appended, or, when there is no file (*created is then true), a
+// new manifest.
+Result<std::string> manifestWith(const std::string& path, const std::string& id, bool* created) {
+  std::error_code ec;
+  if (!fs::exists(path, ec)) {
+    *created = true;
+    return newManifestText({id});
+  }
+  auto text = readFile(path);
+  if (!text.ok()) return text.status().prefixed("read manifest");
+  auto appended = appendToManifest(*text, path, id);
+  if (!appended.ok()) return appended.status().prefixed("read manifest");
+  return appended;
+}
+
+// Writes the source of migration `id` to `path`, a file that must not exist.
+Status writeNewSource(const std::string& path, const std::string& id,
+                      const CreateOptions& options) {
+  // "x": fail rather than overwrite a file that appeared since the check.
+  std::FILE* source = std::fopen(path.c_str(), "wx");
+  if (!source) return Status(Code::kBadInput, cannotWrite(path));
+  std::string description = options.name;
+  for (char& c : description) c = c == '_' ? ' ' : c;
+  const std::string code = migrationSource(id, description, options.table);
+  const bool wrote = std::fwrite(code.data(), 1, code.size(), source) == code.size();
+  if (std::fclose(source) != 0 || !wrote) return Status(Code::kBadInput, cannotWrite(path));
+  return Status::Ok();
+}
+
+}  // namespace
+
 Result<Created> createMigration(const CreateOptions& options) {
   GRAFT_RETURN_IF_ERROR(checkMigrationName(options.name));
   Status table = checkTableName(options.table);
@@ -170,17 +204,8 @@ Result<Created> createMigration(const CreateOptions& options) {
     return Status(Code::kBadInput,
                   created.source_path + ": already exists (pick another name, or remove the file)");
   }
-  std::string manifest_text;
-  if (fs::exists(options.manifest_path, ec)) {
-    auto text = readFile(options.manifest_path);
-    if (!text.ok()) return text.status().prefixed("read manifest");
-    auto appended = appendToManifest(*text, options.manifest_path, created.id);
-    if (!appended.ok()) return appended.status().prefixed("read manifest");
-    manifest_text = std::move(appended).value();
-  } else {
-    created.manifest_created = true;
-    manifest_text = newManifestText({created.id});
-  }
+  auto manifest_text = manifestWith(options.manifest_path, created.id, &created.manifest_created);
+  if (!manifest_text.ok()) return manifest_text.status();
   const std::string sum_path = sumPathFor(options.manifest_path);
   auto sum = readSum(sum_path);
   if (!sum.ok()) return sum.status().prefixed("read sum");
@@ -195,15 +220,7 @@ Result<Created> createMigration(const CreateOptions& options) {
     if (needed.empty() || fs::create_directories(needed, ec) || !ec) continue;
     return Status(Code::kBadInput, needed.string() + ": can not create: " + ec.message());
   }
-  // "x": fail rather than overwrite a file that appeared since the check.
-  std::FILE* source = std::fopen(created.source_path.c_str(), "wx");
-  if (!source) return Status(Code::kBadInput, cannotWrite(created.source_path));
-  std::string description = options.name;
-  for (char& c : description) c = c == '_' ? ' ' : c;
-  const std::string code = migrationSource(created.id, description, options.table);
-  const bool wrote = std::fwrite(code.data(), 1, code.size(), source) == code.size();
-  if (std::fclose(source) != 0 || !wrote)
-    return Status(Code::kBadInput, cannotWrite(created.source_path));
+  GRAFT_RETURN_IF_ERROR(writeNewSource(created.source_path, created.id, options));
 
   const std::string line =
       "graft_add_migration(" + created.id + " SOURCES " + created.id + ".cpp)\n";
@@ -211,7 +228,7 @@ Result<Created> createMigration(const CreateOptions& options) {
   std::string cmake = existing_cmake ? *existing_cmake : kCMakeHeader;
   if (!cmake.empty() && cmake.back() != '\n') cmake += '\n';
   GRAFT_RETURN_IF_ERROR(replaceFile(created.cmake_path, cmake + line));
-  GRAFT_RETURN_IF_ERROR(replaceFile(created.manifest_path, manifest_text));
+  GRAFT_RETURN_IF_ERROR(replaceFile(created.manifest_path, *manifest_text));
   if (*sum) {
     GRAFT_RETURN_IF_ERROR(writeSum(appendPending(**sum, created.id), sum_path));
     created.sum_path = sum_path;

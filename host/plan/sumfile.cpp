@@ -55,6 +55,89 @@ std::vector<std::string_view> splitLines(std::string_view text) {
   return lines;
 }
 
+// parseSum's phases, over the lines of one graft.sum (`text`, which must
+// outlive the reader).
+class SumReader {
+ public:
+  SumReader(std::string_view text, const std::string& path)
+      : lines_(splitLines(text)), path_(path) {}
+
+  // kDrift when a line is a conflict marker git left after a merge.
+  Status checkConflicts() const {
+    for (size_t i = 0; i < lines_.size(); ++i) {
+      if (isConflictMarker(lines_[i])) {
+        return Status(Code::kDrift, at(i + 1) +
+                                        "unresolved merge conflict (resolve the manifest, then "
+                                        "run graft sum after merging, and review)");
+      }
+    }
+    return Status::Ok();
+  }
+
+  // The version line and the total.
+  Status readHeader(SumFile* sum) const {
+    if (lines_.empty() || lines_[0] != kVersionLine) {
+      constexpr std::string_view kPrefix = "graft-sum ";
+      if (!lines_.empty() && lines_[0].substr(0, kPrefix.size()) == kPrefix &&
+          lines_[0].size() > kPrefix.size() &&
+          lines_[0].find_first_not_of("0123456789", kPrefix.size()) == std::string_view::npos) {
+        return bad(1, "graft.sum format " + std::string(lines_[0].substr(kPrefix.size())) +
+                          " is not supported; this graft reads format 1 (upgrade graft)");
+      }
+      return bad(1, "expected \"graft-sum 1\", " + got(0) + " (" + kRewriteHint + ")");
+    }
+    constexpr std::string_view kTotal = "total ";
+    if (lines_.size() < 2 || lines_[1].substr(0, kTotal.size()) != kTotal ||
+        !isSha256Hex(lines_[1].substr(kTotal.size()))) {
+      return bad(2, "expected \"total <sha256 hex>\", " + got(1) + " (" + kRewriteHint + ")");
+    }
+    sum->total = std::string(lines_[1].substr(kTotal.size()));
+    return Status::Ok();
+  }
+
+  // "<migration id> <digest>", one a line after the header.
+  Status readEntries(SumFile* sum) const {
+    std::map<std::string, size_t, std::less<>> seen;
+    for (size_t i = 2; i < lines_.size(); ++i) {
+      const std::string_view line = lines_[i];
+      const size_t space = line.find(' ');
+      const std::string_view id = line.substr(0, space);
+      const std::string_view hash =
+          space == std::string_view::npos ? std::string_view() : line.substr(space + 1);
+      if (id.empty() || !(isSha256Hex(hash) || hash == kPendingDigest)) {
+        return bad(i + 1, "expected \"<migration id> <sha256 hex>\", " + got(i) + " (" +
+                              kRewriteHint + ")");
+      }
+      if (!isValidMigrationId(id)) {
+        return bad(i + 1, quoted(id) +
+                              " is not a valid migration id (letters, digits, '_', '-', '.'; at "
+                              "most 128)");
+      }
+      auto [it, inserted] = seen.emplace(std::string(id), i + 1);
+      if (!inserted) {
+        return bad(i + 1, "duplicate entry " + quoted(id) + " (also on line " +
+                              std::to_string(it->second) + "; " + kRewriteHint + ")");
+      }
+      sum->entries.push_back({std::string(id), std::string(hash)});
+    }
+    return Status::Ok();
+  }
+
+ private:
+  // "<path>:<line>: ", lines counted from 1.
+  std::string at(size_t line) const { return path_ + ":" + std::to_string(line) + ": "; }
+  Status bad(size_t line, const std::string& why) const {
+    return Status(Code::kBadInput, at(line) + why);
+  }
+  // What the line at `index` (from 0) holds, for an "expected ..." message.
+  std::string got(size_t index) const {
+    return index < lines_.size() ? "got " + quoted(lines_[index]) : std::string("got end of file");
+  }
+
+  const std::vector<std::string_view> lines_;
+  const std::string& path_;
+};
+
 }  // namespace
 
 std::string sumPathFor(const std::string& manifest_path) {
@@ -102,64 +185,11 @@ std::string formatSum(const SumFile& sum) {
 }
 
 Result<SumFile> parseSum(std::string_view text, const std::string& path) {
-  const std::vector<std::string_view> lines = splitLines(text);
-  auto at = [&](size_t line) { return path + ":" + std::to_string(line) + ": "; };
-  auto bad = [&](size_t line, const std::string& why) {
-    return Status(Code::kBadInput, at(line) + why);
-  };
-  for (size_t i = 0; i < lines.size(); ++i) {
-    if (isConflictMarker(lines[i])) {
-      return Status(Code::kDrift, at(i + 1) +
-                                      "unresolved merge conflict (resolve the manifest, then "
-                                      "run graft sum after merging, and review)");
-    }
-  }
-  auto got = [&](size_t index) {
-    return index < lines.size() ? "got " + quoted(lines[index]) : std::string("got end of file");
-  };
-
-  if (lines.empty() || lines[0] != kVersionLine) {
-    constexpr std::string_view kPrefix = "graft-sum ";
-    if (!lines.empty() && lines[0].substr(0, kPrefix.size()) == kPrefix &&
-        lines[0].size() > kPrefix.size() &&
-        lines[0].find_first_not_of("0123456789", kPrefix.size()) == std::string_view::npos) {
-      return bad(1, "graft.sum format " + std::string(lines[0].substr(kPrefix.size())) +
-                        " is not supported; this graft reads format 1 (upgrade graft)");
-    }
-    return bad(1, "expected \"graft-sum 1\", " + got(0) + " (" + kRewriteHint + ")");
-  }
-
+  const SumReader reader(text, path);
+  GRAFT_RETURN_IF_ERROR(reader.checkConflicts());
   SumFile sum;
-  constexpr std::string_view kTotal = "total ";
-  if (lines.size() < 2 || lines[1].substr(0, kTotal.size()) != kTotal ||
-      !isSha256Hex(lines[1].substr(kTotal.size()))) {
-    return bad(2, "expected \"total <sha256 hex>\", " + got(1) + " (" + kRewriteHint + ")");
-  }
-  sum.total = std::string(lines[1].substr(kTotal.size()));
-
-  std::map<std::string, size_t, std::less<>> seen;
-  for (size_t i = 2; i < lines.size(); ++i) {
-    const std::string_view line = lines[i];
-    const size_t space = line.find(' ');
-    const std::string_view id = line.substr(0, space);
-    const std::string_view hash =
-        space == std::string_view::npos ? std::string_view() : line.substr(space + 1);
-    if (id.empty() || !(isSha256Hex(hash) || hash == kPendingDigest)) {
-      return bad(i + 1,
-                 "expected \"<migration id> <sha256 hex>\", " + got(i) + " (" + kRewriteHint + ")");
-    }
-    if (!isValidMigrationId(id)) {
-      return bad(i + 1, quoted(id) +
-                            " is not a valid migration id (letters, digits, '_', '-', '.'; at "
-                            "most 128)");
-    }
-    auto [it, inserted] = seen.emplace(std::string(id), i + 1);
-    if (!inserted) {
-      return bad(i + 1, "duplicate entry " + quoted(id) + " (also on line " +
-                            std::to_string(it->second) + "; " + kRewriteHint + ")");
-    }
-    sum.entries.push_back({std::string(id), std::string(hash)});
-  }
+  GRAFT_RETURN_IF_ERROR(reader.readHeader(&sum));
+  GRAFT_RETURN_IF_ERROR(reader.readEntries(&sum));
   return sum;
 }
 

@@ -56,6 +56,87 @@ std::string elfTypeName(unsigned type) {
   }
 }
 
+// The section headers of `bytes`, whose ELF header is `header`, read with
+// every offset checked to lie inside `bytes`. On failure *why says why.
+class SectionHeaders {
+ public:
+  SectionHeaders(std::string_view bytes, ElfW(Ehdr) header, std::string* why)
+      : bytes_(bytes), header_(header), why_(why) {}
+
+  // The table and the section name table lie inside the file.
+  bool check() {
+    if (header_.e_shentsize != sizeof(ElfW(Shdr))) {
+      *why_ = "section headers are " + std::to_string(header_.e_shentsize) +
+              " bytes each, expected " + std::to_string(sizeof(ElfW(Shdr))) +
+              " (copy or build the plugin again)";
+      return false;
+    }
+    const unsigned long long table_size = 1ULL * header_.e_shnum * sizeof(ElfW(Shdr));
+    if (!fits(header_.e_shoff, table_size))
+      return outside("the section header table", header_.e_shoff, table_size);
+    if (header_.e_shstrndx >= header_.e_shnum) {
+      *why_ = "the section name table is section " + std::to_string(header_.e_shstrndx) +
+              ", and there are " + std::to_string(header_.e_shnum) +
+              " (copy or build the plugin again)";
+      return false;
+    }
+    const ElfW(Shdr) names = sectionAt(header_.e_shstrndx);
+    if (names.sh_type == SHT_NOBITS || !fits(names.sh_offset, names.sh_size))
+      return outside("the section name table", names.sh_offset, names.sh_size);
+    name_table_ = bytes_.substr(names.sh_offset, names.sh_size);
+    return true;
+  }
+
+  // The section named `name`, as findElfSection says. REQUIRES: check().
+  bool find(std::string_view name, std::optional<std::string_view>* section) {
+    for (unsigned i = 0; i < header_.e_shnum; ++i) {
+      const ElfW(Shdr) candidate = sectionAt(i);
+      if (candidate.sh_name >= name_table_.size()) continue;
+      std::string_view candidate_name = name_table_.substr(candidate.sh_name);
+      candidate_name = candidate_name.substr(0, candidate_name.find('\0'));
+      if (candidate_name != name) continue;
+      const std::string what = "section " + std::string(name);
+      if (section->has_value()) {
+        *why_ = what + " appears twice (build the plugin again with graft_add_migration)";
+        return false;
+      }
+      if (candidate.sh_type == SHT_NOBITS) {
+        *why_ =
+            what + " holds no bytes in the file (build the plugin again with graft_add_migration)";
+        return false;
+      }
+      if (!fits(candidate.sh_offset, candidate.sh_size))
+        return outside(what, candidate.sh_offset, candidate.sh_size);
+      *section = bytes_.substr(candidate.sh_offset, candidate.sh_size);
+    }
+    return true;
+  }
+
+ private:
+  bool fits(unsigned long long from, unsigned long long size) const {
+    return from <= bytes_.size() && size <= bytes_.size() - from;
+  }
+  // Sets *why for `what`, which lies outside the file; returns false.
+  bool outside(const std::string& what, unsigned long long from, unsigned long long size) {
+    // A hostile size could wrap the sum around.
+    const unsigned long long end = size > ~0ULL - from ? ~0ULL : from + size;
+    *why_ = what + " at bytes " + std::to_string(from) + ".." + std::to_string(end) +
+            " lies outside the file, which has " + std::to_string(bytes_.size()) +
+            " bytes (copy or build the plugin again)";
+    return false;
+  }
+  ElfW(Shdr) sectionAt(unsigned index) const {
+    ElfW(Shdr) out;
+    readAt(bytes_, header_.e_shoff + 1ULL * index * sizeof out, &out);
+    return out;
+  }
+
+  const std::string_view bytes_;
+  const ElfW(Ehdr) header_;
+  std::string* const why_;
+  std::string_view name_table_;
+};
+
 }  // namespace
 
 std::string checkSharedLibrary(std::string_view bytes) {
@@ -102,60 +183,8 @@ bool findElfSection(std::string_view bytes, std::string_view name,
   // No section headers (e_shnum 0 also covers the extended numbering of
   // 65280 sections or more, which no plugin has): nothing to find.
   if (header.e_shoff == 0 || header.e_shnum == 0 || header.e_shstrndx == SHN_UNDEF) return true;
-  auto outside = [&](const std::string& what, unsigned long long from, unsigned long long size) {
-    // A hostile size could wrap the sum around.
-    const unsigned long long end = size > ~0ULL - from ? ~0ULL : from + size;
-    *why = what + " at bytes " + std::to_string(from) + ".." + std::to_string(end) +
-           " lies outside the file, which has " + std::to_string(bytes.size()) +
-           " bytes (copy or build the plugin again)";
-    return false;
-  };
-  auto fits = [&](unsigned long long from, unsigned long long size) {
-    return from <= bytes.size() && size <= bytes.size() - from;
-  };
-  if (header.e_shentsize != sizeof(ElfW(Shdr))) {
-    *why = "section headers are " + std::to_string(header.e_shentsize) + " bytes each, expected " +
-           std::to_string(sizeof(ElfW(Shdr))) + " (copy or build the plugin again)";
-    return false;
-  }
-  const unsigned long long table_size = 1ULL * header.e_shnum * sizeof(ElfW(Shdr));
-  if (!fits(header.e_shoff, table_size))
-    return outside("the section header table", header.e_shoff, table_size);
-  auto sectionAt = [&](unsigned index) {
-    ElfW(Shdr) out;
-    readAt(bytes, header.e_shoff + 1ULL * index * sizeof out, &out);
-    return out;
-  };
-  if (header.e_shstrndx >= header.e_shnum) {
-    *why = "the section name table is section " + std::to_string(header.e_shstrndx) +
-           ", and there are " + std::to_string(header.e_shnum) +
-           " (copy or build the plugin again)";
-    return false;
-  }
-  const ElfW(Shdr) names = sectionAt(header.e_shstrndx);
-  if (names.sh_type == SHT_NOBITS || !fits(names.sh_offset, names.sh_size))
-    return outside("the section name table", names.sh_offset, names.sh_size);
-  const std::string_view name_table = bytes.substr(names.sh_offset, names.sh_size);
-  for (unsigned i = 0; i < header.e_shnum; ++i) {
-    const ElfW(Shdr) candidate = sectionAt(i);
-    if (candidate.sh_name >= name_table.size()) continue;
-    std::string_view candidate_name = name_table.substr(candidate.sh_name);
-    candidate_name = candidate_name.substr(0, candidate_name.find('\0'));
-    if (candidate_name != name) continue;
-    const std::string what = "section " + std::string(name);
-    if (section->has_value()) {
-      *why = what + " appears twice (build the plugin again with graft_add_migration)";
-      return false;
-    }
-    if (candidate.sh_type == SHT_NOBITS) {
-      *why = what + " holds no bytes in the file (build the plugin again with graft_add_migration)";
-      return false;
-    }
-    if (!fits(candidate.sh_offset, candidate.sh_size))
-      return outside(what, candidate.sh_offset, candidate.sh_size);
-    *section = bytes.substr(candidate.sh_offset, candidate.sh_size);
-  }
-  return true;
+  SectionHeaders headers(bytes, header, why);
+  return headers.check() && headers.find(name, section);
 }
 
 #else

@@ -223,6 +223,92 @@ Status pluginError(const std::string& path, const std::string& stage, const std:
   return Status(Code::kPlugin, "plugin " + path + ": " + stage + ": " + reason);
 }
 
+// The library of the plugin at `path`, whose bytes are `bytes` (their
+// SHA-256 `sha256`): the one this process loaded already, or one loaded now
+// from a private copy of the bytes.
+Result<std::shared_ptr<boost::dll::shared_library>> openLibrary(const std::string& path,
+                                                                const std::string& sha256,
+                                                                const std::string& bytes,
+                                                                const Plugin::Options& options) {
+  LoadedLibraries& loaded = loadedLibraries();
+  {
+    std::lock_guard<std::mutex> lock(loaded.mu);
+    auto it = loaded.by_sha256.find(sha256);
+    if (it != loaded.by_sha256.end()) return it->second;
+  }
+  if (options.before_load) options.before_load(path);
+  PrivateCopy copy(bytes);
+  const std::string load_path = copy.ok() ? copy.path() : path;
+  auto library = std::make_shared<boost::dll::shared_library>();
+  boost::dll::fs::error_code ec;
+  library->load(load_path, boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local, ec);
+  if (ec) {
+    std::string reason = loaderReason(ec);
+    // The loader names the private copy; the user knows the file.
+    for (size_t at; (at = reason.find(load_path)) != std::string::npos && load_path != path;)
+      reason.replace(at, load_path.size(), path);
+    return pluginError(path, "load",
+                       reason +
+                           " (is it a shared library built for this machine with "
+                           "graft_add_migration?)");
+  }
+  std::lock_guard<std::mutex> lock(loaded.mu);
+  return loaded.by_sha256.emplace(sha256, std::move(library)).first->second;
+}
+
+// What the entry point of the plugin at `path` returns; never NULL.
+Result<const graft_plugin*> callEntryPoint(boost::dll::shared_library& library,
+                                           const std::string& path) {
+  if (!library.has(GRAFT_ENTRY_SYMBOL)) {
+    return pluginError(path, "entry point",
+                       std::string("no symbol ") + GRAFT_ENTRY_SYMBOL +
+                           " (export the migration with GRAFT_EXPORT_MIGRATION)");
+  }
+  auto entry = library.get<const graft_plugin*()>(GRAFT_ENTRY_SYMBOL);
+  const graft_plugin* p = entry();
+  if (!p)
+    return pluginError(path, "entry point",
+                       std::string(GRAFT_ENTRY_SYMBOL) + " returned NULL" + kRebuildHint);
+  return p;
+}
+
+// Why the graft_plugin `p` (of this host's ABI major) can not run, or ""
+// when it can; then *up and *down are its steps as this host's graft_step
+// (*down zero when it has none).
+std::string checkPlugin(const graft_plugin* p, graft_step* up, graft_step* down) {
+  // ABI 1.0's graft_plugin ended before logic_digest.
+  const size_t v1_0_size = offsetof(graft_plugin, logic_digest);
+  if (p->struct_size < v1_0_size) {
+    return "graft_plugin is " + std::to_string(p->struct_size) + " bytes, expected at least " +
+           std::to_string(v1_0_size) + kRebuildHint;
+  }
+  if (!p->id || !isValidMigrationId(p->id)) {
+    return std::string("id \"") + (p->id ? p->id : "(null)") +
+           "\" is not valid (letters, digits, '_', '-', '.'; at most 128)";
+  }
+  if (!p->description) return std::string("description is NULL") + kRebuildHint;
+  if (!p->up) return std::string("no up step") + kRebuildHint;
+  std::string why;
+  if (!checkStep(p->up, "up", &why) || (p->down && !checkStep(p->down, "down", &why))) return why;
+  *up = widen(*p->up);
+  *down = p->down ? widen(*p->down) : graft_step{};
+  if (!checkStepExtras(*up, "up", &why) || (p->down && !checkStepExtras(*down, "down", &why)))
+    return why;
+  return "";
+}
+
+// The metadata the checked graft_plugin `p` gives.
+PluginMeta returnedMeta(const graft_plugin* p) {
+  PluginMeta returned;
+  returned.id = p->id;
+  returned.abi = abiText(p->abi_version);
+  const size_t digest_end = offsetof(graft_plugin, logic_digest) + sizeof(p->logic_digest);
+  if (p->struct_size >= digest_end && p->logic_digest) returned.logic_digest = p->logic_digest;
+  returned.description = p->description;
+  returned.has_down = p->down != nullptr;
+  return returned;
+}
+
 }  // namespace
 
 Result<std::unique_ptr<Plugin>> Plugin::readChecked(const std::string& given_path,
@@ -285,84 +371,32 @@ Result<std::unique_ptr<Plugin>> Plugin::load(const std::string& given_path,
   if (!checked.ok()) return checked.status();
   std::unique_ptr<Plugin> plugin = std::move(checked).value();
   const std::string& path = plugin->path_;
-  auto fail = [&](const std::string& stage, const std::string& reason) {
-    return pluginError(path, stage, reason);
-  };
 
-  LoadedLibraries& loaded = loadedLibraries();
-  {
-    std::lock_guard<std::mutex> lock(loaded.mu);
-    auto it = loaded.by_sha256.find(plugin->sha256_);
-    if (it != loaded.by_sha256.end()) plugin->library_ = it->second;
-  }
-  if (!plugin->library_) {
-    if (options.before_load) options.before_load(path);
-    PrivateCopy copy(bytes);
-    const std::string load_path = copy.ok() ? copy.path() : path;
-    auto library = std::make_shared<boost::dll::shared_library>();
-    boost::dll::fs::error_code ec;
-    library->load(load_path, boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local,
-                  ec);
-    if (ec) {
-      std::string reason = loaderReason(ec);
-      // The loader names the private copy; the user knows the file.
-      for (size_t at; (at = reason.find(load_path)) != std::string::npos && load_path != path;)
-        reason.replace(at, load_path.size(), path);
-      return fail("load", reason +
-                              " (is it a shared library built for this machine with "
-                              "graft_add_migration?)");
-    }
-    std::lock_guard<std::mutex> lock(loaded.mu);
-    plugin->library_ = loaded.by_sha256.emplace(plugin->sha256_, std::move(library)).first->second;
-  }
-  if (!plugin->library_->has(GRAFT_ENTRY_SYMBOL)) {
-    return fail("entry point", std::string("no symbol ") + GRAFT_ENTRY_SYMBOL +
-                                   " (export the migration with GRAFT_EXPORT_MIGRATION)");
-  }
-  auto entry = plugin->library_->get<const graft_plugin*()>(GRAFT_ENTRY_SYMBOL);
-  const graft_plugin* p = entry();
-  if (!p)
-    return fail("entry point", std::string(GRAFT_ENTRY_SYMBOL) + " returned NULL" + kRebuildHint);
+  auto library = openLibrary(path, plugin->sha256_, bytes, options);
+  if (!library.ok()) return library.status();
+  plugin->library_ = std::move(library).value();
+  auto entry = callEntryPoint(*plugin->library_, path);
+  if (!entry.ok()) return entry.status();
+  const graft_plugin* p = *entry;
   if (std::string why = abiMismatch(p->abi_version >> 16, p->abi_version & 0xffff); !why.empty())
-    return fail("ABI", why);
-  std::string why;
-  // ABI 1.0's graft_plugin ended before logic_digest.
-  const size_t v1_0_size = offsetof(graft_plugin, logic_digest);
-  if (p->struct_size < v1_0_size) {
-    why = "graft_plugin is " + std::to_string(p->struct_size) + " bytes, expected at least " +
-          std::to_string(v1_0_size) + kRebuildHint;
-  } else if (!p->id || !isValidMigrationId(p->id)) {
-    why = std::string("id \"") + (p->id ? p->id : "(null)") +
-          "\" is not valid (letters, digits, '_', '-', '.'; at most 128)";
-  } else if (!p->description) {
-    why = std::string("description is NULL") + kRebuildHint;
-  } else if (!p->up) {
-    why = std::string("no up step") + kRebuildHint;
-  } else if (checkStep(p->up, "up", &why) && (!p->down || checkStep(p->down, "down", &why))) {
-    const graft_step up = widen(*p->up);
-    const graft_step down = p->down ? widen(*p->down) : graft_step{};
-    if (checkStepExtras(up, "up", &why) && (!p->down || checkStepExtras(down, "down", &why))) {
-      PluginMeta returned;
-      returned.id = p->id;
-      returned.abi = abiText(p->abi_version);
-      const size_t digest_end = offsetof(graft_plugin, logic_digest) + sizeof(p->logic_digest);
-      if (p->struct_size >= digest_end && p->logic_digest) returned.logic_digest = p->logic_digest;
-      returned.description = p->description;
-      returned.has_down = p->down != nullptr;
-      // What status and verify showed without loading must be what runs.
-      if (plugin->embedded_) {
-        if (std::string differences = compareMeta(plugin->meta_, returned); !differences.empty())
-          return fail("metadata", "the embedded metadata disagrees with " GRAFT_ENTRY_SYMBOL ": " +
-                                      differences);
-      }
-      plugin->meta_ = std::move(returned);
-      plugin->plugin_ = p;
-      plugin->up_ = up;
-      plugin->down_ = down;
-      return plugin;
-    }
+    return pluginError(path, "ABI", why);
+  graft_step up{};
+  graft_step down{};
+  if (std::string why = checkPlugin(p, &up, &down); !why.empty())
+    return pluginError(path, "metadata", why);
+  PluginMeta returned = returnedMeta(p);
+  // What status and verify showed without loading must be what runs.
+  if (plugin->embedded_) {
+    if (std::string differences = compareMeta(plugin->meta_, returned); !differences.empty())
+      return pluginError(
+          path, "metadata",
+          "the embedded metadata disagrees with " GRAFT_ENTRY_SYMBOL ": " + differences);
   }
-  return fail("metadata", why);
+  plugin->meta_ = std::move(returned);
+  plugin->plugin_ = p;
+  plugin->up_ = up;
+  plugin->down_ = down;
+  return plugin;
 }
 
 namespace {

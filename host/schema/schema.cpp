@@ -285,6 +285,67 @@ class ValidatorParser {
   Locate locate_;
 };
 
+// The first field name of `path` ("a" of "a.b"), or nullopt when `path`
+// is not field names joined by '.'.
+std::optional<std::string> firstFieldOf(std::string_view path) {
+  std::string first;
+  size_t start = 0;
+  for (;;) {
+    size_t dot = path.find('.', start);
+    std::string_view segment =
+        path.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start);
+    if (start == 0) first = segment;
+    if (fieldNameProblem(segment)) return std::nullopt;
+    if (dot == std::string_view::npos) break;
+    start = dot + 1;
+  }
+  return first;
+}
+
+// "by_role": ["teamId", "role"] at `at`, an index of `table` (whose
+// document is parsed already).
+Result<IndexDef> parseIndex(const ValidatorParser& parser, const TableSchema& table,
+                            const std::string& index_name, const json::value& fields,
+                            const std::string& at) {
+  if (!isIndexName(index_name))
+    return parser.error(at,
+                        "index " + quoteJson(index_name) +
+                            " is not a valid name (letters, digits and '_', not starting "
+                            "with a digit, at most 64)",
+                        true);
+  IndexDef index;
+  index.name = index_name;
+  const auto* list = fields.if_array();
+  if (!list || list->empty())
+    return parser.error(at, "index " + quoteJson(index.name) +
+                                " lists no fields; it is an array of "
+                                "field paths such as [\"teamId\", \"role\"]");
+  for (size_t i = 0; i < list->size(); ++i) {
+    const std::string field_at = jsonPointer(at, i);
+    const auto* path = (*list)[i].if_string();
+    if (!path)
+      return parser.error(field_at,
+                          "index " + quoteJson(index.name) + ": a field path is a string");
+    const std::optional<std::string> first = firstFieldOf(*path);
+    if (!first)
+      return parser.error(field_at, "index " + quoteJson(index.name) + ": " + quoteJson(*path) +
+                                        " is not a field path (field names joined by '.')");
+    bool declared = false;
+    for (const auto& field : table.document.fields) declared = declared || field.first == *first;
+    if (!declared)
+      return parser.error(field_at, "index " + quoteJson(index.name) + ": field " +
+                                        quoteJson(*first) + " is not in the document of table " +
+                                        quoteJson(table.name) + "");
+    for (const auto& seen : index.fields) {
+      if (seen == *path)
+        return parser.error(
+            field_at, "index " + quoteJson(index.name) + " lists " + quoteJson(seen) + " twice");
+    }
+    index.fields.emplace_back(*path);
+  }
+  return index;
+}
+
 // "users": {"document": {...}, "indexes": {...}} at `pointer`.
 Result<TableSchema> parseTable(const ValidatorParser& parser, const std::string& name,
                                const json::value& j, const std::string& pointer) {
@@ -314,53 +375,9 @@ Result<TableSchema> parseTable(const ValidatorParser& parser, const std::string&
   if (!indexes->is_object())
     return parser.error(indexes_at, "\"indexes\" is an object {\"<index>\": [\"<field>\", ...]}");
   for (const auto& [index_name, fields] : indexes->get_object()) {
-    const std::string at = jsonPointer(indexes_at, index_name);
-    if (!isIndexName(index_name))
-      return parser.error(at,
-                          "index " + quoteJson(index_name) +
-                              " is not a valid name (letters, digits and '_', not starting "
-                              "with a digit, at most 64)",
-                          true);
-    IndexDef index;
-    index.name = index_name;
-    const auto* list = fields.if_array();
-    if (!list || list->empty())
-      return parser.error(at, "index " + quoteJson(index.name) +
-                                  " lists no fields; it is an array of "
-                                  "field paths such as [\"teamId\", \"role\"]");
-    for (size_t i = 0; i < list->size(); ++i) {
-      const std::string field_at = jsonPointer(at, i);
-      const auto* path = (*list)[i].if_string();
-      if (!path)
-        return parser.error(field_at,
-                            "index " + quoteJson(index.name) + ": a field path is a string");
-      std::string first;
-      size_t start = 0;
-      for (;;) {
-        size_t dot = path->find('.', start);
-        std::string_view segment = std::string_view(*path).substr(
-            start, dot == std::string_view::npos ? std::string_view::npos : dot - start);
-        if (start == 0) first = segment;
-        if (fieldNameProblem(segment))
-          return parser.error(field_at, "index " + quoteJson(index.name) + ": " + quoteJson(*path) +
-                                            " is not a field path (field names joined by '.')");
-        if (dot == std::string_view::npos) break;
-        start = dot + 1;
-      }
-      bool declared = false;
-      for (const auto& field : table.document.fields) declared = declared || field.first == first;
-      if (!declared)
-        return parser.error(field_at, "index " + quoteJson(index.name) + ": field " +
-                                          quoteJson(first) + " is not in the document of table " +
-                                          quoteJson(name) + "");
-      for (const auto& seen : index.fields) {
-        if (seen == *path)
-          return parser.error(
-              field_at, "index " + quoteJson(index.name) + " lists " + quoteJson(seen) + " twice");
-      }
-      index.fields.emplace_back(*path);
-    }
-    table.indexes.push_back(std::move(index));
+    auto index = parseIndex(parser, table, index_name, fields, jsonPointer(indexes_at, index_name));
+    if (!index.ok()) return index.status();
+    table.indexes.push_back(std::move(index).value());
   }
   return table;
 }

@@ -308,39 +308,49 @@ Status SqliteStore::initialize(const SqliteOptions& options) {
   // SQLite fails here, with SQLITE_NOTADB.
   auto has_meta = hasTable("graft_meta");
   if (!has_meta.ok()) return has_meta.status();
-  if (*has_meta) {
-    auto stmt = prepare("SELECT value FROM graft_meta WHERE key = 'format'", "read format");
-    if (!stmt.ok()) return stmt.status();
-    ResetOnExit reset{*stmt};
-    if (sqlite3_step(*stmt) == SQLITE_ROW) {
-      int format = sqlite3_column_int(*stmt, 0);
-      if (format > kFormatVersion)
-        return Status(Code::kStore, "database " + path_ + ": store format " +
-                                        std::to_string(format) + " is newer than this graft (" +
-                                        std::to_string(kFormatVersion) + "): upgrade graft");
-    }
-  }
+  if (*has_meta) GRAFT_RETURN_IF_ERROR(checkFormat());
   // graft reads and writes only a file that is graft's already, or could
   // be. Checked before anything is written, WAL mode included: graft once
   // created its tables in another application's file and only then failed,
   // and a status of it would have shown every migration pending.
   if (!*has_meta) GRAFT_RETURN_IF_ERROR(refuseForeignFile());
-  if (options.read_only) {
-    auto has_state = hasTable("migration_state");
-    if (!has_state.ok()) return has_state.status();
-    has_state_tables_ = *has_state;
-    if (!has_state_tables_) return Status::Ok();
-    auto has_key = hasColumn("migration_state", "cursor_key");
-    if (!has_key.ok()) return has_key.status();
-    has_cursor_key_ = *has_key;
-    auto has_total = hasColumn("migration_state", "total");
-    if (!has_total.ok()) return has_total.status();
-    has_total_ = *has_total;
-    auto has_out_of_order = hasColumn("migration_state", "out_of_order");
-    if (!has_out_of_order.ok()) return has_out_of_order.status();
-    has_out_of_order_ = *has_out_of_order;
-    return Status::Ok();
+  if (options.read_only) return readStateColumns();
+  GRAFT_RETURN_IF_ERROR(prepareForWriting());
+  return createGraftTables();
+}
+
+Status SqliteStore::checkFormat() {
+  auto stmt = prepare("SELECT value FROM graft_meta WHERE key = 'format'", "read format");
+  if (!stmt.ok()) return stmt.status();
+  ResetOnExit reset{*stmt};
+  if (sqlite3_step(*stmt) == SQLITE_ROW) {
+    int format = sqlite3_column_int(*stmt, 0);
+    if (format > kFormatVersion)
+      return Status(Code::kStore, "database " + path_ + ": store format " + std::to_string(format) +
+                                      " is newer than this graft (" +
+                                      std::to_string(kFormatVersion) + "): upgrade graft");
   }
+  return Status::Ok();
+}
+
+Status SqliteStore::readStateColumns() {
+  auto has_state = hasTable("migration_state");
+  if (!has_state.ok()) return has_state.status();
+  has_state_tables_ = *has_state;
+  if (!has_state_tables_) return Status::Ok();
+  auto has_key = hasColumn("migration_state", "cursor_key");
+  if (!has_key.ok()) return has_key.status();
+  has_cursor_key_ = *has_key;
+  auto has_total = hasColumn("migration_state", "total");
+  if (!has_total.ok()) return has_total.status();
+  has_total_ = *has_total;
+  auto has_out_of_order = hasColumn("migration_state", "out_of_order");
+  if (!has_out_of_order.ok()) return has_out_of_order.status();
+  has_out_of_order_ = *has_out_of_order;
+  return Status::Ok();
+}
+
+Status SqliteStore::prepareForWriting() {
   // WAL lets readers and one writer work at once: the application keeps
   // using the file while a migration writes. FULL sync: a commit survives
   // power loss, not only a crash; beginBatch() relaxes that for batches.
@@ -355,6 +365,10 @@ Status SqliteStore::initialize(const SqliteOptions& options) {
                                         fn, nullptr, nullptr, nullptr);
     if (rc != SQLITE_OK) return error(rc, "register writeSpan's functions");
   }
+  return Status::Ok();
+}
+
+Status SqliteStore::createGraftTables() {
   // Opening a store that has graft's tables writes nothing: a second graft
   // (status, cancel, a refused up) must not queue for the write lock that a
   // running migration takes batch after batch.
@@ -1293,6 +1307,15 @@ std::string indexName(std::string_view table, std::string_view index) {
   return "graft_ix_" + std::string(table) + "_" + std::string(index);
 }
 
+// The CREATE INDEX of `index`, named `name`, on `table`.
+std::string indexSql(const std::string& name, const std::string& table, const IndexDef& index) {
+  std::string sql = "CREATE INDEX " + quotedName(name) + " ON " + quotedName(table) + " (";
+  for (size_t i = 0; i < index.fields.size(); ++i)
+    sql += (i ? ", " : "") + indexFieldExpr(index.fields[i]);
+  sql += ")";
+  return sql;
+}
+
 }  // namespace
 
 // The schema in force is asked for on every ctx.db withIndex call: it reads
@@ -1342,23 +1365,35 @@ Status SqliteStore::installSchema(const Schema& schema, const std::string& text,
   // schema does not rebuild every index of a large table.
   std::vector<std::string> old_triggers;
   std::unordered_map<std::string, std::string> old_indexes;  // name -> sql
-  {
-    auto stmt = prepare(
-        "SELECT type, name, sql FROM sqlite_master WHERE (type = 'trigger' AND name LIKE "
-        "'graft\\_schema\\_%' ESCAPE '\\') OR (type = 'index' AND name LIKE 'graft\\_ix\\_%' "
-        "ESCAPE '\\')",
-        "read schema objects");
-    if (!stmt.ok()) return stmt.status();
-    int rc;
-    while ((rc = sqlite3_step(*stmt)) == SQLITE_ROW) {
-      if (columnText(*stmt, 0) == "trigger") old_triggers.push_back(columnText(*stmt, 1));
-      else old_indexes[columnText(*stmt, 1)] = columnText(*stmt, 2);
-    }
-    if (rc != SQLITE_DONE) return error(rc, "read schema objects");
-  }
+  GRAFT_RETURN_IF_ERROR(readSchemaObjects(&old_triggers, &old_indexes));
   for (const auto& name : old_triggers)
     GRAFT_RETURN_IF_ERROR(exec(("DROP TRIGGER " + quotedName(name)).c_str(), "drop schema trigger"));
+  GRAFT_RETURN_IF_ERROR(installIndexes(schema, old_indexes));
+  if (schema.validation) GRAFT_RETURN_IF_ERROR(installChecks(schema, version));
+  return recordSchema(version, text, user);
+}
 
+Status SqliteStore::readSchemaObjects(std::vector<std::string>* triggers,
+                                      std::unordered_map<std::string, std::string>* indexes) {
+  auto stmt = prepare(
+      "SELECT type, name, sql FROM sqlite_master WHERE (type = 'trigger' AND name LIKE "
+      "'graft\\_schema\\_%' ESCAPE '\\') OR (type = 'index' AND name LIKE 'graft\\_ix\\_%' "
+      "ESCAPE '\\')",
+      "read schema objects");
+  if (!stmt.ok()) return stmt.status();
+  int rc;
+  while ((rc = sqlite3_step(*stmt)) == SQLITE_ROW) {
+    if (columnText(*stmt, 0) == "trigger")
+      triggers->push_back(columnText(*stmt, 1));
+    else
+      (*indexes)[columnText(*stmt, 1)] = columnText(*stmt, 2);
+  }
+  if (rc != SQLITE_DONE) return error(rc, "read schema objects");
+  return Status::Ok();
+}
+
+Status SqliteStore::installIndexes(
+    const Schema& schema, const std::unordered_map<std::string, std::string>& old_indexes) {
   std::set<std::string> keep;
   for (const TableSchema& table : schema.tables) {
     // Not createTable(): the version in force may refuse a table this one declares.
@@ -1367,10 +1402,7 @@ Status SqliteStore::installSchema(const Schema& schema, const std::string& text,
     if (!*exists) GRAFT_RETURN_IF_ERROR(makeTable(table.name));
     for (const IndexDef& index : table.indexes) {
       const std::string name = indexName(table.name, index.name);
-      std::string sql = "CREATE INDEX " + quotedName(name) + " ON " + quotedName(table.name) + " (";
-      for (size_t i = 0; i < index.fields.size(); ++i)
-        sql += (i ? ", " : "") + indexFieldExpr(index.fields[i]);
-      sql += ")";
+      const std::string sql = indexSql(name, table.name, index);
       auto old = old_indexes.find(name);
       if (old != old_indexes.end() && old->second == sql) {
         keep.insert(name);
@@ -1386,41 +1418,46 @@ Status SqliteStore::installSchema(const Schema& schema, const std::string& text,
     if (!keep.count(name))
       GRAFT_RETURN_IF_ERROR(exec(("DROP INDEX " + quotedName(name)).c_str(), "drop index"));
   }
+  return Status::Ok();
+}
 
-  if (schema.validation) {
-    const std::string prefix = "schema v" + std::to_string(version) + ": ";
-    auto trigger = [&](const std::string& table, const char* event, const std::string& body) {
-      const std::string name = std::string("graft_schema_") + table + "_" +
-                               (std::string(event) == "INSERT" ? "insert" : "update");
-      const std::string sql = "CREATE TRIGGER " + quotedName(name) + " BEFORE " + event +
-                              (std::string(event) == "INSERT" ? "" : " OF body") + " ON " +
-                              quotedName(table) + " BEGIN " + body + " END";
-      return exec(sql.c_str(), ("create trigger " + name).c_str());
-    };
-    for (const TableSchema& table : schema.tables) {
-      std::string body;
-      for (const auto& [check, message] : sqlFieldChecks(table, "NEW.body"))
-        body += "SELECT RAISE(ABORT, " + sqlStringLiteral(prefix + message) + ") WHERE NOT (" + check + ");";
-      if (body.empty()) continue;
-      GRAFT_RETURN_IF_ERROR(trigger(table.name, "INSERT", body));
-      GRAFT_RETURN_IF_ERROR(trigger(table.name, "UPDATE", body));
-    }
-    if (!schema.allow_unknown_tables) {
-      auto names = tables();
-      if (!names.ok()) return names.status();
-      for (const auto& name : *names) {
-        if (schema.find(name)) continue;
-        const std::string body =
-            "SELECT RAISE(ABORT, " +
-            sqlStringLiteral(prefix + "table \"" + name +
-                      "\" is not in the schema, which refuses unknown tables") +
-            ");";
-        GRAFT_RETURN_IF_ERROR(trigger(name, "INSERT", body));
-        GRAFT_RETURN_IF_ERROR(trigger(name, "UPDATE", body));
-      }
-    }
+Status SqliteStore::installChecks(const Schema& schema, int64_t version) {
+  const std::string prefix = "schema v" + std::to_string(version) + ": ";
+  auto trigger = [&](const std::string& table, const char* event, const std::string& body) {
+    const std::string name = std::string("graft_schema_") + table + "_" +
+                             (std::string(event) == "INSERT" ? "insert" : "update");
+    const std::string sql = "CREATE TRIGGER " + quotedName(name) + " BEFORE " + event +
+                            (std::string(event) == "INSERT" ? "" : " OF body") + " ON " +
+                            quotedName(table) + " BEGIN " + body + " END";
+    return exec(sql.c_str(), ("create trigger " + name).c_str());
+  };
+  for (const TableSchema& table : schema.tables) {
+    std::string body;
+    for (const auto& [check, message] : sqlFieldChecks(table, "NEW.body"))
+      body += "SELECT RAISE(ABORT, " + sqlStringLiteral(prefix + message) + ") WHERE NOT (" +
+              check + ");";
+    if (body.empty()) continue;
+    GRAFT_RETURN_IF_ERROR(trigger(table.name, "INSERT", body));
+    GRAFT_RETURN_IF_ERROR(trigger(table.name, "UPDATE", body));
   }
+  if (schema.allow_unknown_tables) return Status::Ok();
+  auto names = tables();
+  if (!names.ok()) return names.status();
+  for (const auto& name : *names) {
+    if (schema.find(name)) continue;
+    const std::string body =
+        "SELECT RAISE(ABORT, " +
+        sqlStringLiteral(prefix + "table \"" + name +
+                         "\" is not in the schema, which refuses unknown tables") +
+        ");";
+    GRAFT_RETURN_IF_ERROR(trigger(name, "INSERT", body));
+    GRAFT_RETURN_IF_ERROR(trigger(name, "UPDATE", body));
+  }
+  return Status::Ok();
+}
 
+Status SqliteStore::recordSchema(int64_t version, const std::string& text,
+                                 const std::string& user) {
   auto stmt = prepare("INSERT INTO graft_schema (version, pushed_at, user, text) VALUES (?, ?, ?, ?)",
                       "write graft_schema");
   if (!stmt.ok()) return stmt.status();

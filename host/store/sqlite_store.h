@@ -123,10 +123,33 @@ class SqliteStore final : public Store {
   SqliteStore(std::string path, sqlite3* db) : path_(std::move(path)), db_(db) {}
 
   Status initialize(const SqliteOptions& options);
+  // The phases of initialize().
+  // kStore when graft_meta names a newer store format than this graft's.
+  Status checkFormat();
+  // For a read-only connection: which of graft's tables and columns the
+  // store has (an older graft's store may lack some).
+  Status readStateColumns();
+  // WAL, the sync level and writeSpan's SQL functions.
+  Status prepareForWriting();
+  // Graft's tables, created when one is missing, and the columns an older
+  // graft's store lacks.
+  Status createGraftTables();
   // Whether the connection can read the schema (the file's first read).
   bool canRead();
   // Recorded schema versions, newest first; limit < 0: all.
   Result<std::vector<SchemaRecord>> readSchemas(int64_t limit);
+  // The phases of installSchema().
+  // The graft_schema_* triggers and graft_ix_* indexes (name -> sql) the
+  // version in force installed.
+  Status readSchemaObjects(std::vector<std::string>* triggers,
+                           std::unordered_map<std::string, std::string>* indexes);
+  // Each declared table and its indexes, keeping an index of `old_indexes`
+  // whose definition is unchanged and dropping the rest of them.
+  Status installIndexes(const Schema& schema,
+                        const std::unordered_map<std::string, std::string>& old_indexes);
+  // The triggers that refuse what schema `version` does not allow.
+  Status installChecks(const Schema& schema, int64_t version);
+  Status recordSchema(int64_t version, const std::string& text, const std::string& user);
   // CREATE TABLE with the document table's columns. REQUIRES: absent.
   Status makeTable(std::string_view table);
   Result<bool> hasColumn(const char* table, const char* column);
