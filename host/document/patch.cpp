@@ -71,7 +71,7 @@ void appendValue(std::string* out, const boost::json::value& value) {
 // A patch that only adds fields, with values written as Boost.JSON's
 // serializer writes them, read without Boost.JSON: the patch of most
 // migrations ({"$set": {"role": "member"}}), whose parse and serialization
-// were half of applyPatch's time. Only JSON whose meaning and text are
+// by Boost.JSON dominated applyPatch (figures: doc/performance.md). Only JSON whose meaning and text are
 // plain is read here: keys and strings of printable ASCII without escapes,
 // integers of at most 18 digits, true, false and null. Anything else (an
 // $unset, a field the body has, a system field, a key given twice, nested

@@ -832,9 +832,8 @@ Result<bool> SqliteStore::update(std::string_view table, int64_t id, std::string
 
 // One UPDATE over the span instead of one per document: it walks the
 // table's b-tree once, as a single UPDATE of many rows does, where a
-// statement per document seeks from the root each time. Writing a batch of
-// 2,000 this way took 0.65 us a document against 0.97 (the commit, 0.4 us,
-// aside), under the write lock. The comparison with what was read is the
+// statement per document seeks from the root each time, under the write
+// lock (figures: doc/performance.md). The comparison with what was read is the
 // compare-and-set of the lock-free pass (see runner.cpp).
 Result<int64_t> SqliteStore::writeSpan(std::string_view table, int64_t after_id,
                                        std::span<const SpanWrite> docs,
