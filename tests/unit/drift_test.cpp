@@ -357,7 +357,7 @@ struct Gate {
   ScratchDir dir;
   std::string db = dir / "store.db";
   Catalog catalog;
-  std::unique_ptr<SqliteStore> store = test_util::openStore(db);
+  std::unique_ptr<SqliteStore> store = test::openStore(db);
   std::string path;  // of the counter plugin in the catalog
 
   explicit Gate(const std::string& plugin = "counter") {

@@ -17,22 +17,22 @@
 #include <vector>
 
 #include "store/store.h"
-#include "test_util.h"
+#include "harness.h"
 
 namespace graft {
 namespace {
 
-using test_util::TempDir;
+using test::ScratchDir;
 
 // A writable store on <fresh dir>/graft.db.
 struct StoreFixture {
-  TempDir dir;
+  ScratchDir dir;
   std::string path = dir.file("graft.db");
-  std::unique_ptr<SqliteStore> store = test_util::openStore(path);
+  std::unique_ptr<SqliteStore> store = test::openStore(path);
 
   void reopen() {
     store.reset();
-    store = test_util::openStore(path);
+    store = test::openStore(path);
   }
 };
 
@@ -82,7 +82,7 @@ double nowMs() {
 BOOST_AUTO_TEST_SUITE(sqlite_store)
 
 BOOST_AUTO_TEST_CASE(open_missing_file_without_create) {
-  TempDir dir;
+  ScratchDir dir;
   const std::string path = dir.file("missing.db");
   auto store = SqliteStore::open(path, SqliteOptions{});
   BOOST_TEST_REQUIRE(!store.ok());
@@ -93,12 +93,12 @@ BOOST_AUTO_TEST_CASE(open_missing_file_without_create) {
 }
 
 BOOST_AUTO_TEST_CASE(open_a_file_that_is_not_sqlite) {
-  TempDir dir;
+  ScratchDir dir;
   const std::string path = dir.file("notes.db");
   const std::string text =
       "These are my notes, not a database.\n"
       "They are long enough to fill more than the hundred bytes of a SQLite header.\n";
-  test_util::writeFile(path, text);
+  test::writeFile(path, text);
   auto store = SqliteStore::open(path, SqliteOptions{});
   BOOST_TEST_REQUIRE(!store.ok());
   BOOST_TEST(store.status().code() == Code::kStore);
@@ -106,7 +106,7 @@ BOOST_AUTO_TEST_CASE(open_a_file_that_is_not_sqlite) {
              "database " + path +
                  ": read schema: file is not a database (the file is not a SQLite database: "
                  "check --db)");
-  BOOST_TEST(test_util::readBytes(path) == text);
+  BOOST_TEST(test::readBytes(path) == text);
 }
 
 BOOST_FIXTURE_TEST_CASE(new_store_is_empty_and_in_wal_mode, StoreFixture) {
@@ -799,7 +799,7 @@ BOOST_FIXTURE_TEST_CASE(scan_range_walks_key_then_id_across_nulls, StoreFixture)
 // lacks migration_state's cursor_key and total columns: a read-only open
 // reads it as it is, and the first read-write open adds both.
 BOOST_AUTO_TEST_CASE(state_columns_missing_from_an_older_store_are_added_once) {
-  TempDir dir;
+  ScratchDir dir;
   const std::string path = dir.file("old.db");
   sqlite3* raw = nullptr;
   BOOST_TEST_REQUIRE(sqlite3_open(path.c_str(), &raw) == SQLITE_OK);
@@ -839,7 +839,7 @@ BOOST_AUTO_TEST_CASE(state_columns_missing_from_an_older_store_are_added_once) {
     BOOST_TEST((*states)[0].total == 0);
     BOOST_TEST((*states)[0].cursor_key.empty());
   }
-  auto store = test_util::openStore(path);
+  auto store = test::openStore(path);
   auto state = store->loadState("m1");
   BOOST_TEST_REQUIRE(state.ok(), state.status().message());
   BOOST_TEST_REQUIRE(state->has_value());
