@@ -10,7 +10,6 @@
 #include <filesystem>
 
 #include "harness.h"
-#include "base/sha256.h"
 
 namespace graft {
 namespace {
@@ -29,11 +28,6 @@ std::string shellSha256(const std::string& path) {
 }
 
 BOOST_AUTO_TEST_SUITE(plugin)
-
-BOOST_AUTO_TEST_CASE(sha256_matches_known_vectors) {
-  BOOST_TEST(sha256Hex("") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
-  BOOST_TEST(sha256Hex("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-}
 
 BOOST_AUTO_TEST_CASE(loads_a_good_plugin_and_reads_its_metadata) {
   auto plugin = Plugin::load(testPlugin("counter"));
