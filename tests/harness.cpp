@@ -46,7 +46,7 @@ std::string makePluginDir(const ScratchDir& dir, const std::vector<std::string>&
 
 // Tests read the store the way an application would next to a running graft:
 // read-only, so that they never wait for graft's write lock.
-static std::unique_ptr<SqliteStore> openStore(const std::string& db, bool write = false) {
+static std::unique_ptr<SqliteStore> openOrThrow(const std::string& db, bool write = false) {
   SqliteOptions options;
   options.create = write;
   options.read_only = !write;
@@ -61,7 +61,7 @@ static void check(const Status& s) {
 
 void seedDocs(const std::string& db, const std::string& table,
               const std::vector<boost::json::object>& docs) {
-  auto store = openStore(db, true);
+  auto store = openOrThrow(db, true);
   check(store->begin());
   check(store->createTable(table));
   for (const auto& doc : docs) check(store->insert(table, boost::json::serialize(doc)).status());
@@ -76,7 +76,7 @@ void seedItems(const std::string& db, int count, const std::string& table) {
 }
 
 std::vector<boost::json::object> readTable(const std::string& db, const std::string& table) {
-  auto store = openStore(db);
+  auto store = openOrThrow(db);
   std::vector<boost::json::object> docs;
   check(store->forEach(table, [&](const Document& doc) {
     docs.push_back(boost::json::parse(documentJson(doc)).as_object());
@@ -168,8 +168,8 @@ Outcome waitGraft(pid_t pid, const std::string& out_file, const std::string& err
   Outcome outcome;
   if (WIFEXITED(status)) outcome.exit_code = WEXITSTATUS(status);
   if (WIFSIGNALED(status)) outcome.signal = WTERMSIG(status);
-  outcome.out = test_util::readBytes(out_file);
-  outcome.err = test_util::readBytes(err_file);
+  outcome.out = readBytes(out_file);
+  outcome.err = readBytes(err_file);
   return outcome;
 }
 

@@ -91,7 +91,7 @@ BOOST_AUTO_TEST_CASE(a_read_only_store_can_be_read) {
   const std::string db = dir / "store.db";
   test::seedItems(db, 3);
   BOOST_REQUIRE(runGraft(test::graftArgs(dir, {"up", "-q"})).exit_code == 0);
-  const std::string before = test_util::readBytes(db);
+  const std::string before = test::readBytes(db);
   BOOST_REQUIRE(chmod(db.c_str(), 0444) == 0);
   BOOST_REQUIRE(chmod(dir.path().c_str(), 0555) == 0);
   auto asNobody = [&](std::vector<std::string> args) {
@@ -110,7 +110,7 @@ BOOST_AUTO_TEST_CASE(a_read_only_store_can_be_read) {
   BOOST_TEST(exported.exit_code == 0, exported.err);
   BOOST_TEST(std::count(exported.out.begin(), exported.out.end(), '\n') == 3);
   BOOST_TEST(exported.out.find("\"k\":3,\"n\":1}\n") != std::string::npos, exported.out);
-  BOOST_TEST((test_util::readBytes(db) == before));
+  BOOST_TEST((test::readBytes(db) == before));
 }
 
 // Another application's SQLite file: graft refuses it before it writes
@@ -126,7 +126,7 @@ BOOST_AUTO_TEST_CASE(a_database_that_is_not_a_graft_store_is_refused_before_anyt
                              "INSERT INTO customers (name) VALUES ('Ada');",
                              nullptr, nullptr, nullptr) == SQLITE_OK);
   sqlite3_close(conn);
-  const std::string before = test_util::readBytes(db);
+  const std::string before = test::readBytes(db);
   const std::string foreign =
       "graft: database " + db +
       ": not a graft store: it has no graft_meta table, and its table \"customers\" is not a "
@@ -138,7 +138,7 @@ BOOST_AUTO_TEST_CASE(a_database_that_is_not_a_graft_store_is_refused_before_anyt
       Outcome o = runGraft(test::graftArgs(dir, args));
       BOOST_TEST(o.exit_code == 5);
       BOOST_TEST(o.err == foreign);
-      BOOST_TEST((test_util::readBytes(db) == before));
+      BOOST_TEST((test::readBytes(db) == before));
       BOOST_TEST(test::sqlValue(db, "SELECT group_concat(name) FROM sqlite_master") == "customers");
     }
   }
@@ -295,7 +295,7 @@ BOOST_AUTO_TEST_CASE(status_and_verify_show_every_migration_when_a_plugin_is_bro
   BOOST_REQUIRE(runGraft(test::graftArgs(dir, {"up", "-q"})).exit_code == 0);
   // test_counter is cut short; test_marker is replaced by one of another
   // ABI major, under its name.
-  const std::string lib = test_util::readBytes(testPlugin("counter"));
+  const std::string lib = test::readBytes(testPlugin("counter"));
   writeFile(plugins + "/test_counter.so", lib.substr(0, 1000));
   std::filesystem::remove(plugins + "/test_marker.so");
   std::filesystem::copy_file(testPlugin("other_major"), plugins + "/test_marker.so");

@@ -157,7 +157,7 @@ BOOST_AUTO_TEST_CASE(fifty_kills_with_a_concurrent_writer_lose_nothing) {
   std::map<long long, long> last_patch;  // _id -> last "a" written
   std::map<long long, long> inserted;    // _id -> its "app" value
   int errors = 0;
-  std::istringstream log(test_util::readBytes(log_path));
+  std::istringstream log(test::readBytes(log_path));
   for (std::string kind; log >> kind;) {
     if (kind == "E") {
       std::string rest;

@@ -26,8 +26,8 @@ using test::runProgram;
 using test::runGraft;
 using test::ScratchDir;
 using test::testPlugin;
-using test_util::readBytes;
-using test_util::writeFile;
+using test::readBytes;
+using test::writeFile;
 
 const std::string kId = "drift_fixture";
 

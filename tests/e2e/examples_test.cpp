@@ -15,7 +15,7 @@ using test::ScratchDir;
 
 std::vector<boost::json::object> readJsonLines(const std::string& path) {
   std::vector<boost::json::object> docs;
-  std::istringstream lines(test_util::readBytes(path));
+  std::istringstream lines(test::readBytes(path));
   std::string line;
   while (std::getline(lines, line)) docs.push_back(boost::json::parse(line).as_object());
   return docs;

@@ -93,7 +93,7 @@ BOOST_AUTO_TEST_CASE(the_lease_of_a_killed_run_is_taken_over) {
                                 dir / "out2", dir / "err2", {tmp});
   bool said_while_running = false;
   for (int i = 0; i < 1000 && !said_while_running; ++i) {
-    said_while_running = test_util::readBytes(dir / "err2").find("graft: note: took over") == 0 &&
+    said_while_running = test::readBytes(dir / "err2").find("graft: note: took over") == 0 &&
                          test::sqlValue(db, "SELECT count(*) FROM graft_lease") == "1";
     if (!said_while_running) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
@@ -289,14 +289,14 @@ BOOST_AUTO_TEST_CASE(watch_applies_a_plugin_once_it_is_complete) {
     for (int i = 0; i < 1500 && !done(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
     return done();
   };
-  BOOST_REQUIRE(wait_for([&] { return test_util::readBytes(dir / "err").find("watching") != std::string::npos; }));
+  BOOST_REQUIRE(wait_for([&] { return test::readBytes(dir / "err").find("watching") != std::string::npos; }));
 
   // The copy stops a third of the way, and the manifest already names it.
-  const std::string lib = test_util::readBytes(testPlugin("counter"));
+  const std::string lib = test::readBytes(testPlugin("counter"));
   test::writeFile(plugins + "/test_counter.so", lib.substr(0, lib.size() / 3));
   test::writeFile(plugins + "/manifest.json", R"({"graft_manifest": 1, "migrations": ["test_counter"]})");
-  BOOST_REQUIRE(wait_for([&] { return test_util::readBytes(dir / "err").find("graft: waiting: ") != std::string::npos; }));
-  BOOST_TEST(test_util::readBytes(dir / "err").find(": check: truncated: the file has ") != std::string::npos);
+  BOOST_REQUIRE(wait_for([&] { return test::readBytes(dir / "err").find("graft: waiting: ") != std::string::npos; }));
+  BOOST_TEST(test::readBytes(dir / "err").find(": check: truncated: the file has ") != std::string::npos);
   BOOST_TEST(itemsWithCountOtherThan(dir / "store.db", 0) == "0");
 
   // The copy completes.
@@ -324,7 +324,7 @@ BOOST_AUTO_TEST_CASE(watch_loads_each_plugin_file_once) {
     for (int i = 0; i < 1500 && !done(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
     return done();
   };
-  BOOST_REQUIRE(wait_for([&] { return test_util::readBytes(dir / "err").find("watching") != std::string::npos; }));
+  BOOST_REQUIRE(wait_for([&] { return test::readBytes(dir / "err").find("watching") != std::string::npos; }));
   // Two more migrations, one rescan each.
   for (const std::string name : {"counter", "optional_table"}) {
     std::filesystem::copy_file(testPlugin(name), plugins + "/test_" + name + ".so");
@@ -342,7 +342,7 @@ BOOST_AUTO_TEST_CASE(watch_loads_each_plugin_file_once) {
   kill(watcher, SIGTERM);
   Outcome o = test::waitGraft(watcher, dir / "out", dir / "err");
   BOOST_TEST(o.exit_code == 0, o.err);
-  BOOST_TEST(test_util::readBytes(marker) == "constructor ran\n");
+  BOOST_TEST(test::readBytes(marker) == "constructor ran\n");
   BOOST_TEST(itemsWithCountOtherThan(dir / "store.db", 3) == "0");
 }
 

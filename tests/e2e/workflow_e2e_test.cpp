@@ -23,8 +23,8 @@ using test::Outcome;
 using test::runProgram;
 using test::ScratchDir;
 using test::testPlugin;
-using test_util::readBytes;
-using test_util::writeFile;
+using test::readBytes;
+using test::writeFile;
 
 
 // `cmake --install` of the build these tests belong to, into a scratch

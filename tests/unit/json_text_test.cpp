@@ -8,12 +8,12 @@
 #include <string>
 #include <vector>
 
-#include "test_util.h"
+#include "harness.h"
 
 namespace graft {
 namespace {
 
-using test_util::TempDir;
+using test::ScratchDir;
 
 BOOST_AUTO_TEST_SUITE(json_text)
 
@@ -134,18 +134,18 @@ BOOST_AUTO_TEST_CASE(located_json_reports_syntax_errors_as_parse_json_does) {
 }
 
 BOOST_AUTO_TEST_CASE(read_file_returns_the_bytes) {
-  TempDir dir;
+  ScratchDir dir;
   const std::string path = dir.file("data.bin");
   const char raw[] = "line 1\r\nnul:\0:end";
   const std::string bytes(raw, sizeof raw - 1);
-  test_util::writeFile(path, bytes);
+  test::writeFile(path, bytes);
   auto text = readFile(path);
   BOOST_TEST_REQUIRE(text.ok(), text.status().message());
   BOOST_TEST(*text == bytes);
 }
 
 BOOST_AUTO_TEST_CASE(read_file_on_a_missing_file_names_it) {
-  TempDir dir;
+  ScratchDir dir;
   const std::string path = dir.file("missing.json");
   auto text = readFile(path);
   BOOST_TEST_REQUIRE(!text.ok());

@@ -13,23 +13,23 @@
 #include <vector>
 
 #include "store/sqlite_store.h"
-#include "test_util.h"
+#include "harness.h"
 
 namespace graft {
 namespace {
 
-using test_util::TempDir;
+using test::ScratchDir;
 
 struct JsonlFixture {
-  TempDir dir;
+  ScratchDir dir;
   std::string db_path = dir.file("graft.db");
-  std::unique_ptr<SqliteStore> store = test_util::openStore(db_path);
+  std::unique_ptr<SqliteStore> store = test::openStore(db_path);
 
   // Writes `text` to <dir>/<name> and imports it into `table`.
   Status importFile(const std::string& name, const std::string& text, const std::string& table,
                     int64_t* imported) {
     const std::string path = dir.file(name);
-    test_util::writeFile(path, text);
+    test::writeFile(path, text);
     std::ifstream in(path, std::ios::binary);
     BOOST_TEST_REQUIRE(static_cast<bool>(in));
     return importJsonLines(*store, table, in, name, imported);
@@ -141,12 +141,12 @@ BOOST_AUTO_TEST_CASE(a_bad_line_imports_nothing) {
   };
   for (const auto& c : cases) {
     BOOST_TEST_CONTEXT(c.name) {
-      TempDir dir;
+      ScratchDir dir;
       const std::string db_path = dir.file("graft.db");
       const std::string path = dir.file("in.jsonl");
-      test_util::writeFile(path, c.text);
+      test::writeFile(path, c.text);
       {
-        auto store = test_util::openStore(db_path);
+        auto store = test::openStore(db_path);
         std::ifstream in(path, std::ios::binary);
         int64_t imported = -1;
         Status s = importJsonLines(*store, "items", in, "in.jsonl", &imported);
@@ -156,7 +156,7 @@ BOOST_AUTO_TEST_CASE(a_bad_line_imports_nothing) {
       }
       // Looked at through a new connection: the file holds nothing of the
       // import, not even the table it would have created.
-      auto reopened = test_util::openStore(db_path);
+      auto reopened = test::openStore(db_path);
       auto has = reopened->hasTable("items");
       BOOST_TEST_REQUIRE(has.ok(), has.status().message());
       BOOST_TEST(!*has);
@@ -216,7 +216,7 @@ BOOST_FIXTURE_TEST_CASE(export_round_trip, JsonlFixture) {
     Status s = exportJsonLines(*store, "people", out);
     BOOST_TEST_REQUIRE(s.ok(), s.message());
   }
-  std::istringstream exported(test_util::readBytes(out_path));
+  std::istringstream exported(test::readBytes(out_path));
   std::vector<boost::json::object> docs;
   for (std::string line; std::getline(exported, line);)
     docs.push_back(boost::json::parse(line).as_object());

@@ -5,12 +5,12 @@
 #include <string>
 #include <vector>
 
-#include "test_util.h"
+#include "harness.h"
 
 namespace graft {
 namespace {
 
-using test_util::TempDir;
+using test::ScratchDir;
 
 BOOST_AUTO_TEST_SUITE(manifest)
 
@@ -125,9 +125,9 @@ BOOST_AUTO_TEST_CASE(migration_ids) {
 }
 
 BOOST_AUTO_TEST_CASE(read_manifest_from_a_file) {
-  TempDir dir;
+  ScratchDir dir;
   const std::string path = dir.file("manifest.json");
-  test_util::writeFile(path, R"({"graft_manifest": 1, "migrations": ["one", "two"]})");
+  test::writeFile(path, R"({"graft_manifest": 1, "migrations": ["one", "two"]})");
   auto manifest = readManifest(path);
   BOOST_TEST_REQUIRE(manifest.ok(), manifest.status().message());
   BOOST_TEST(manifest->path == path);
@@ -136,7 +136,7 @@ BOOST_AUTO_TEST_CASE(read_manifest_from_a_file) {
 }
 
 BOOST_AUTO_TEST_CASE(read_manifest_errors_name_the_stage_and_the_file) {
-  TempDir dir;
+  ScratchDir dir;
   const std::string missing = dir.file("missing.json");
   auto not_there = readManifest(missing);
   BOOST_TEST_REQUIRE(!not_there.ok());
@@ -145,7 +145,7 @@ BOOST_AUTO_TEST_CASE(read_manifest_errors_name_the_stage_and_the_file) {
              "read manifest: " + missing + ": can not open: No such file or directory");
 
   const std::string wrong = dir.file("wrong.json");
-  test_util::writeFile(wrong, R"({"graft_manifest": 3, "migrations": []})");
+  test::writeFile(wrong, R"({"graft_manifest": 3, "migrations": []})");
   auto too_new = readManifest(wrong);
   BOOST_TEST_REQUIRE(!too_new.ok());
   BOOST_TEST(too_new.status().code() == Code::kBadInput);

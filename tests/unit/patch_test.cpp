@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "base/json_text.h"
-#include "test_util.h"
+#include "harness.h"
 
 namespace graft {
 namespace {

@@ -261,7 +261,7 @@ struct Gate {
 
   explicit Gate(const std::string& plugin = "counter") {
     test::seedItems(db, 5);
-    store = test_util::openStore(db);
+    store = test::openStore(db);
     auto plugins = test::makePluginDir(dir, {testPlugin(plugin)}, {"test_counter"});
     auto loaded = loadCatalog(plugins, plugins + "/manifest.json");
     BOOST_REQUIRE_MESSAGE(loaded.ok(), loaded.status().message());

@@ -20,7 +20,7 @@ namespace {
 
 using test::ScratchDir;
 using test::testPlugin;
-using test_util::readBytes;
+using test::readBytes;
 
 const std::string kRebuild = " (build the plugin again with graft_add_migration)";
 

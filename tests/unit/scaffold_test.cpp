@@ -9,14 +9,14 @@
 
 #include "plan/manifest.h"
 #include "plan/sumfile.h"
-#include "test_util.h"
+#include "harness.h"
 
 namespace graft {
 namespace {
 
-using test_util::readBytes;
-using test_util::TempDir;
-using test_util::writeFile;
+using test::readBytes;
+using test::ScratchDir;
+using test::writeFile;
 
 // 2026-03-01 12:00:05 UTC.
 std::chrono::system_clock::time_point march1() {
@@ -24,7 +24,7 @@ std::chrono::system_clock::time_point march1() {
   return sys_days{year{2026} / 3 / 1} + hours{12} + seconds{5};
 }
 
-CreateOptions optionsIn(const TempDir& dir, const std::string& name) {
+CreateOptions optionsIn(const ScratchDir& dir, const std::string& name) {
   CreateOptions options;
   options.name = name;
   options.manifest_path = dir / "migrations/manifest.json";
@@ -93,7 +93,7 @@ BOOST_AUTO_TEST_CASE(append_keeps_the_manifests_own_layout) {
 }
 
 BOOST_AUTO_TEST_CASE(create_writes_source_build_line_and_manifest) {
-  TempDir dir;
+  ScratchDir dir;
   auto created = createMigration(optionsIn(dir, "backfill_priority"));
   BOOST_TEST_REQUIRE(created.ok(), created.status().message());
   const std::string id = "20260301_120005_backfill_priority";
@@ -124,7 +124,7 @@ BOOST_AUTO_TEST_CASE(create_writes_source_build_line_and_manifest) {
 }
 
 BOOST_AUTO_TEST_CASE(create_appends_to_existing_files_and_a_sum) {
-  TempDir dir;
+  ScratchDir dir;
   std::filesystem::create_directories(dir / "src");
   writeFile(dir / "src/CMakeLists.txt", "project(x)\ngraft_add_migration(old SOURCES old.cpp)");
   std::filesystem::create_directories(dir / "migrations");
@@ -160,7 +160,7 @@ struct Refusal {
 };
 
 BOOST_AUTO_TEST_CASE(create_refuses_and_writes_nothing) {
-  TempDir dir;
+  ScratchDir dir;
   auto first = createMigration(optionsIn(dir, "add_role"));
   BOOST_TEST_REQUIRE(first.ok(), first.status().message());
   const std::string cmake = readBytes(dir / "migrations/CMakeLists.txt");

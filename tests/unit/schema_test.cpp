@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "test_util.h"
+#include "harness.h"
 
 namespace graft {
 namespace {

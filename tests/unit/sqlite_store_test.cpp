@@ -1,5 +1,5 @@
-// Tests for host/store/sqlite_store.cpp and host/store/store.cpp, on real SQLite files,
-// each test in a fresh directory.
+// Tests for host/store/sqlite_store.cpp, on real SQLite files, each test in a
+// fresh directory. store.cpp's helpers have store_test.cpp.
 #include "store/sqlite_store.h"
 
 #include <sqlite3.h>
@@ -17,22 +17,22 @@
 #include <vector>
 
 #include "store/store.h"
-#include "test_util.h"
+#include "harness.h"
 
 namespace graft {
 namespace {
 
-using test_util::TempDir;
+using test::ScratchDir;
 
 // A writable store on <fresh dir>/graft.db.
 struct StoreFixture {
-  TempDir dir;
+  ScratchDir dir;
   std::string path = dir.file("graft.db");
-  std::unique_ptr<SqliteStore> store = test_util::openStore(path);
+  std::unique_ptr<SqliteStore> store = test::openStore(path);
 
   void reopen() {
     store.reset();
-    store = test_util::openStore(path);
+    store = test::openStore(path);
   }
 };
 
@@ -82,7 +82,7 @@ double nowMs() {
 BOOST_AUTO_TEST_SUITE(sqlite_store)
 
 BOOST_AUTO_TEST_CASE(open_missing_file_without_create) {
-  TempDir dir;
+  ScratchDir dir;
   const std::string path = dir.file("missing.db");
   auto store = SqliteStore::open(path, SqliteOptions{});
   BOOST_TEST_REQUIRE(!store.ok());
@@ -93,12 +93,12 @@ BOOST_AUTO_TEST_CASE(open_missing_file_without_create) {
 }
 
 BOOST_AUTO_TEST_CASE(open_a_file_that_is_not_sqlite) {
-  TempDir dir;
+  ScratchDir dir;
   const std::string path = dir.file("notes.db");
   const std::string text =
       "These are my notes, not a database.\n"
       "They are long enough to fill more than the hundred bytes of a SQLite header.\n";
-  test_util::writeFile(path, text);
+  test::writeFile(path, text);
   auto store = SqliteStore::open(path, SqliteOptions{});
   BOOST_TEST_REQUIRE(!store.ok());
   BOOST_TEST(store.status().code() == Code::kStore);
@@ -106,7 +106,7 @@ BOOST_AUTO_TEST_CASE(open_a_file_that_is_not_sqlite) {
              "database " + path +
                  ": read schema: file is not a database (the file is not a SQLite database: "
                  "check --db)");
-  BOOST_TEST(test_util::readBytes(path) == text);
+  BOOST_TEST(test::readBytes(path) == text);
 }
 
 BOOST_FIXTURE_TEST_CASE(new_store_is_empty_and_in_wal_mode, StoreFixture) {
@@ -468,51 +468,6 @@ BOOST_FIXTURE_TEST_CASE(table_check_refuses_bad_bodies_from_plain_sql, StoreFixt
   BOOST_TEST(store->count("items", 0).value() == 1);
 }
 
-struct NameCase {
-  std::string name;
-  bool valid;     // checkTableName accepts it
-  bool reserved;  // isReservedTable
-};
-
-BOOST_AUTO_TEST_CASE(table_names) {
-  const std::string invalid =
-      "\" is not a valid name (letters, digits and '_', not starting "
-      "with a digit, at most 64)";
-  const std::string reserved =
-      "\" is reserved for graft (names starting with migration_, graft_ or sqlite_)";
-  const std::vector<NameCase> cases = {
-      {"people", true, false},
-      {"_x", true, false},
-      {"A1_b", true, false},
-      {std::string(64, 'a'), true, false},
-      {"migrations", true, false},
-      {"graft", true, false},
-      {"", false, false},
-      {"1abc", false, false},
-      {"has space", false, false},
-      {"a-b", false, false},
-      {"quo\"te", false, false},
-      {std::string(65, 'a'), false, false},
-      {"migration_state", false, true},
-      {"Migration_x", false, true},
-      {"graft_meta", false, true},
-      {"GRAFT_x", false, true},
-      {"sqlite_master", false, true},
-      {"sqlite_sequence", false, true},
-  };
-  for (const auto& c : cases) {
-    BOOST_TEST_CONTEXT("table \"" << c.name << "\"") {
-      BOOST_TEST(isReservedTable(c.name) == c.reserved);
-      Status s = checkTableName(c.name);
-      BOOST_TEST(s.ok() == c.valid);
-      if (!c.valid) {
-        BOOST_TEST(s.code() == Code::kBadInput);
-        BOOST_TEST(s.message() == "table \"" + c.name + (c.reserved ? reserved : invalid));
-      }
-    }
-  }
-}
-
 BOOST_FIXTURE_TEST_CASE(store_keeps_reserved_tables_to_itself, StoreFixture) {
   Status create = store->createTable("graft_meta");
   BOOST_TEST(create.code() == Code::kBadInput);
@@ -709,27 +664,6 @@ BOOST_FIXTURE_TEST_CASE(commit_keeps_every_write, StoreFixture) {
   BOOST_TEST(store->loadState("m1").value().has_value());
 }
 
-struct JsonCase {
-  Document doc;
-  std::string json;
-};
-
-BOOST_AUTO_TEST_CASE(document_json) {
-  const std::vector<JsonCase> cases = {
-      {{1, 1732300000123.5, R"({"a":1})", {}}, R"({"_id":1,"_creationTime":1732300000123.5,"a":1})"},
-      {{1, 1732300000123.5, "{}", {}}, R"({"_id":1,"_creationTime":1732300000123.5})"},
-      {{2, 1732300000123.25, " { \n } ", {}}, R"({"_id":2,"_creationTime":1732300000123.25})"},
-      // The body's members are spliced in as they are written.
-      {{3, 1732300000123.5, R"( {"a": 1, "b": [2]})", {}},
-       R"({"_id":3,"_creationTime":1732300000123.5,"a": 1, "b": [2]})"},
-      {{9007199254740993, 0.5, R"({"z":null})", {}},
-       R"({"_id":9007199254740993,"_creationTime":0.5,"z":null})"},
-  };
-  for (const auto& c : cases) {
-    BOOST_TEST_CONTEXT("body " << c.doc.body) { BOOST_TEST(documentJson(c.doc) == c.json); }
-  }
-}
-
 BOOST_FIXTURE_TEST_CASE(document_json_of_a_stored_document_parses_back, StoreFixture) {
   insertOk(*store, "items", R"({"name":"ann","tags":["a","b"]})");
   auto doc = store->get("items", 1);
@@ -799,7 +733,7 @@ BOOST_FIXTURE_TEST_CASE(scan_range_walks_key_then_id_across_nulls, StoreFixture)
 // lacks migration_state's cursor_key and total columns: a read-only open
 // reads it as it is, and the first read-write open adds both.
 BOOST_AUTO_TEST_CASE(state_columns_missing_from_an_older_store_are_added_once) {
-  TempDir dir;
+  ScratchDir dir;
   const std::string path = dir.file("old.db");
   sqlite3* raw = nullptr;
   BOOST_TEST_REQUIRE(sqlite3_open(path.c_str(), &raw) == SQLITE_OK);
@@ -839,7 +773,7 @@ BOOST_AUTO_TEST_CASE(state_columns_missing_from_an_older_store_are_added_once) {
     BOOST_TEST((*states)[0].total == 0);
     BOOST_TEST((*states)[0].cursor_key.empty());
   }
-  auto store = test_util::openStore(path);
+  auto store = test::openStore(path);
   auto state = store->loadState("m1");
   BOOST_TEST_REQUIRE(state.ok(), state.status().message());
   BOOST_TEST_REQUIRE(state->has_value());

@@ -269,7 +269,7 @@ BOOST_AUTO_TEST_CASE(write_then_read_and_a_missing_file_is_no_sum) {
   BOOST_TEST(!missing->has_value());
   const SumFile sum = sumOf({kInputA, kInputB});
   BOOST_TEST_REQUIRE(writeSum(sum, dir / "graft.sum").ok());
-  BOOST_TEST(test_util::readBytes(dir / "graft.sum") == formatSum(sum));
+  BOOST_TEST(test::readBytes(dir / "graft.sum") == formatSum(sum));
   auto read = readSum(dir / "graft.sum");
   BOOST_TEST_REQUIRE(read.ok(), read.status().message());
   BOOST_TEST_REQUIRE(read->has_value());
