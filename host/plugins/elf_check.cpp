@@ -146,7 +146,11 @@ std::string checkSharedLibrary(std::string_view bytes) {
            "into place)";
   if (bytes.size() < EI_NIDENT || std::memcmp(bytes.data(), ELFMAG, SELFMAG) != 0)
     return "not a shared library: no ELF header (build it with graft_add_migration)";
-  if (static_cast<unsigned char>(bytes[EI_CLASS]) != kHostClass)
+  const unsigned char elf_class = static_cast<unsigned char>(bytes[EI_CLASS]);
+  if (elf_class != ELFCLASS32 && elf_class != ELFCLASS64)
+    return "not a shared library: ELF class " + std::to_string(elf_class) +
+           " is neither 32- nor 64-bit (copy or build the plugin again)";
+  if (elf_class != kHostClass)
     return std::string("built for ") + (bytes[EI_CLASS] == ELFCLASS32 ? "32" : "64") +
            "-bit, this host is " + (kHostClass == ELFCLASS32 ? "32" : "64") +
            "-bit (build the plugin for this machine)";

@@ -123,10 +123,12 @@ std::optional<std::string> checkVerifyValidator(const Validator& fields,
     const boost::json::value* value = doc.if_contains(name);
     if (!value) {
       if (v.kind == Validator::Kind::kOptional) continue;
-      return "missing required field \"" + name + "\"";
+      return "missing required field " + jsonQuoted(name);
     }
     const Validator& inner = v.kind == Validator::Kind::kOptional ? v.items.front() : v;
-    if (auto why = validateValue(inner, *value, "field \"" + name + "\"")) return why;
+    // The path as validateDocument words it: the quoted name, to which
+    // validateValue adds "field ".
+    if (auto why = validateValue(inner, *value, jsonQuoted(name))) return why;
   }
   return std::nullopt;
 }

@@ -198,12 +198,8 @@ BOOST_AUTO_TEST_CASE(a_verify_validator_checks_the_fields_it_lists_and_allows_th
   BOOST_TEST(checkVerifyValidator(*v, json::parse(R"({"role": "owner"})").as_object()).has_value());
 }
 
-// Known bug, disabled until fixed: checkVerifyValidator hands validateValue
-// the path `field "role"`, and validateValue writes "field " before the
-// path itself, so a value of the wrong type reads `field field "role":
-// expected ...` in graft verify and in a failed run's error. The reasons
-// should read as validateDocument's do.
-BOOST_TEST_DECORATOR(*boost::unit_test::disabled() * boost::unit_test::label("known_bug"))
+// A value of the wrong type is named as validateDocument names it (once
+// read "field field \"role\": ..." in graft verify and a failed run's error).
 BOOST_AUTO_TEST_CASE(a_wrong_value_is_named_as_schema_reasons_name_it) {
   auto v =
       parseVerifyValidator(R"({"role": {"union": [{"literal": "member"}, {"literal": "admin"}]},
