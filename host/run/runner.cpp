@@ -5,23 +5,21 @@
 #include <algorithm>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <set>
-#include <unordered_map>
 #include <utility>
 
 #include "base/clock.h"
-#include "run/compute_pool.h"
-#include "run/db_api.h"
+#include "base/json_text.h"
 #include "plan/drift.h"
 #include "plan/plan.h"
-#include "base/json_text.h"
-#include "run/lease.h"
-#include "document/patch.h"
-#include "schema/schema.h"
-#include "schema/schema_check.h"
 #include "plugins/step_spec.h"
+#include "run/batch_strategy.h"
+#include "run/compute_pool.h"
+#include "run/db_api.h"
+#include "run/document_migrator.h"
+#include "run/lease.h"
+#include "schema/schema_check.h"
 
 namespace graft {
 
@@ -281,363 +279,6 @@ Status Runner::execute(const std::vector<Pass>& passes, const Settings& settings
 
 namespace {
 
-// Runs one migration step over its table, batch by batch. A batch either
-//  - computes lock-free: documents are read and migrateOne runs outside any
-//    transaction; then, under the write lock, the batch is read again and
-//    only documents changed in between are recomputed before the patches,
-//    the cursor and the heartbeat commit together. The application's
-//    writers wait for the apply, never for migrateOne.
-//  - or computes locked: read, migrateOne and apply in one transaction, for
-//    steps that use ctx.db (whose writes belong in the batch's transaction).
-// A step starts lock-free and switches for good at its first ctx.db call.
-class PassRunner {
- public:
-  // `range`: walk only that index range, in (key, _id) order; nullptr: the
-  // whole table in _id order.
-  PassRunner(Store& store, const graft_step& step, const KeyRange* range, const graft_context& ctx,
-             DocApi& api, bool dry_run, std::atomic<int64_t>* current_document,
-             MigrationReport* report)
-      : store_(store),
-        step_(step),
-        range_(range),
-        ctx_(ctx),
-        api_(api),
-        table_(step.table),
-        dry_run_(dry_run),
-        current_document_(current_document),
-        report_(report) {}
-
-  bool lockFree() const { return lock_free_; }
-  int64_t failedAt() const { return failed_at_; }
-
-  // Reads and migrates the batch after `cursor` without a transaction, on
-  // the threads of `pool` when there is one (a step that parallelizes).
-  // Leaves in `docs` what was read and in `patches` what migrateOne said.
-  // Sets lockFree() false (and returns ok) when the step needs ctx.db.
-  Status computeOutside(const Cursor& cursor, uint32_t batch_size, ComputePool* pool,
-                        std::vector<Document>* docs,
-                        std::vector<std::optional<std::string>>* patches) {
-    docs->clear();
-    if (range_) {
-      auto version = store_.dataVersion();
-      if (!version.ok()) return version.status();
-      data_version_ = *version;
-    }
-    GRAFT_RETURN_IF_ERROR(read(cursor, batch_size, nullptr, docs));
-    patches->assign(docs->size(), std::nullopt);
-    bodies_.assign(docs->size(), std::nullopt);
-    // A piece of the batch stops at its first failure, and no piece after
-    // it starts; the batch fails with the failure of the lowest _id, as it
-    // would on one thread. Pieces taken before the failure was seen may have
-    // called migrateOne on documents past it: outside any transaction, with
-    // nothing written.
-    struct Failure {
-      size_t index;
-      Status status;
-    };
-    std::vector<Failure> failures;
-    std::mutex failures_mu;
-    auto chunk = [&](size_t begin, size_t end) {
-      CheckedBody checked;
-      for (size_t i = begin; i < end; ++i) {
-        if (api_.calledOutside()) return false;
-        Status s = computeOne((*docs)[i], &checked, &(*patches)[i], &bodies_[i]);
-        if (!s.ok()) {
-          std::lock_guard<std::mutex> lock(failures_mu);
-          failures.push_back({i, std::move(s)});
-          return false;
-        }
-      }
-      return true;
-    };
-    api_.setOutsideTransaction(true);
-    if (pool) {
-      pool->run(docs->size(), chunk);
-    } else {
-      chunk(0, docs->size());
-    }
-    api_.setOutsideTransaction(false);
-    if (api_.calledOutside()) {
-      lock_free_ = false;
-      return Status::Ok();
-    }
-    if (failures.empty()) return Status::Ok();
-    auto first = std::min_element(
-        failures.begin(), failures.end(),
-        [](const Failure& a, const Failure& b) { return a.index < b.index; });
-    failed_at_ = (*docs)[first->index].id;
-    return first->status;
-  }
-
-  // Inside the transaction: writes what computeOutside found. In _id
-  // order, the batch's span of the table is written in one pass that
-  // compares each document with what migrateOne saw (a compare-and-set): a
-  // document changed meanwhile, or put into the span under an _id of its
-  // own, is migrated again as it is now; one deleted meanwhile is skipped.
-  // In index order documents can also have moved into the batch's span of
-  // the range, so unless no other connection wrote since the batch was
-  // read, that span is read again instead.
-  Status applyComputed(const Cursor& cursor, const std::vector<Document>& docs,
-                       const std::vector<std::optional<std::string>>& patches, int64_t* changed) {
-    if (docs.empty()) return Status::Ok();
-    if (!range_) return writeSpan(cursor.id, docs, changed);
-    auto version = store_.dataVersion();
-    if (!version.ok()) return version.status();
-    if (*version != data_version_) return reapplyRange(cursor, docs, patches, changed);
-    for (size_t i = 0; i < docs.size(); ++i) {
-      if (!bodies_[i]) continue;
-      auto written = store_.update(table_, docs[i].id, *bodies_[i]);
-      if (!written.ok()) {
-        failed_at_ = docs[i].id;
-        return written.status();
-      }
-      if (*written) ++*changed;
-    }
-    return Status::Ok();
-  }
-
-  // The _id-order case of applyComputed.
-  Status writeSpan(int64_t after_id, const std::vector<Document>& docs, int64_t* changed) {
-    span_.clear();
-    for (size_t i = 0; i < docs.size(); ++i)
-      span_.push_back({docs[i].id, docs[i].body, bodies_[i] ? &*bodies_[i] : nullptr});
-    differs_.clear();
-    auto written = store_.writeSpan(table_, after_id, span_, &differs_);
-    if (!written.ok()) {
-      if (written.status().code() == Code::kSchema) failed_at_ = firstRefused(docs);
-      return written.status();
-    }
-    *changed += *written;
-    for (int64_t id : differs_) {
-      auto now = store_.get(table_, id);
-      if (!now.ok()) return now.status();
-      if (*now) GRAFT_RETURN_IF_ERROR(migrate(**now, changed));
-    }
-    return Status::Ok();
-  }
-
-  // The range case of applyComputed: what lies between the cursor and the
-  // batch's last (key, _id) now is what the cursor moves past, so that is
-  // what gets migrated: unchanged documents with their computed patch, the
-  // others (changed, or moved into the span) afresh.
-  Status reapplyRange(const Cursor& cursor, const std::vector<Document>& docs,
-                      const std::vector<std::optional<std::string>>& patches, int64_t* changed) {
-    std::vector<Document> now;
-    const Cursor last{docs.back().id, docs.back().key};
-    GRAFT_RETURN_IF_ERROR(read(cursor, -1, &last, &now));
-    std::unordered_map<int64_t, size_t> computed;
-    for (size_t j = 0; j < docs.size(); ++j) computed.emplace(docs[j].id, j);
-    for (const Document& current : now) {
-      auto it = computed.find(current.id);
-      if (it != computed.end() && docs[it->second].body == current.body) {
-        if (patches[it->second])
-          GRAFT_RETURN_IF_ERROR(apply(current, *patches[it->second], false, changed));
-        continue;
-      }
-      GRAFT_RETURN_IF_ERROR(migrate(current, changed));
-    }
-    return Status::Ok();
-  }
-
-  // Dry run of a lock-free batch: applies the patches in memory only, to
-  // count and show them. Nothing is read again and nothing is written.
-  Status previewComputed(const std::vector<Document>& docs,
-                         const std::vector<std::optional<std::string>>& patches, int64_t* changed) {
-    for (size_t i = 0; i < docs.size(); ++i) {
-      if (patches[i]) GRAFT_RETURN_IF_ERROR(apply(docs[i], *patches[i], false, changed));
-    }
-    return Status::Ok();
-  }
-
-  // Inside the transaction: reads the batch and migrates every document.
-  Status migrateLocked(const Cursor& cursor, uint32_t batch_size, std::vector<Document>* docs,
-                       int64_t* changed) {
-    docs->clear();
-    GRAFT_RETURN_IF_ERROR(read(cursor, batch_size, nullptr, docs));
-    for (const Document& doc : *docs) GRAFT_RETURN_IF_ERROR(migrate(doc, changed));
-    return Status::Ok();
-  }
-
- private:
-  // The first document of a lock-free batch whose new body the schema in
-  // force refuses, by the C++ form of the validators the store's triggers
-  // run (the two agree: see schema.h): the store refused the span's write
-  // as a whole. 0 when none is found.
-  int64_t firstRefused(const std::vector<Document>& docs) const {
-    auto schema = loadSchemaInForce(store_);
-    if (!schema.ok() || !*schema) return 0;
-    const TableSchema* declared = (*schema)->schema.find(table_);
-    if (!declared) return 0;
-    for (size_t i = 0; i < docs.size(); ++i) {
-      if (!bodies_[i]) continue;
-      auto parsed = parseJson(*bodies_[i], table_);
-      if (parsed.ok() && parsed->is_object() &&
-          validateDocument(declared->document, parsed->get_object()))
-        return docs[i].id;
-    }
-    return 0;
-  }
-
-  // Up to `limit` documents after `after` (and not after `*upto`), in the
-  // order this step walks its table.
-  Status read(const Cursor& after, int64_t limit, const Cursor* upto, std::vector<Document>* out) {
-    if (range_) return store_.scanRange(table_, *range_, after, limit, out, upto);
-    return store_.scan(table_, after.id, limit, out, upto ? upto->id : INT64_MAX);
-  }
-
-  // migrateOne on one document, then its patch, all inside the transaction.
-  Status migrate(const Document& doc, int64_t* changed) {
-    std::optional<std::string> patch;
-    const int64_t writes_before = api_.counts().total();
-    CheckedBody checked;
-    Status called = call(doc, &checked, &patch);
-    if (!called.ok()) {
-      failed_at_ = doc.id;
-      return called;
-    }
-    if (!patch) return Status::Ok();
-    return apply(doc, *patch, api_.counts().total() != writes_before, changed);
-  }
-
-  // migrateOne on `doc` and, for a patch that changes it, the new body
-  // (not for a dry run, which applies its patches in previewComputed). The
-  // new body is computed here, outside the lock, so that the lock is held
-  // only to write it. Safe to call on several threads at once.
-  Status computeOne(const Document& doc, CheckedBody* checked, std::optional<std::string>* patch,
-                    std::optional<std::string>* body) const {
-    GRAFT_RETURN_IF_ERROR(call(doc, checked, patch));
-    if (!*patch || dry_run_ || api_.calledOutside()) return Status::Ok();
-    return patched(doc, *checked, **patch, body);
-  }
-
-  // Calls migrateOne; `*patch` is the patch text, or empty for "skip".
-  // Leaves in `*checked` the document's body, checked, and its members.
-  Status call(const Document& doc, CheckedBody* checked, std::optional<std::string>* patch) const {
-    // graft writes only bodies that pass this check; another client may
-    // not have. Such a document stops the run here, before a plugin sees
-    // it or documentJson() splices a body that is not an object.
-    Status valid = checkDocumentBody(doc.body, checked);
-    if (!valid.ok()) {
-      return Status(Code::kBadInput, "read " + where(doc) + ": " + valid.message() +
-                                         " (another client wrote it: repair or delete that row)");
-    }
-    const std::string text = documentJson(doc);
-    const char* out = nullptr;
-    size_t out_len = 0;
-    char err[1024];
-    err[0] = '\0';
-    if (current_document_) current_document_->store(doc.id, std::memory_order_relaxed);
-    const int32_t rc = step_.migrate_one(&ctx_, text.data(), text.size(), &out, &out_len, err,
-                                         sizeof err);
-    if (current_document_) current_document_->store(0, std::memory_order_relaxed);
-    if (rc == GRAFT_SKIP) return Status::Ok();
-    if (rc == GRAFT_PATCH) {
-      patch->emplace(out, out_len);
-      return Status::Ok();
-    }
-    // A ctx.db call refused outside the transaction surfaces as an error;
-    // the batch is redone inside one, so it is not this document's fault.
-    if (rc == GRAFT_ERROR && api_.outsideTransaction() && api_.calledOutside()) return Status::Ok();
-    if (rc == GRAFT_ERROR) {
-      return Status(Code::kMigrationFailed, "migrateOne failed on " + where(doc) + ": " +
-                                                (err[0] ? err : "no reason given"));
-    }
-    return Status(Code::kMigrationFailed, "migrateOne returned " + std::to_string(rc) + " on " +
-                                              where(doc) +
-                                              " (expected GRAFT_SKIP, GRAFT_PATCH or GRAFT_ERROR)");
-  }
-
-  // The body `patch` makes of `doc`: empty when it changes nothing. Right
-  // after call(doc), with the members its check found.
-  Status patched(const Document& doc, const CheckedBody& checked, const std::string& patch,
-                 std::optional<std::string>* body) const {
-    auto result = applyPatch(checked, patch);
-    if (!result.ok()) {
-      return Status(Code::kMigrationFailed,
-                    "patch returned for " + where(doc) + ": " + result.status().message());
-    }
-    if (!result->changed) return Status::Ok();
-    GRAFT_RETURN_IF_ERROR(checkBuilt(doc, result->body));
-    *body = std::move(result->body);
-    return Status::Ok();
-  }
-
-  // A lock-free pass writes without the table's CHECK (Store::setBodyChecks):
-  // each new body is applyPatch's, which passes the check by construction,
-  // and a debug build checks it here again, before the lock (checkMadeBody).
-  // Nothing is written when one fails.
-  Status checkBuilt(const Document& doc, const std::string& body) const {
-    Status valid = checkMadeBody(body);
-    if (valid.ok()) return valid;
-    return Status(valid.code(), "patch returned for " + where(doc) + ": " + valid.message());
-  }
-
-  // Applies a patch to `doc`. When migrateOne wrote through ctx.db, this
-  // very document may have changed, so it is read again first.
-  Status apply(const Document& doc, const std::string& patch, bool reread, int64_t* changed) {
-    Document current = doc;
-    if (reread) {
-      auto again = store_.get(table_, doc.id);
-      if (!again.ok()) return again.status();
-      if (!*again) {
-        failed_at_ = doc.id;
-        return Status(Code::kMigrationFailed, "patch returned for " + where(doc) +
-                                                  ": the document was deleted by migrateOne itself");
-      }
-      current = **again;
-    }
-    // Checked again: a body read again has not been, and this is the path
-    // of the slower passes (locked, range, dry run), which do not keep the
-    // members of each document call() checked.
-    auto patched = applyPatch(current.body, patch);
-    if (!patched.ok()) {
-      failed_at_ = doc.id;
-      return Status(Code::kMigrationFailed,
-                    "patch returned for " + where(doc) + ": " + patched.status().message());
-    }
-    if (!patched->changed) return Status::Ok();
-    if (Status built = checkBuilt(doc, patched->body); !built.ok()) {
-      failed_at_ = doc.id;
-      return built;
-    }
-    ++*changed;
-    if (dry_run_) {
-      ++report_->writes_by_table[table_].patches;
-      if (api_.log().wantsExample())
-        api_.log().example({table_, doc.id, documentJson(current),
-                            documentJson({doc.id, doc.creation_time, patched->body, {}})});
-      // A lock-free dry run has no transaction to write into.
-      if (lock_free_) return Status::Ok();
-    }
-    auto updated = store_.update(table_, doc.id, patched->body);
-    if (updated.ok()) return Status::Ok();
-    failed_at_ = doc.id;
-    return updated.status();
-  }
-
-  std::string where(const Document& doc) const { return table_ + "/" + std::to_string(doc.id); }
-
-  Store& store_;
-  const graft_step& step_;
-  const KeyRange* range_;
-  const graft_context& ctx_;
-  DocApi& api_;
-  const std::string table_;
-  const bool dry_run_;
-  std::atomic<int64_t>* const current_document_;
-  MigrationReport* report_;
-  bool lock_free_ = true;
-  int64_t failed_at_ = 0;
-  // Of the last lock-free batch: the store's data version before it was
-  // read (in index order only: see applyComputed), and the new body of each
-  // document (empty: nothing to write).
-  int64_t data_version_ = 0;
-  std::vector<std::optional<std::string>> bodies_;
-  // writeSpan's arguments and what it found, kept for their capacity.
-  std::vector<SpanWrite> span_;
-  std::vector<int64_t> differs_;
-};
-
 // One of the store's switches (Store::setSchemaChecks, setBodyChecks),
 // turned off for a pass and on again at its end, or before if asked.
 class SwitchedOff {
@@ -780,16 +421,18 @@ Status Runner::runPass(const Pass& pass, const Settings& settings, const std::st
   const graft_context ctx{sizeof(graft_context), id.c_str(), run_id.c_str(),
                           pass.down ? GRAFT_DOWN : GRAFT_UP, settings.dry_run ? 1 : 0,
                           api.handle(), DocApi::table()};
-  PassRunner batch(store_, step, range ? &*range : nullptr, ctx, api, settings.dry_run,
-                   settings.current_document, report);
+  DocumentMigrator migrator(store_, step, range ? &*range : nullptr, ctx, api, settings.dry_run,
+                            settings.current_document, report);
   std::unique_ptr<ComputePool> pool;
   if (step.parallelize) {
     const unsigned threads = settings.threads ? settings.threads : ComputePool::defaultThreads();
     if (threads > 1) pool = std::make_unique<ComputePool>(threads);
   }
+  std::unique_ptr<BatchStrategy> strategy = range ? lockFreeRangeBatches(migrator, pool.get())
+                                                  : lockFreeSpanBatches(migrator, pool.get());
 
-  std::vector<Document> docs;
-  std::vector<std::optional<std::string>> patches;
+  BatchOutcome batch;
+  const std::vector<Document>& docs = batch.docs;
   WriteCounts committed_writes;  // api.counts() as of the last commit
   bool more = *exists;
   while (more) {
@@ -798,29 +441,17 @@ Status Runner::runPass(const Pass& pass, const Settings& settings, const std::st
       *stop = Stop::kSignal;
       break;
     }
-    int64_t changed = 0;
-    Status failure;
-    bool in_transaction = false;
-    const Cursor cursor{state.cursor, state.cursor_key};
-    if (batch.lockFree()) {
-      failure = batch.computeOutside(cursor, batch_size, pool.get(), &docs, &patches);
-      if (failure.ok() && !batch.lockFree()) {
-        failure = body_checks_off.restore();
-        if (failure.ok()) continue;  // redo it inside a transaction
+    batch.clear();
+    Status failure = strategy->run({state.cursor, state.cursor_key}, batch_size, lock, &batch);
+    if (failure.ok() && batch.needs_ctx_db) {
+      failure = body_checks_off.restore();
+      if (failure.ok()) {
+        strategy = lockedBatches(migrator);
+        continue;  // redo it inside a transaction
       }
-      if (failure.ok() && settings.dry_run) {
-        // Nothing to write, so no transaction at all.
-        failure = batch.previewComputed(docs, patches, &changed);
-      } else if (failure.ok()) {
-        failure = lock();
-        in_transaction = failure.ok();
-        if (failure.ok()) failure = batch.applyComputed(cursor, docs, patches, &changed);
-      }
-    } else {
-      failure = lock();
-      in_transaction = failure.ok();
-      if (failure.ok()) failure = batch.migrateLocked(cursor, batch_size, &docs, &changed);
     }
+    const int64_t changed = batch.changed;
+    const bool in_transaction = batch.in_transaction;
 
     Store::Heartbeat beat;
     if (failure.ok()) {
@@ -877,7 +508,7 @@ Status Runner::runPass(const Pass& pass, const Settings& settings, const std::st
       }
       state.status = "failed";
       state.error = failure.message();
-      if (batch.failedAt()) state.error_doc_id = batch.failedAt();
+      if (migrator.failedAt()) state.error_doc_id = migrator.failedAt();
       state.updated_at = utcNow();
       std::string message = "migration " + id + (pass.down ? " (down)" : "") + " failed: " +
                             failure.message() +
