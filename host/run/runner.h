@@ -139,9 +139,7 @@ class Runner {
   Status down(const DownOptions& options, RunReport* report);
 
  private:
-  struct Pass;
   struct Settings;
-  enum class Stop { kNone, kSignal, kCancel };
   using Planner = std::function<Result<Plan>(const std::vector<MigrationState>&)>;
   // Takes the lease, plans from the states then recorded, and carries the
   // plan out; gives the lease back in every case.
@@ -150,11 +148,11 @@ class Runner {
   Status executePlanned(const Planner& planner, const Settings& settings, RunReport* report);
   Status recordBlocked(const Plan& plan, const Settings& settings, const std::string& run_id);
   Status resetProgress(const std::string& id, const std::vector<MigrationState>& states);
-  // Records the run and runs `passes`; a run with nothing to do is recorded
-  // as `noop`. REQUIRES: the lease is held by report->run_id.
-  Status execute(const std::vector<Pass>& passes, const Settings& settings, RunReport* report);
-  Status runPass(const Pass& pass, const Settings& settings, const std::string& run_id,
-                 MigrationReport* report, Stop* stop);
+  // Records the run and runs `steps`, each with a StepRun (step_run.h); a
+  // run with nothing to do is recorded as `noop`. REQUIRES: the lease is
+  // held by report->run_id.
+  Status execute(const std::vector<PlannedStep>& steps, const Settings& settings,
+                 RunReport* report);
 
   Store& store_;
   const Catalog& catalog_;
