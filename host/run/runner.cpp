@@ -2,6 +2,9 @@
 
 #include <unistd.h>
 
+#include <cstdio>
+#include <mutex>
+#include <string>
 #include <utility>
 
 #include "base/clock.h"
@@ -58,7 +61,21 @@ std::string newRunId() {
   std::string compact;
   for (char c : t)
     if (c != '-' && c != ':' && c != '.') compact += c;
-  return compact + "-" + std::to_string(getpid());
+  std::string id = compact + "-" + std::to_string(getpid());
+  // Two ids made in one millisecond (two failed starts recorded in a row)
+  // would name one run row, and the second save would replace the first.
+  static std::mutex mutex;
+  static std::string last;
+  static int repeats = 0;
+  std::lock_guard<std::mutex> lock(mutex);
+  if (id == last) {
+    char suffix[16];
+    std::snprintf(suffix, sizeof suffix, "-%06d", ++repeats);  // sorts as it counts
+    return id + suffix;
+  }
+  last = id;
+  repeats = 0;
+  return id;
 }
 
 DriftOptions driftOptionsOf(const RunOptions& options) {

@@ -161,7 +161,8 @@ class Runner {
 // The drift options of `options`.
 DriftOptions driftOptionsOf(const RunOptions& options);
 
-// A new run id: "<UTC time>-<pid>", sortable by start time.
+// A new run id: "<UTC time>-<pid>", sortable by start time; "-000001" and on
+// follow when this process made another in the same millisecond.
 std::string newRunId();
 
 }  // namespace graft

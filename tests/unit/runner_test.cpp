@@ -56,6 +56,20 @@ struct Fixture {
 
 BOOST_AUTO_TEST_SUITE(runner)
 
+// Run ids name run rows: two made in one millisecond must differ, or the
+// second run's row would replace the first's.
+BOOST_AUTO_TEST_CASE(run_ids_made_in_a_row_are_distinct_and_sort_by_start) {
+  std::set<std::string> ids;
+  std::string previous;
+  for (int i = 0; i < 2000; ++i) {
+    const std::string id = newRunId();
+    BOOST_TEST(ids.insert(id).second, id);
+    BOOST_TEST(id.find("-" + std::to_string(getpid())) != std::string::npos, id);
+    BOOST_TEST((id.compare(previous) > 0), id << " after " << previous);
+    previous = id;
+  }
+}
+
 BOOST_AUTO_TEST_CASE(migrates_every_document_once_and_records_it) {
   Fixture f;
   test::seedItems(f.db, 1000);
