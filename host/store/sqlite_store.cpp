@@ -834,7 +834,7 @@ Result<bool> SqliteStore::update(std::string_view table, int64_t id, std::string
 // table's b-tree once, as a single UPDATE of many rows does, where a
 // statement per document seeks from the root each time, under the write
 // lock (figures: doc/performance.md). The comparison with what was read is the
-// compare-and-set of the lock-free pass (see runner.cpp).
+// compare-and-set of the lock-free strategy (see run/batch_strategy.h).
 Result<int64_t> SqliteStore::writeSpan(std::string_view table, int64_t after_id,
                                        std::span<const SpanWrite> docs,
                                        std::vector<int64_t>* differs) {
