@@ -23,9 +23,18 @@
 #include <boost/test/unit_test.hpp>
 
 #include "base/status.h"
+#include "run/runner.h"
 #include "store/sqlite_store.h"
 
 namespace graft {
+
+// Let BOOST_TEST(report.status == RunOutcome::kNoop) print both sides.
+inline std::ostream& boost_test_print_type(std::ostream& out, RunOutcome outcome) {
+  return out << runOutcomeName(outcome);
+}
+inline std::ostream& boost_test_print_type(std::ostream& out, StepOutcome outcome) {
+  return out << '"' << stepOutcomeName(outcome) << '"';
+}
 
 // Lets BOOST_TEST(status.code() == Code::kBadInput) print both sides.
 inline std::ostream& boost_test_print_type(std::ostream& out, Code code) {

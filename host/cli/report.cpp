@@ -48,15 +48,16 @@ const std::atomic<bool>* installStopHandlers() {
 
 int finishRun(const Status& status, const RunReport& report, const char* command) {
   for (const auto& note : report.notes) std::fprintf(stderr, "graft: note: %s\n", note.c_str());
-  const bool dry_run = report.status == "dry_run" ||
-                       (!report.migrations.empty() && report.migrations[0].outcome == "dry_run");
+  const bool dry_run =
+      report.status == RunOutcome::kDryRun ||
+      (!report.migrations.empty() && report.migrations[0].outcome == StepOutcome::kDryRun);
   for (const auto& m : report.migrations) {
-    if (m.outcome == "skipped") continue;
+    if (m.outcome == StepOutcome::kSkipped) continue;
     if (dry_run) {
       printDryRun(m);
       continue;
     }
-    std::printf("%s: %s, %lld documents visited, %lld patched", m.id.c_str(), m.outcome.c_str(),
+    std::printf("%s: %s, %lld documents visited, %lld patched", m.id.c_str(), stepOutcomeName(m.outcome),
                 static_cast<long long>(m.processed), static_cast<long long>(m.changed));
     if (m.db_writes.total() > 0) printCounts("; through ctx.db: ", m.db_writes);
     if (m.verified && m.verified->failed == 0)
@@ -64,12 +65,12 @@ int finishRun(const Status& status, const RunReport& report, const char* command
     std::printf("\n");
   }
   if (!status.ok()) return fail(status);
-  if (report.status == "noop") {
+  if (report.status == RunOutcome::kNoop) {
     std::printf(std::string(command) == "down" ? "nothing to roll back\n"
                                                : "nothing to do: every migration is completed\n");
   }
-  if (report.status == "dry_run") std::printf("dry run: nothing was written\n");
-  if (report.status == "canceled") {
+  if (report.status == RunOutcome::kDryRun) std::printf("dry run: nothing was written\n");
+  if (report.status == RunOutcome::kCanceled) {
     return fail(Status(Code::kCanceled, "stopped by " + report.stop_reason +
                                             " after a committed batch; run graft " + command +
                                             " to resume"));

@@ -78,12 +78,50 @@ std::string newRunId() {
   return id;
 }
 
+const char* stepOutcomeName(StepOutcome outcome) {
+  switch (outcome) {
+    case StepOutcome::kNone:
+      return "";
+    case StepOutcome::kCompleted:
+      return "completed";
+    case StepOutcome::kRolledBack:
+      return "rolled_back";
+    case StepOutcome::kSkipped:
+      return "skipped";
+    case StepOutcome::kFailed:
+      return "failed";
+    case StepOutcome::kCanceled:
+      return "canceled";
+    case StepOutcome::kDryRun:
+      return "dry_run";
+  }
+  return "?";
+}
+
+const char* runOutcomeName(RunOutcome outcome) {
+  switch (outcome) {
+    case RunOutcome::kRunning:
+      return "running";
+    case RunOutcome::kCompleted:
+      return "completed";
+    case RunOutcome::kNoop:
+      return "noop";
+    case RunOutcome::kFailed:
+      return "failed";
+    case RunOutcome::kCanceled:
+      return "canceled";
+    case RunOutcome::kDryRun:
+      return "dry_run";
+  }
+  return "?";
+}
+
 DriftOptions driftOptionsOf(const RunOptions& options) {
   return {options.strict, options.allow_drift, options.allow_out_of_order, options.restart};
 }
 
 Status Runner::up(const RunOptions& options, RunReport* report) {
-  *report = RunReport{newRunId(), "running", "", {}, {}};
+  *report = RunReport{newRunId(), RunOutcome::kRunning, "", {}, {}};
   const UpRequest request{options.only, options.to, driftOptionsOf(options)};
   GRAFT_RETURN_IF_ERROR(checkUpRequest(catalog_, request));
   return planAndExecute(
@@ -95,7 +133,7 @@ Status Runner::up(const RunOptions& options, RunReport* report) {
 }
 
 Status Runner::down(const DownOptions& options, RunReport* report) {
-  *report = RunReport{newRunId(), "running", "", {}, {}};
+  *report = RunReport{newRunId(), RunOutcome::kRunning, "", {}, {}};
   const DownRequest request{options.steps, options.to};
   GRAFT_RETURN_IF_ERROR(checkDownRequest(catalog_, request));
   return planAndExecute(
@@ -137,7 +175,7 @@ Status Runner::executePlanned(const Planner& planner, const Settings& settings,
     if (step.runs()) {
       steps.push_back(step);
     } else {
-      report->migrations.push_back({step.id(), "skipped", 0, 0, {}, {}, {}, {}, {}});
+      report->migrations.push_back({step.id(), StepOutcome::kSkipped, 0, 0, {}, {}, {}, {}, {}});
     }
     if (step.action == StepAction::kRestart && !settings.dry_run)
       GRAFT_RETURN_IF_ERROR(resetProgress(step.id(), *states));
@@ -199,7 +237,8 @@ Status Runner::execute(const std::vector<PlannedStep>& steps, const Settings& se
   run.pid = leaseHolderPid();
   run.user = userName();
   if (steps.empty()) {
-    report->status = run.status = "noop";
+    report->status = RunOutcome::kNoop;
+    run.status = runOutcomeName(report->status);
     run.ended_at = utcNow();
     return saveRunNow(store_, run);
   }
@@ -216,21 +255,21 @@ Status Runner::execute(const std::vector<PlannedStep>& steps, const Settings& se
                                    .current_document = settings.current_document};
   Stop stop = Stop::kNone;
   for (size_t i = 0; result.ok() && stop == Stop::kNone && i < steps.size(); ++i) {
-    MigrationReport m{steps[i].id(), "", 0, 0, {}, {}, {}, {}, {}};
+    MigrationReport m{steps[i].id(), StepOutcome::kNone, 0, 0, {}, {}, {}, {}, {}};
     result = StepRun(store_, steps[i], step_settings, run.run_id, &m).run(&stop);
     report->migrations.push_back(std::move(m));
     run.processed += report->migrations.back().processed;
     run.changed += report->migrations.back().changed;
     if (result.ok() && stop == Stop::kNone) ++run.migrations;
   }
-  run.status = !result.ok()           ? "failed"
-               : stop != Stop::kNone  ? "canceled"
-               : settings.dry_run     ? "dry_run"
-                                      : "completed";
+  report->status = !result.ok()          ? RunOutcome::kFailed
+                   : stop != Stop::kNone ? RunOutcome::kCanceled
+                   : settings.dry_run    ? RunOutcome::kDryRun
+                                         : RunOutcome::kCompleted;
   if (stop != Stop::kNone) report->stop_reason = stop == Stop::kSignal ? "signal" : "graft cancel";
   run.error = result.message();
   run.ended_at = utcNow();
-  report->status = run.status;
+  run.status = runOutcomeName(report->status);
   Status saved = saveRunNow(store_, run);
   return result.ok() ? saved : result;
 }

@@ -70,9 +70,22 @@ struct RunOptions {
   std::function<void(const std::string&)> on_note;
 };
 
+// What a run did with one migration.
+enum class StepOutcome { kNone, kCompleted, kRolledBack, kSkipped, kFailed, kCanceled, kDryRun };
+
+// "completed", "rolled_back", "skipped", "failed", "canceled", "dry_run";
+// "" for kNone (not run yet).
+const char* stepOutcomeName(StepOutcome outcome);
+
+// How a run ended; migration_run.status spells it as runOutcomeName does.
+enum class RunOutcome { kRunning, kCompleted, kNoop, kFailed, kCanceled, kDryRun };
+
+// "running", "completed", "noop", "failed", "canceled", "dry_run".
+const char* runOutcomeName(RunOutcome outcome);
+
 struct MigrationReport {
   std::string id;
-  std::string outcome;  // completed, rolled_back, skipped (already done), failed, canceled, dry_run
+  StepOutcome outcome = StepOutcome::kNone;  // kSkipped: completed already
   int64_t processed = 0;  // in this run
   int64_t changed = 0;    // patched by migrateOne's return value, in this run
   WriteCounts db_writes;  // made through ctx.db and committed, in this run
@@ -90,7 +103,7 @@ constexpr size_t kDryRunExamples = 10;
 
 struct RunReport {
   std::string run_id;
-  std::string status;  // completed, noop, failed, canceled, dry_run
+  RunOutcome status = RunOutcome::kRunning;
   std::string stop_reason;  // when canceled: "signal" or "graft cancel"
   std::vector<std::string> notes;  // e.g. a stale lease taken over
   std::vector<MigrationReport> migrations;
@@ -119,7 +132,7 @@ class Runner {
   // every case. Errors: kMigrationFailed when migrateOne or one of its writes
   // failed ("migration <id> failed at <table>/<_id>: <reason> ..."), kStore
   // when the store itself failed, kCanceled-like stops return ok with
-  // report->status == "canceled".
+  // report->status == RunOutcome::kCanceled.
   //
   // One run at a time: the run takes the store's lease (lease.h) before it
   // reads any state and gives it back at the end; kBusy when another live

@@ -175,7 +175,7 @@ Status StepRun::failIfAbsent() {
   Status absent = checkAbsentTable(store_, step_, id_);
   if (absent.ok()) return absent;
   if (settings_.dry_run) {
-    report_->outcome = "failed";
+    report_->outcome = StepOutcome::kFailed;
     return absent;
   }
   return recordFailure(absent.code(), absent.message(), absent.message(), 0);
@@ -310,7 +310,7 @@ Status StepRun::refreshLease(Store::Heartbeat* beat) {
 // now the truth, so write nothing, not even a failure.
 Status StepRun::leaseLost() {
   (void)store_.rollback();
-  report_->outcome = "failed";
+  report_->outcome = StepOutcome::kFailed;
   return Status(Code::kBusy, "migration " + id_ +
                                  ": another process took over the run lease; stopped without "
                                  "committing this batch (see graft status)");
@@ -334,7 +334,7 @@ Status StepRun::batchFailed(const Status& failure) {
   report_->db_writes = committed_writes_;
   const Code code = exitCodeOfFailure(failure.code());
   if (settings_.dry_run) {
-    report_->outcome = "failed";
+    report_->outcome = StepOutcome::kFailed;
     return Status(code, "dry run of migration " + id_ + " failed: " + failure.message() +
                             " (nothing was written)");
   }
@@ -360,7 +360,7 @@ Status StepRun::finish(Stop stop) {
   report_->db_writes = committed_writes_;
   if (settings_.dry_run) {
     tallyDryRun();
-    report_->outcome = stop != Stop::kNone ? "canceled" : "dry_run";
+    report_->outcome = stop != Stop::kNone ? StepOutcome::kCanceled : StepOutcome::kDryRun;
     return Status::Ok();
   }
   if (stop == Stop::kNone && (step_.verify_json || step_.verify_one))
@@ -368,11 +368,11 @@ Status StepRun::finish(Stop stop) {
   state_.updated_at = utcNow();
   if (stop != Stop::kNone) {
     state_.status = "canceled";
-    report_->outcome = "canceled";
+    report_->outcome = StepOutcome::kCanceled;
   } else {
     state_.status = down_ ? "rolled_back" : "completed";
     state_.completed_at = state_.updated_at;
-    report_->outcome = state_.status;
+    report_->outcome = down_ ? StepOutcome::kRolledBack : StepOutcome::kCompleted;
   }
   // A step that visited nothing is grouped with the next durable commit
   // (the next migration's end, or the run's record): a run over many empty
@@ -414,7 +414,7 @@ void StepRun::tallyDryRun() {
 // with `code`, with a note if the record failed too.
 Status StepRun::recordFailure(Code code, const std::string& error, std::string message,
                               int64_t failed_at) {
-  report_->outcome = "failed";
+  report_->outcome = StepOutcome::kFailed;
   state_.status = "failed";
   state_.error = error;
   if (failed_at) state_.error_doc_id = failed_at;

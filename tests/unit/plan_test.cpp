@@ -352,7 +352,7 @@ BOOST_AUTO_TEST_CASE(non_blocking_findings_become_notes_and_are_recorded_with_th
       digest.substr(0, 22) + " (nothing to do; --strict refuses this)";
   BOOST_TEST_REQUIRE(report.notes.size() == 1u);
   BOOST_TEST(report.notes[0] == rebuilt);
-  BOOST_TEST(report.status == "noop");
+  BOOST_TEST(report.status == RunOutcome::kNoop);
   auto runs = g.runs();
   BOOST_TEST_REQUIRE(runs.size() == 1u);
   BOOST_TEST(runs[0].status == "noop");

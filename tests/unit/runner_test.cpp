@@ -88,7 +88,7 @@ BOOST_AUTO_TEST_CASE(migrates_every_document_once_and_records_it) {
   BOOST_TEST(st.cursor == 1000);
   BOOST_TEST(st.checksum == f.catalog.plugins[0]->sha256());
   BOOST_TEST(!st.completed_at.empty());
-  BOOST_TEST(f.report.status == "completed");
+  BOOST_TEST(f.report.status == RunOutcome::kCompleted);
   // 16 batches (15 full, one of 40), then the final "done" report.
   BOOST_TEST(seen.size() == 17u);
   BOOST_TEST(seen.front() == 64);
@@ -96,8 +96,8 @@ BOOST_AUTO_TEST_CASE(migrates_every_document_once_and_records_it) {
   // A completed migration is never run again.
   s = f.up();
   BOOST_REQUIRE(s.ok());
-  BOOST_TEST(f.report.status == "noop");
-  BOOST_TEST(f.report.migrations.at(0).outcome == "skipped");
+  BOOST_TEST(f.report.status == RunOutcome::kNoop);
+  BOOST_TEST(f.report.migrations.at(0).outcome == StepOutcome::kSkipped);
   for (const auto& doc : test::readTable(f.db, "items")) BOOST_TEST(doc.at("n").as_int64() == 1);
   auto runs = f.store->loadRuns(10);
   BOOST_REQUIRE(runs.ok());
@@ -206,7 +206,7 @@ BOOST_AUTO_TEST_CASE(a_failing_document_rolls_back_its_batch_and_resume_finishes
   BOOST_TEST(st.processed == 20);
   BOOST_TEST(st.error == "migrateOne failed on items/25: cannot migrate k=25");
   BOOST_TEST(st.error_doc_id.value_or(0) == 25);
-  BOOST_TEST(f.report.status == "failed");
+  BOOST_TEST(f.report.status == RunOutcome::kFailed);
 
   s = f.up();
   BOOST_REQUIRE_MESSAGE(s.ok(), s.message());
@@ -284,7 +284,7 @@ BOOST_AUTO_TEST_CASE(stops_after_the_batch_in_flight_when_asked_and_resumes) {
   options.on_progress = [&](const Progress&) { stop = true; };
   Status s = f.up(options);
   BOOST_REQUIRE(s.ok());
-  BOOST_TEST(f.report.status == "canceled");
+  BOOST_TEST(f.report.status == RunOutcome::kCanceled);
   MigrationState st = f.state("test_counter");
   BOOST_TEST(st.status == "canceled");
   BOOST_TEST(st.cursor == 30);
@@ -331,10 +331,10 @@ BOOST_AUTO_TEST_CASE(a_dry_run_counts_and_shows_but_keeps_nothing) {
   options.batch_size = 16;
   Status s = f.up(options);
   BOOST_REQUIRE_MESSAGE(s.ok(), s.message());
-  BOOST_TEST(f.report.status == "dry_run");
+  BOOST_TEST(f.report.status == RunOutcome::kDryRun);
   BOOST_REQUIRE(f.report.migrations.size() == 2u);
   const MigrationReport& counter = f.report.migrations[0];
-  BOOST_TEST(counter.outcome == "dry_run");
+  BOOST_TEST(counter.outcome == StepOutcome::kDryRun);
   BOOST_TEST(counter.processed == 40);
   BOOST_TEST(counter.changed == 40);
   BOOST_TEST(counter.writes_by_table.at("items").patches == 40);
