@@ -31,10 +31,6 @@ struct Runner::Settings {
 
 namespace {
 
-Status saveStateNow(Store& store, const MigrationState& state) {
-  return inTransaction(store, [&] { return store.saveState(state); });
-}
-
 Status saveRunNow(Store& store, const RunRecord& run) {
   return inTransaction(store, [&] { return store.saveRun(run); });
 }

@@ -46,6 +46,9 @@ struct StepSettings {
   std::atomic<int64_t>* current_document = nullptr;
 };
 
+// Saves `state` in a transaction of its own, committed durably.
+Status saveStateNow(Store& store, const MigrationState& state);
+
 // Why a run stopped between two batches, if it did.
 enum class Stop { kNone, kSignal, kCancel };
 
