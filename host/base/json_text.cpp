@@ -7,6 +7,7 @@
 #include <boost/json/stream_parser.hpp>
 
 #include <algorithm>
+#include <charconv>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
@@ -56,9 +57,51 @@ struct IgnoringHandler {
   bool on_comment(string_view, error_code&) { return true; }
 };
 
+// Below this magnitude Boost.JSON's reading, a few ulps off at most, and
+// the exact one are both finite.
+constexpr double kSurelyFinite = 1e308;
+
+// Stops the parser at the first number that does not fit a float64
+// (numberFitsFloat64), with exponent_overflow.
+class RangeChecker : public IgnoringHandler {
+ public:
+  bool on_number_part(string_view s, error_code&) {
+    number_.append(s.data(), s.size());
+    return true;
+  }
+  bool on_int64(int64_t, string_view, error_code&) { return number_.clear(), true; }
+  bool on_uint64(uint64_t, string_view, error_code&) { return number_.clear(), true; }
+  bool on_double(double d, string_view s, error_code& ec) {
+    if (std::abs(d) < kSurelyFinite) return number_.clear(), true;
+    number_.append(s.data(), s.size());
+    const bool fits = numberFitsFloat64(number_);
+    number_.clear();
+    if (fits) return true;
+    ec = boost::json::error::exponent_overflow;
+    return false;
+  }
+
+ private:
+  std::string number_;
+};
+
+// Boost.JSON's reading of `number` with `padding` spaces after it.
+double readWithBoost(std::string_view number, size_t padding) {
+  std::string text = "[";
+  text.append(number);
+  text += ']';
+  text.append(padding, ' ');
+  boost::system::error_code ec;
+  const boost::json::value value = boost::json::parse(text, ec);
+  if (ec || !value.is_array() || value.get_array().size() != 1 ||
+      !value.get_array()[0].is_number())
+    return HUGE_VAL;  // not a number: it fits nothing
+  return value.get_array()[0].to_number<double>();
+}
+
 // It only notes whether the text is an object and the names of that
-// object's own keys.
-class BodyChecker : public IgnoringHandler {
+// object's own keys, and checks its numbers as RangeChecker does.
+class BodyChecker : public RangeChecker {
  public:
 
   bool topIsObject() const { return top_is_object_; }
@@ -81,14 +124,6 @@ class BodyChecker : public IgnoringHandler {
     if (system_field_.empty() && (key_ == "_id" || key_ == "_creationTime")) system_field_ = key_;
     key_.clear();
     return true;
-  }
-  bool on_double(double d, string_view, error_code& ec) {
-    // Boost.JSON reads 1e400 as infinity and writes it back as Infinity,
-    // which is not JSON: graft would turn a document SQLite accepts into
-    // one it refuses. Documents hold float64 and int64 numbers, as in Convex.
-    if (std::isfinite(d)) return true;
-    ec = boost::json::error::exponent_overflow;
-    return false;
   }
 
  private:
@@ -147,21 +182,50 @@ Status checkDocumentBodyByParsing(std::string_view body) {
   return Status::Ok();
 }
 
-bool holdsNonFiniteNumber(const boost::json::value& value) {
+bool numberFitsFloat64(std::string_view number) {
+  // Fewer than 33 bytes after the number's start, and more (see
+  // basic_parser's fast path for numbers).
+  const double short_read = readWithBoost(number, 0);
+  const double long_read = readWithBoost(number, 40);
+  if (!std::isfinite(short_read) || !std::isfinite(long_read)) return false;
+  if (std::abs(short_read) < kSurelyFinite) return true;
+  // Near the limit, out of range means beyond it (not below the smallest
+  // float64, as it might far from it).
+  double exact = 0;
+  const auto read = std::from_chars(number.data(), number.data() + number.size(), exact);
+  return read.ec != std::errc::result_out_of_range;
+}
+
+namespace {
+
+bool holdsNumberNearLimit(const boost::json::value& value) {
   switch (value.kind()) {
     case boost::json::kind::double_:
-      return !std::isfinite(value.get_double());
+      return !(std::abs(value.get_double()) < kSurelyFinite);
     case boost::json::kind::array:
       for (const auto& item : value.get_array())
-        if (holdsNonFiniteNumber(item)) return true;
+        if (holdsNumberNearLimit(item)) return true;
       return false;
     case boost::json::kind::object:
       for (const auto& [key, item] : value.get_object())
-        if (holdsNonFiniteNumber(item)) return true;
+        if (holdsNumberNearLimit(item)) return true;
       return false;
     default:
       return false;
   }
+}
+
+}  // namespace
+
+bool holdsNumberBeyondFloat64(const boost::json::value& value, std::string_view text) {
+  // Most values hold no number near the limit, and need no second parse.
+  if (!holdsNumberNearLimit(value)) return false;
+  boost::json::parse_options options;
+  options.max_depth = size_t(-1);  // `text` parsed already, within its own limit
+  boost::json::basic_parser<RangeChecker> parser(options);
+  boost::system::error_code ec;
+  parser.write_some(false, text.data(), text.size(), ec);
+  return ec == boost::json::error::exponent_overflow;
 }
 
 namespace {

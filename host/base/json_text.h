@@ -40,9 +40,20 @@ Status checkDocumentBody(std::string_view body, CheckedBody* out = nullptr);
 // The fuzz targets hold scanDocumentBody to it.
 Status checkDocumentBodyByParsing(std::string_view body);
 
-// True when `value` holds a number a float64 can not hold (Boost.JSON
-// parses 1e400 as infinity, and serializes that as Infinity: not JSON).
-bool holdsNonFiniteNumber(const boost::json::value& value);
+// Whether the JSON number `number` (its text) is a finite float64 however
+// it is read. Boost.JSON 1.81 reads a number near the float64 limit a few
+// ulps off, and differently when fewer than 33 bytes follow its start than
+// when more do: 17.97693134862315850e307 is infinity before a short end and
+// finite before a long one, and 1.7976931348623158e308 (the largest float64,
+// read exactly) is infinity in both. So whether graft keeps a number must not
+// depend on the text around it: the number fits when the exact reading
+// (std::from_chars) and both of Boost.JSON's are finite.
+bool numberFitsFloat64(std::string_view number);
+
+// True when `value`, parsed from `text`, holds a number that does not fit a
+// float64 (numberFitsFloat64). Boost.JSON parses 1e400 as infinity and
+// serializes that as Infinity, which is not JSON.
+bool holdsNumberBeyondFloat64(const boost::json::value& value, std::string_view text);
 
 // The first key that one object of `text` gives twice, at any depth; none
 // when every object's keys differ (or `text` is not JSON). Boost.JSON keeps

@@ -26,7 +26,7 @@ Result<boost::json::object> parseObject(boost::json::parser* parser, std::string
   parser->reset();  // it held `sp`, which need not outlive this call
   if (ec) return Status(Code::kBadInput, std::string(what) + " is not valid JSON: " + ec.message());
   if (!value.is_object()) return Status(Code::kBadInput, std::string(what) + " is not a JSON object");
-  if (holdsNonFiniteNumber(value))
+  if (holdsNumberBeyondFloat64(value, text))
     return Status(Code::kBadInput, std::string(what) + " has a number beyond the range of a float64");
   return std::move(value.as_object());
 }
