@@ -235,7 +235,8 @@ namespace {
 class DuplicateKeyFinder : public IgnoringHandler {
  public:
 
-  const std::string& duplicate() const { return duplicate_; }
+  // The key given twice, if any: "" is a key too.
+  const std::optional<std::string>& duplicate() const { return duplicate_; }
 
   bool on_object_begin(error_code&) {
     // Slots are reused, so that deep or repeated objects cost no allocation.
@@ -264,7 +265,7 @@ class DuplicateKeyFinder : public IgnoringHandler {
   std::vector<std::unordered_set<std::string>> open_;
   size_t depth_ = 0;
   std::string key_;
-  std::string duplicate_;
+  std::optional<std::string> duplicate_;
 };
 
 }  // namespace
@@ -273,7 +274,6 @@ std::optional<std::string> findDuplicateKey(std::string_view text) {
   boost::json::basic_parser<DuplicateKeyFinder> parser(jsonParseOptions(1));
   boost::system::error_code ec;
   parser.write_some(false, text.data(), text.size(), ec);
-  if (parser.handler().duplicate().empty()) return std::nullopt;
   return parser.handler().duplicate();
 }
 

@@ -189,6 +189,9 @@ BOOST_AUTO_TEST_CASE(new_body) {
        false},
       {"insert a key given twice", R"({"a":1,"b":{"c":1,"c":2}})", 0, 0,
        "document has the key \"c\" twice (a document holds each key once)", false},
+      // The empty key is a key: SQLite would read the first, Boost.JSON the last.
+      {"insert the empty key twice", R"({"":1e400,"":1e5})", 0, 0,
+       "document has the key \"\" twice (a document holds each key once)", false},
       {"replace without system fields", R"({"a":2})", 7, kCreated, R"({"a":2})", true},
       {"replace with equal system fields dropped",
        R"({"_id":7,"_creationTime":1732300000123.5,"a":2,"b":3})", 7, kCreated, R"({"a":2,"b":3})",
