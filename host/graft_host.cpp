@@ -110,7 +110,7 @@ Result<std::vector<MigrationStatus>> Host::status() {
     auto it = recorded.find(row.id);
     if (it != recorded.end()) {
       const MigrationState& s = it->second;
-      row.state = s.status;
+      row.state = stepStatusName(s.status);
       row.processed = s.processed;
       row.total = s.total;
       row.changed = s.changed;

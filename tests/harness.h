@@ -28,9 +28,15 @@
 
 namespace graft {
 
-// Let BOOST_TEST(report.status == RunOutcome::kNoop) print both sides.
-inline std::ostream& boost_test_print_type(std::ostream& out, RunOutcome outcome) {
-  return out << runOutcomeName(outcome);
+// Let BOOST_TEST(report.status == RunStatus::kNoop) print both sides.
+inline std::ostream& boost_test_print_type(std::ostream& out, RunStatus status) {
+  return out << runStatusName(status);
+}
+inline std::ostream& boost_test_print_type(std::ostream& out, StepStatus status) {
+  return out << stepStatusName(status);
+}
+inline std::ostream& boost_test_print_type(std::ostream& out, Direction direction) {
+  return out << directionName(direction);
 }
 inline std::ostream& boost_test_print_type(std::ostream& out, StepOutcome outcome) {
   return out << '"' << stepOutcomeName(outcome) << '"';

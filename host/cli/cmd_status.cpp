@@ -62,8 +62,8 @@ int printActiveRun(Host& host) {
   auto states = host.store().loadStates();
   if (!states.ok()) return fail(states.status());
   for (const auto& s : *states) {
-    if (s.run_id != l.run_id || s.status != "running") continue;
-    std::printf("  %s %s: %s, at _id %lld\n", s.id.c_str(), s.direction.c_str(),
+    if (s.run_id != l.run_id || s.status != StepStatus::kRunning) continue;
+    std::printf("  %s %s: %s, at _id %lld\n", s.id.c_str(), directionName(s.direction),
                 doneText(s).c_str(), static_cast<long long>(s.cursor));
   }
   return 0;
@@ -102,7 +102,7 @@ int printRunEnded(Host& host, const std::string& id) {
   if (!runs.ok()) return fail(runs.status());
   for (const auto& r : *runs) {
     if (r.run_id != id) continue;
-    std::printf("run %s ended: %s, %s, %s visited%s%s\n", id.c_str(), r.status.c_str(),
+    std::printf("run %s ended: %s, %s, %s visited%s%s\n", id.c_str(), runStatusName(r.status),
                 plural(r.migrations, "migration finished", "migrations finished").c_str(),
                 plural(r.processed, "document", "documents").c_str(), r.error.empty() ? "" : ": ",
                 r.error.c_str());
@@ -141,9 +141,9 @@ int watchRuns(Host& host, double interval_s) {
     if (!states.ok()) return fail(states.status());
     const int64_t now = nowMs();
     for (const auto& s : *states) {
-      if (s.run_id != run_id || s.status != "running") continue;
+      if (s.run_id != run_id || s.status != StepStatus::kRunning) continue;
       const std::string rate = rateText(s, now, &seen[s.id]);
-      std::printf("  %s %s: %s%s, at _id %lld%s\n", s.id.c_str(), s.direction.c_str(),
+      std::printf("  %s %s: %s%s, at _id %lld%s\n", s.id.c_str(), directionName(s.direction),
                   doneText(s).c_str(), rate.c_str(), static_cast<long long>(s.cursor),
                   (*lease)->cancel_requested ? ", cancel requested" : "");
     }

@@ -28,7 +28,7 @@ struct Row {
   std::string broken;  // its plugin's problem, when it failed its checks
 
   std::string state() const {
-    if (recorded) return recorded->status;
+    if (recorded) return stepStatusName(recorded->status);
     return now ? "pending" : "missing";
   }
   bool blocks() const {
@@ -115,8 +115,9 @@ Result<int64_t> verifyData(Store& store, const Catalog& catalog,
     const MigrationState* state = nullptr;
     for (const auto& s : states)
       if (s.id == plugin->id()) state = &s;
-    if (!state || state->direction == "down" ||
-        (state->status != "completed" && state->error.rfind("verification failed", 0) != 0)) {
+    if (!state || state->direction == Direction::kDown ||
+        (state->status != StepStatus::kCompleted &&
+         state->error.rfind("verification failed", 0) != 0)) {
       std::printf("%s: not applied, nothing to verify\n", plugin->id().c_str());
       continue;
     }

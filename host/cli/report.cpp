@@ -49,7 +49,7 @@ const std::atomic<bool>* installStopHandlers() {
 int finishRun(const Status& status, const RunReport& report, const char* command) {
   for (const auto& note : report.notes) std::fprintf(stderr, "graft: note: %s\n", note.c_str());
   const bool dry_run =
-      report.status == RunOutcome::kDryRun ||
+      report.status == RunStatus::kDryRun ||
       (!report.migrations.empty() && report.migrations[0].outcome == StepOutcome::kDryRun);
   for (const auto& m : report.migrations) {
     if (m.outcome == StepOutcome::kSkipped) continue;
@@ -65,12 +65,12 @@ int finishRun(const Status& status, const RunReport& report, const char* command
     std::printf("\n");
   }
   if (!status.ok()) return fail(status);
-  if (report.status == RunOutcome::kNoop) {
+  if (report.status == RunStatus::kNoop) {
     std::printf(std::string(command) == "down" ? "nothing to roll back\n"
                                                : "nothing to do: every migration is completed\n");
   }
-  if (report.status == RunOutcome::kDryRun) std::printf("dry run: nothing was written\n");
-  if (report.status == RunOutcome::kCanceled) {
+  if (report.status == RunStatus::kDryRun) std::printf("dry run: nothing was written\n");
+  if (report.status == RunStatus::kCanceled) {
     return fail(Status(Code::kCanceled, "stopped by " + report.stop_reason +
                                             " after a committed batch; run graft " + command +
                                             " to resume"));

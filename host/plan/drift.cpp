@@ -42,7 +42,7 @@ std::optional<DriftFinding> compareApplied(const Fingerprint& now, const Migrati
   if (was.logic_digest != now.logic_digest) {
     const std::string change = "recorded " + shortDigest(was.logic_digest) + ", now " +
                                shortDigest(now.logic_digest) + " in " + now.path;
-    if (isPartlyRun(was) && was.direction != "down") {
+    if (isPartlyRun(was) && was.direction == Direction::kUp) {
       // Fixing a failing migration and running it again is the way on
       // (Convex, better-convex): the documents before the cursor keep what
       // the old code did, the rest get the new code. A completed migration
@@ -170,20 +170,23 @@ const DriftFinding* DriftReport::forMigration(const std::string& id) const {
 }
 
 bool isApplied(const MigrationState& s) {
-  if (s.direction == "down") return s.status != "rolled_back";
-  if (s.status == "completed") return true;
-  return s.processed > 0 &&
-         (s.status == "failed" || s.status == "canceled" || s.status == "running");
+  if (s.direction == Direction::kDown) return s.status != StepStatus::kRolledBack;
+  if (s.status == StepStatus::kCompleted) return true;
+  return s.processed > 0 && (s.status == StepStatus::kFailed || s.status == StepStatus::kCanceled ||
+                             s.status == StepStatus::kRunning);
 }
 
-bool isPartlyRun(const MigrationState& s) { return isApplied(s) && s.status != "completed"; }
+bool isPartlyRun(const MigrationState& s) {
+  return isApplied(s) && s.status != StepStatus::kCompleted;
+}
 
 // "completed", "failed at _id 35 after 30 documents, cursor at _id 30",
 // "rolling back: down canceled after 12 documents, cursor at _id 40": the
 // document it failed at is not the cursor, which is the last one done.
 std::string describeState(const MigrationState& s) {
-  if (!isPartlyRun(s)) return s.status;
-  return std::string(s.direction == "down" ? "rolling back: down " : "") + s.status +
+  if (!isPartlyRun(s)) return stepStatusName(s.status);
+  return std::string(s.direction == Direction::kDown ? "rolling back: down " : "") +
+         stepStatusName(s.status) +
          (s.error_doc_id ? " at _id " + std::to_string(*s.error_doc_id) : "") + " after " +
          std::to_string(s.processed) + " documents, cursor at _id " + std::to_string(s.cursor);
 }

@@ -21,17 +21,18 @@ const MigrationState* find(const States& states, const std::string& id) {
 }
 
 bool isCompletedUp(const MigrationState* s) {
-  return s && s->direction != "down" && s->status == "completed";
+  return s && s->direction == Direction::kUp && s->status == StepStatus::kCompleted;
 }
 
 bool isPartlyRolledBack(const MigrationState* s) {
-  return s && s->direction == "down" && s->status != "rolled_back";
+  return s && s->direction == Direction::kDown && s->status != StepStatus::kRolledBack;
 }
 
 // Up, from the cursor a run of it left.
 bool resumes(const MigrationState* s) {
-  return s && s->direction != "down" &&
-         (s->status == "failed" || s->status == "canceled" || s->status == "running");
+  return s && s->direction == Direction::kUp &&
+         (s->status == StepStatus::kFailed || s->status == StepStatus::kCanceled ||
+          s->status == StepStatus::kRunning);
 }
 
 Status missingMigration(const std::string& what, const Catalog& catalog) {
@@ -40,7 +41,7 @@ Status missingMigration(const std::string& what, const Catalog& catalog) {
 
 // restart must name a migration that has documents done and is not done.
 Status checkRestart(const std::string& id, const MigrationState* s) {
-  if (s && isPartlyRun(*s) && s->direction != "down") return Status::Ok();
+  if (s && isPartlyRun(*s) && s->direction == Direction::kUp) return Status::Ok();
   return Status(Code::kUsage, "graft up --restart " + id + ": migration " + id +
                                   " can not be restarted (state: " +
                                   (s ? describeState(*s) : std::string("pending")) +
@@ -149,7 +150,8 @@ Result<Plan> planUp(const Catalog& catalog, const std::vector<MigrationState>& s
       const MigrationState* s = find(recorded, id);
       if (isPartlyRolledBack(s)) {
         return Status(Code::kUsage, "migration " + id + " is partly rolled back (down " +
-                                        s->status + " at _id " + std::to_string(s->cursor) +
+                                        stepStatusName(s->status) + " at _id " +
+                                        std::to_string(s->cursor) +
                                         "); run graft down again to finish it, then graft up");
       }
       plan.steps.push_back(upStep(plugin.get(), s, restart, out_of_order.count(id) > 0));

@@ -6,7 +6,7 @@
 
 namespace graft {
 
-Status closeAbandonedRun(Store& store, const Lease& lease, const std::string& run_status,
+Status closeAbandonedRun(Store& store, const Lease& lease, RunStatus run_status,
                          const std::string& run_error, const std::string& migration_error,
                          int64_t document, Abandoned* found) {
   found->run_id = lease.run_id;
@@ -14,10 +14,10 @@ Status closeAbandonedRun(Store& store, const Lease& lease, const std::string& ru
   auto states = store.loadStates();
   if (!states.ok()) return states.status();
   for (MigrationState state : *states) {
-    if (state.run_id != lease.run_id || state.status != "running") continue;
+    if (state.run_id != lease.run_id || state.status != StepStatus::kRunning) continue;
     found->migration_id = state.id;
     found->cursor = state.cursor;
-    state.status = "failed";
+    state.status = StepStatus::kFailed;
     state.error =
         migration_error + (document > 0
                                ? " _id " + std::to_string(document) + " (the cursor stays at _id " +
@@ -48,8 +48,8 @@ Result<Abandoned> recordAbandonedRun(Store& store, int64_t pid, const std::strin
     if (!lease.ok()) return lease.status();
     if (!*lease || (*lease)->pid != pid) return Status::Ok();  // it finished, or never began
     const std::string what = "the run's process " + reason;
-    return closeAbandonedRun(store, **lease, "failed", what, what + " while migrating", document,
-                             &found);
+    return closeAbandonedRun(store, **lease, RunStatus::kFailed, what, what + " while migrating",
+                             document, &found);
   };
   Status s = body();
   if (!s.ok()) {
@@ -63,7 +63,7 @@ Result<Abandoned> recordAbandonedRun(Store& store, int64_t pid, const std::strin
 Status recordFailedStart(Store& store, const std::string& command, const std::string& error) {
   RunRecord run;
   run.run_id = newRunId();
-  run.status = "failed";
+  run.status = RunStatus::kFailed;
   run.command = command;
   run.started_at = run.ended_at = utcNow();
   run.error = error;

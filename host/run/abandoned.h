@@ -42,7 +42,7 @@ Result<Abandoned> recordAbandonedRun(Store& store, int64_t pid, const std::strin
 // resumes ("; it resumes after _id 20"), and the lease row is deleted.
 // Fills *found.
 // REQUIRES: inside a transaction of `store`.
-Status closeAbandonedRun(Store& store, const Lease& lease, const std::string& run_status,
+Status closeAbandonedRun(Store& store, const Lease& lease, RunStatus run_status,
                          const std::string& run_error, const std::string& migration_error,
                          int64_t document, Abandoned* found);
 

@@ -75,7 +75,7 @@ Status acquireLease(Store& store, const std::string& run_id, std::string* note) 
                               ") at " + utcNow();
     Abandoned closed;
     Status recorded =
-        closeAbandonedRun(store, held, "abandoned", "abandoned: " + gone + "; " + found,
+        closeAbandonedRun(store, held, RunStatus::kAbandoned, "abandoned: " + gone + "; " + found,
                           "the run's process was gone (" + gone + "; " + found + ")", 0, &closed);
     if (!recorded.ok()) return fail(recorded);
     if (!closed.migration_id.empty())

@@ -94,30 +94,12 @@ const char* stepOutcomeName(StepOutcome outcome) {
   return "?";
 }
 
-const char* runOutcomeName(RunOutcome outcome) {
-  switch (outcome) {
-    case RunOutcome::kRunning:
-      return "running";
-    case RunOutcome::kCompleted:
-      return "completed";
-    case RunOutcome::kNoop:
-      return "noop";
-    case RunOutcome::kFailed:
-      return "failed";
-    case RunOutcome::kCanceled:
-      return "canceled";
-    case RunOutcome::kDryRun:
-      return "dry_run";
-  }
-  return "?";
-}
-
 DriftOptions driftOptionsOf(const RunOptions& options) {
   return {options.strict, options.allow_drift, options.allow_out_of_order, options.restart};
 }
 
 Status Runner::up(const RunOptions& options, RunReport* report) {
-  *report = RunReport{newRunId(), RunOutcome::kRunning, "", {}, {}};
+  *report = RunReport{newRunId(), RunStatus::kRunning, "", {}, {}};
   const UpRequest request{options.only, options.to, driftOptionsOf(options)};
   GRAFT_RETURN_IF_ERROR(checkUpRequest(catalog_, request));
   return planAndExecute(
@@ -129,7 +111,7 @@ Status Runner::up(const RunOptions& options, RunReport* report) {
 }
 
 Status Runner::down(const DownOptions& options, RunReport* report) {
-  *report = RunReport{newRunId(), RunOutcome::kRunning, "", {}, {}};
+  *report = RunReport{newRunId(), RunStatus::kRunning, "", {}, {}};
   const DownRequest request{options.steps, options.to};
   GRAFT_RETURN_IF_ERROR(checkDownRequest(catalog_, request));
   return planAndExecute(
@@ -191,7 +173,7 @@ Status Runner::recordBlocked(const Plan& plan, const Settings& settings,
   if (settings.dry_run) return blocked;
   RunRecord run;
   run.run_id = run_id;
-  run.status = "drift_blocked";
+  run.status = RunStatus::kDriftBlocked;
   run.command = settings.command;
   run.started_at = run.ended_at = utcNow();
   run.error = blocked.message();
@@ -210,7 +192,7 @@ Status Runner::resetProgress(const std::string& id, const std::vector<MigrationS
   for (const MigrationState& s : states) {
     if (s.id != id) continue;
     MigrationState fresh = s;
-    fresh.status = "pending";
+    fresh.status = StepStatus::kPending;
     fresh.cursor = fresh.processed = fresh.changed = 0;
     fresh.cursor_key.clear();
     fresh.started_at.clear();
@@ -233,12 +215,12 @@ Status Runner::execute(const std::vector<PlannedStep>& steps, const Settings& se
   run.pid = leaseHolderPid();
   run.user = userName();
   if (steps.empty()) {
-    report->status = RunOutcome::kNoop;
-    run.status = runOutcomeName(report->status);
+    report->status = RunStatus::kNoop;
+    run.status = report->status;
     run.ended_at = utcNow();
     return saveRunNow(store_, run);
   }
-  run.status = "running";
+  run.status = RunStatus::kRunning;
   Status result = saveRunNow(store_, run);
 
   const StepSettings step_settings{.batch_size = settings.batch_size,
@@ -258,14 +240,14 @@ Status Runner::execute(const std::vector<PlannedStep>& steps, const Settings& se
     run.changed += report->migrations.back().changed;
     if (result.ok() && stop == Stop::kNone) ++run.migrations;
   }
-  report->status = !result.ok()          ? RunOutcome::kFailed
-                   : stop != Stop::kNone ? RunOutcome::kCanceled
-                   : settings.dry_run    ? RunOutcome::kDryRun
-                                         : RunOutcome::kCompleted;
+  report->status = !result.ok()          ? RunStatus::kFailed
+                   : stop != Stop::kNone ? RunStatus::kCanceled
+                   : settings.dry_run    ? RunStatus::kDryRun
+                                         : RunStatus::kCompleted;
   if (stop != Stop::kNone) report->stop_reason = stop == Stop::kSignal ? "signal" : "graft cancel";
   run.error = result.message();
   run.ended_at = utcNow();
-  run.status = runOutcomeName(report->status);
+  run.status = report->status;
   Status saved = saveRunNow(store_, run);
   return result.ok() ? saved : result;
 }

@@ -77,12 +77,6 @@ enum class StepOutcome { kNone, kCompleted, kRolledBack, kSkipped, kFailed, kCan
 // "" for kNone (not run yet).
 const char* stepOutcomeName(StepOutcome outcome);
 
-// How a run ended; migration_run.status spells it as runOutcomeName does.
-enum class RunOutcome { kRunning, kCompleted, kNoop, kFailed, kCanceled, kDryRun };
-
-// "running", "completed", "noop", "failed", "canceled", "dry_run".
-const char* runOutcomeName(RunOutcome outcome);
-
 struct MigrationReport {
   std::string id;
   StepOutcome outcome = StepOutcome::kNone;  // kSkipped: completed already
@@ -103,7 +97,9 @@ constexpr size_t kDryRunExamples = 10;
 
 struct RunReport {
   std::string run_id;
-  RunOutcome status = RunOutcome::kRunning;
+  // As migration_run.status records it (store.h): never kDriftBlocked or
+  // kAbandoned here.
+  RunStatus status = RunStatus::kRunning;
   std::string stop_reason;  // when canceled: "signal" or "graft cancel"
   std::vector<std::string> notes;  // e.g. a stale lease taken over
   std::vector<MigrationReport> migrations;
@@ -132,7 +128,7 @@ class Runner {
   // every case. Errors: kMigrationFailed when migrateOne or one of its writes
   // failed ("migration <id> failed at <table>/<_id>: <reason> ..."), kStore
   // when the store itself failed, kCanceled-like stops return ok with
-  // report->status == RunOutcome::kCanceled.
+  // report->status == RunStatus::kCanceled.
   //
   // One run at a time: the run takes the store's lease (lease.h) before it
   // reads any state and gives it back at the end; kBusy when another live

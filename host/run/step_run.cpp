@@ -78,7 +78,7 @@ StepRun::StepRun(Store& store, const PlannedStep& step, const StepSettings& sett
       report_(report),
       id_(plugin_.id()),
       table_(step_.table),
-      direction_(down_ ? "down" : "up"),
+      direction_(down_ ? Direction::kDown : Direction::kUp),
       checkpoints_stopper_{store},
       pacer_({settings.batch_size ? settings.batch_size : step_.batch_size, settings.lock_ms,
               settings.pause_ms}),
@@ -147,8 +147,9 @@ Status StepRun::loadState() {
   // A step resumes from the cursor of an unfinished run of it in the same
   // direction; otherwise (first up, up after a rollback, first down) it
   // walks the table from the start.
-  const bool resumes = *loaded && state_.direction == direction_ && state_.status != "completed" &&
-                       state_.status != "rolled_back";
+  const bool resumes = *loaded && state_.direction == direction_ &&
+                       state_.status != StepStatus::kCompleted &&
+                       state_.status != StepStatus::kRolledBack;
   if (!resumes) {
     state_.cursor = state_.processed = state_.changed = 0;
     state_.cursor_key.clear();
@@ -159,7 +160,7 @@ Status StepRun::loadState() {
   state_.id = id_;
   state_.checksum = plugin_.sha256();
   state_.logic_digest = plugin_.logicDigest();
-  state_.status = "running";
+  state_.status = StepStatus::kRunning;
   state_.direction = direction_;
   state_.run_id = run_id_;
   state_.error.clear();
@@ -342,7 +343,7 @@ Status StepRun::batchFailed(const Status& failure) {
       code, failure.message(),
       "migration " + id_ + (down_ ? " (down)" : "") + " failed: " + failure.message() +
           "; the batch was rolled back, the cursor stays at _id " + std::to_string(state_.cursor) +
-          " (fix the cause, then run graft " + direction_ + " again to resume)",
+          " (fix the cause, then run graft " + directionName(direction_) + " again to resume)",
       migrator_->failedAt());
 }
 
@@ -367,10 +368,10 @@ Status StepRun::finish(Stop stop) {
     GRAFT_RETURN_IF_ERROR(verify());
   state_.updated_at = utcNow();
   if (stop != Stop::kNone) {
-    state_.status = "canceled";
+    state_.status = StepStatus::kCanceled;
     report_->outcome = StepOutcome::kCanceled;
   } else {
-    state_.status = down_ ? "rolled_back" : "completed";
+    state_.status = down_ ? StepStatus::kRolledBack : StepStatus::kCompleted;
     state_.completed_at = state_.updated_at;
     report_->outcome = down_ ? StepOutcome::kRolledBack : StepOutcome::kCompleted;
   }
@@ -415,7 +416,7 @@ void StepRun::tallyDryRun() {
 Status StepRun::recordFailure(Code code, const std::string& error, std::string message,
                               int64_t failed_at) {
   report_->outcome = StepOutcome::kFailed;
-  state_.status = "failed";
+  state_.status = StepStatus::kFailed;
   state_.error = error;
   if (failed_at) state_.error_doc_id = failed_at;
   state_.updated_at = utcNow();

@@ -134,7 +134,7 @@ class StepRun {
   MigrationReport* const report_;
   const std::string id_;
   const std::string table_;
-  const std::string direction_;  // "up" or "down"
+  const Direction direction_;
   // Declared in the order they are needed and so torn down in reverse:
   // the pool's threads first, the store's checkpoints last.
   CheckpointsStopper checkpoints_stopper_;

@@ -894,12 +894,27 @@ constexpr const char* kStateColumns =
     "id, checksum, status, direction, cursor, processed, changed, started_at, updated_at,"
     " completed_at, error, error_doc_id, run_id, logic_digest, cursor_key, total, out_of_order";
 
-MigrationState readState(sqlite3_stmt* stmt) {
+// A word this graft does not know, in a row of one of graft's own tables: a
+// newer graft wrote it, or something else did.
+Status unknownWord(std::string_view table, std::string_view row, std::string_view column,
+                   std::string_view word) {
+  return Status(Code::kStore, std::string(table) + " row " + jsonQuoted(row) + " has " +
+                                  std::string(column) + " " + jsonQuoted(word) +
+                                  ", which this graft does not know (written by a newer graft? "
+                                  "run that one, or fix the row)");
+}
+
+Result<MigrationState> readState(sqlite3_stmt* stmt) {
   MigrationState s;
   s.id = columnText(stmt, 0);
   s.checksum = columnText(stmt, 1);
-  s.status = columnText(stmt, 2);
-  s.direction = columnText(stmt, 3);
+  const std::string status = columnText(stmt, 2), direction = columnText(stmt, 3);
+  const auto known_status = parseStepStatus(status);
+  if (!known_status) return unknownWord("migration_state", s.id, "status", status);
+  const auto known_direction = parseDirection(direction);
+  if (!known_direction) return unknownWord("migration_state", s.id, "direction", direction);
+  s.status = *known_status;
+  s.direction = *known_direction;
   s.cursor = sqlite3_column_int64(stmt, 4);
   s.processed = sqlite3_column_int64(stmt, 5);
   s.changed = sqlite3_column_int64(stmt, 6);
@@ -936,7 +951,11 @@ Result<std::optional<MigrationState>> SqliteStore::loadState(std::string_view id
   ResetOnExit reset{*stmt};
   bindText(*stmt, 1, id);
   int rc = sqlite3_step(*stmt);
-  if (rc == SQLITE_ROW) return std::optional<MigrationState>(readState(*stmt));
+  if (rc == SQLITE_ROW) {
+    auto state = readState(*stmt);
+    if (!state.ok()) return state.status();
+    return std::optional<MigrationState>(std::move(*state));
+  }
   if (rc != SQLITE_DONE) return error(rc, "read migration_state");
   return std::optional<MigrationState>();
 }
@@ -948,7 +967,11 @@ Result<std::vector<MigrationState>> SqliteStore::loadStates() {
                       "read migration_state");
   if (!stmt.ok()) return stmt.status();
   int rc;
-  while ((rc = sqlite3_step(*stmt)) == SQLITE_ROW) states.push_back(readState(*stmt));
+  while ((rc = sqlite3_step(*stmt)) == SQLITE_ROW) {
+    auto state = readState(*stmt);
+    if (!state.ok()) return state.status();
+    states.push_back(std::move(*state));
+  }
   if (rc != SQLITE_DONE) return error(rc, "read migration_state");
   return states;
 }
@@ -960,8 +983,8 @@ Status SqliteStore::saveState(const MigrationState& s) {
   if (!stmt.ok()) return stmt.status();
   bindText(*stmt, 1, s.id);
   bindText(*stmt, 2, s.checksum);
-  bindText(*stmt, 3, s.status);
-  bindText(*stmt, 4, s.direction.empty() ? "up" : s.direction);
+  bindText(*stmt, 3, stepStatusName(s.status));
+  bindText(*stmt, 4, directionName(s.direction));
   sqlite3_bind_int64(*stmt, 5, s.cursor);
   sqlite3_bind_int64(*stmt, 6, s.processed);
   sqlite3_bind_int64(*stmt, 7, s.changed);
@@ -987,7 +1010,7 @@ Status SqliteStore::saveRun(const RunRecord& r) {
       "write migration_run");
   if (!stmt.ok()) return stmt.status();
   bindText(*stmt, 1, r.run_id);
-  bindText(*stmt, 2, r.status);
+  bindText(*stmt, 2, runStatusName(r.status));
   bindText(*stmt, 3, r.command);
   bindText(*stmt, 4, r.started_at);
   bindOptionalText(*stmt, 5, r.ended_at);
@@ -1015,7 +1038,10 @@ Result<std::vector<RunRecord>> SqliteStore::loadRuns(int64_t limit) {
   while ((rc = sqlite3_step(*stmt)) == SQLITE_ROW) {
     RunRecord r;
     r.run_id = columnText(*stmt, 0);
-    r.status = columnText(*stmt, 1);
+    const std::string status = columnText(*stmt, 1);
+    const auto known = parseRunStatus(status);
+    if (!known) return unknownWord("migration_run", r.run_id, "status", status);
+    r.status = *known;
     r.command = columnText(*stmt, 2);
     r.started_at = columnText(*stmt, 3);
     r.ended_at = columnText(*stmt, 4);

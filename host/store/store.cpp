@@ -1,8 +1,47 @@
 #include "store/store.h"
 
+#include <array>
 #include <charconv>
+#include <utility>
 
 namespace graft {
+namespace {
+
+// Each enum's words, in the enum's order: one table serves both directions.
+constexpr std::array kStepStatusNames = {"pending", "running",  "completed",
+                                         "failed",  "canceled", "rolled_back"};
+constexpr std::array kDirectionNames = {"up", "down"};
+constexpr std::array kRunStatusNames = {"running",  "completed", "noop",          "failed",
+                                        "canceled", "dry_run",   "drift_blocked", "abandoned"};
+
+template <class Enum, size_t N>
+const char* nameOf(const std::array<const char*, N>& names, Enum value) {
+  const auto i = static_cast<size_t>(value);
+  return i < N ? names[i] : "?";
+}
+
+template <class Enum, size_t N>
+std::optional<Enum> valueOf(const std::array<const char*, N>& names, std::string_view text) {
+  for (size_t i = 0; i < N; ++i)
+    if (text == names[i]) return static_cast<Enum>(i);
+  return std::nullopt;
+}
+
+}  // namespace
+
+const char* stepStatusName(StepStatus status) { return nameOf(kStepStatusNames, status); }
+const char* directionName(Direction direction) { return nameOf(kDirectionNames, direction); }
+const char* runStatusName(RunStatus status) { return nameOf(kRunStatusNames, status); }
+
+std::optional<StepStatus> parseStepStatus(std::string_view text) {
+  return valueOf<StepStatus>(kStepStatusNames, text);
+}
+std::optional<Direction> parseDirection(std::string_view text) {
+  return valueOf<Direction>(kDirectionNames, text);
+}
+std::optional<RunStatus> parseRunStatus(std::string_view text) {
+  return valueOf<RunStatus>(kRunStatusNames, text);
+}
 
 std::string documentJson(const Document& doc) {
   char number[64];

@@ -91,13 +91,44 @@ struct QuerySpec {
   int64_t limit = -1;               // < 0: no limit
 };
 
+// Where a migration stands (migration_state.status). Text only at the
+// store's boundary and in output: stepStatusName, parseStepStatus.
+enum class StepStatus { kPending, kRunning, kCompleted, kFailed, kCanceled, kRolledBack };
+
+// Which step of a migration ran last (migration_state.direction).
+enum class Direction { kUp, kDown };
+
+// How a run stands or ended (migration_run.status and RunReport::status).
+// kDriftBlocked and kAbandoned are only recorded: a run that drift blocks
+// returns the finding, and an abandoned run is closed by the run after it.
+enum class RunStatus {
+  kRunning,
+  kCompleted,
+  kNoop,
+  kFailed,
+  kCanceled,
+  kDryRun,
+  kDriftBlocked,
+  kAbandoned,
+};
+
+// The words the store keeps and output shows: "pending", "rolled_back";
+// "up", "down"; "running", "dry_run", "drift_blocked".
+const char* stepStatusName(StepStatus status);
+const char* directionName(Direction direction);
+const char* runStatusName(RunStatus status);
+// The value a word names; none for a word this graft does not know.
+std::optional<StepStatus> parseStepStatus(std::string_view text);
+std::optional<Direction> parseDirection(std::string_view text);
+std::optional<RunStatus> parseRunStatus(std::string_view text);
+
 // One row of migration_state.
 struct MigrationState {
   std::string id;
   std::string checksum;   // SHA-256 of the plugin file it last ran with
   std::string logic_digest;  // the plugin's logic digest when it last ran, "" if none
-  std::string status;     // pending, running, completed, failed, canceled
-  std::string direction;  // up or down
+  StepStatus status = StepStatus::kPending;
+  Direction direction = Direction::kUp;
   int64_t cursor = 0;     // last _id processed; 0 before the first batch
   std::string cursor_key;  // with a customRange: that document's index key
   int64_t processed = 0;  // documents visited
@@ -119,7 +150,7 @@ struct MigrationState {
 // One row of migration_run.
 struct RunRecord {
   std::string run_id;
-  std::string status;  // running, completed, failed, noop
+  RunStatus status = RunStatus::kRunning;
   std::string command;
   std::string started_at, ended_at;
   int64_t migrations = 0;  // migrations finished in this run

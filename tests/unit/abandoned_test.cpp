@@ -34,12 +34,12 @@ struct Fixture {
   Fixture() {
     RunRecord run;
     run.run_id = "r1";
-    run.status = "running";
+    run.status = RunStatus::kRunning;
     run.command = "up";
     run.started_at = kStarted;
     RunRecord other = run;
     other.run_id = "r0";
-    other.status = "completed";
+    other.status = RunStatus::kCompleted;
     other.ended_at = kStarted;
     Status s = inTransaction(*store, [&] {
       GRAFT_RETURN_IF_ERROR(store->saveRun(other));
@@ -56,8 +56,8 @@ struct Fixture {
                               const std::string& run_id, int64_t cursor) {
     MigrationState s;
     s.id = id;
-    s.status = status;
-    s.direction = "up";
+    s.status = parseStepStatus(status).value();
+    s.direction = Direction::kUp;
     s.cursor = cursor;
     s.run_id = run_id;
     return s;
@@ -83,10 +83,10 @@ struct Fixture {
   }
   // The untouched rows are as they were.
   void othersUnchanged() {
-    BOOST_TEST(load("m0").status == "completed");
+    BOOST_TEST(load("m0").status == StepStatus::kCompleted);
     BOOST_TEST(load("m0").error == "");
-    BOOST_TEST(load("m9").status == "running");
-    BOOST_TEST(run("r0").status == "completed");
+    BOOST_TEST(load("m9").status == StepStatus::kRunning);
+    BOOST_TEST(run("r0").status == RunStatus::kCompleted);
   }
 };
 
@@ -100,14 +100,14 @@ BOOST_FIXTURE_TEST_CASE(a_run_killed_on_a_document_fails_naming_it_and_keeps_the
   BOOST_TEST(found->migration_id == "m1");
   BOOST_TEST(found->cursor == 20);
   const MigrationState m1 = load("m1");
-  BOOST_TEST(m1.status == "failed");
+  BOOST_TEST(m1.status == StepStatus::kFailed);
   BOOST_TEST(m1.error == std::string("the run's process ") + kSegv +
                              " while migrating _id 25 (the cursor stays at _id 20)");
   BOOST_TEST(m1.error_doc_id.value_or(0) == 25);
   BOOST_TEST(m1.cursor == 20);
   BOOST_TEST(!m1.updated_at.empty());
   const RunRecord r1 = run("r1");
-  BOOST_TEST(r1.status == "failed");
+  BOOST_TEST(r1.status == RunStatus::kFailed);
   BOOST_TEST(r1.error == std::string("the run's process ") + kSegv);
   BOOST_TEST(!r1.ended_at.empty());
   BOOST_TEST(!leaseHeld());
@@ -118,7 +118,7 @@ BOOST_FIXTURE_TEST_CASE(a_run_killed_between_documents_says_where_it_resumes, Fi
   auto found = recordAbandonedRun(*store, 4242, "exited with status 3");
   BOOST_TEST_REQUIRE(found.ok(), found.status().message());
   const MigrationState m1 = load("m1");
-  BOOST_TEST(m1.status == "failed");
+  BOOST_TEST(m1.status == StepStatus::kFailed);
   BOOST_TEST(m1.error ==
              "the run's process exited with status 3 while migrating; it resumes after _id 20");
   BOOST_TEST(!m1.error_doc_id.has_value());
@@ -133,8 +133,8 @@ BOOST_FIXTURE_TEST_CASE(a_lease_held_by_another_pid_is_left_alone, Fixture) {
   BOOST_TEST(found->run_id == "");
   BOOST_TEST(found->migration_id == "");
   BOOST_TEST(leaseHeld());
-  BOOST_TEST(load("m1").status == "running");
-  BOOST_TEST(run("r1").status == "running");
+  BOOST_TEST(load("m1").status == StepStatus::kRunning);
+  BOOST_TEST(run("r1").status == RunStatus::kRunning);
 }
 
 BOOST_FIXTURE_TEST_CASE(no_lease_means_nothing_to_record, Fixture) {
@@ -142,7 +142,7 @@ BOOST_FIXTURE_TEST_CASE(no_lease_means_nothing_to_record, Fixture) {
   auto found = recordAbandonedRun(*store, 4242, kSegv, 25);
   BOOST_TEST_REQUIRE(found.ok(), found.status().message());
   BOOST_TEST(found->run_id == "");
-  BOOST_TEST(load("m1").status == "running");
+  BOOST_TEST(load("m1").status == StepStatus::kRunning);
 }
 
 // The next run found the lease of a dead process (acquireLease): the run
@@ -150,14 +150,14 @@ BOOST_FIXTURE_TEST_CASE(no_lease_means_nothing_to_record, Fixture) {
 BOOST_FIXTURE_TEST_CASE(close_abandoned_run_writes_what_it_is_given, Fixture) {
   BOOST_TEST_REQUIRE(store->begin().ok());
   Abandoned found;
-  Status s =
-      closeAbandonedRun(*store, lease, "abandoned", "abandoned: gone", "was gone", 0, &found);
+  Status s = closeAbandonedRun(*store, lease, RunStatus::kAbandoned, "abandoned: gone", "was gone",
+                               0, &found);
   BOOST_TEST_REQUIRE(s.ok(), s.message());
   BOOST_TEST_REQUIRE(store->commit().ok());
   BOOST_TEST(found.run_id == "r1");
   BOOST_TEST(found.migration_id == "m1");
   BOOST_TEST(found.cursor == 20);
-  BOOST_TEST(run("r1").status == "abandoned");
+  BOOST_TEST(run("r1").status == RunStatus::kAbandoned);
   BOOST_TEST(run("r1").error == "abandoned: gone");
   BOOST_TEST(load("m1").error == "was gone; it resumes after _id 20");
   BOOST_TEST(!leaseHeld());
@@ -168,12 +168,12 @@ BOOST_FIXTURE_TEST_CASE(close_abandoned_run_rolls_back_with_its_transaction, Fix
   BOOST_TEST_REQUIRE(store->begin().ok());
   Abandoned found;
   BOOST_TEST_REQUIRE(
-      closeAbandonedRun(*store, lease, "abandoned", "gone", "gone", 25, &found).ok());
+      closeAbandonedRun(*store, lease, RunStatus::kAbandoned, "gone", "gone", 25, &found).ok());
   BOOST_TEST_REQUIRE(store->rollback().ok());
   BOOST_TEST(leaseHeld());
-  BOOST_TEST(load("m1").status == "running");
+  BOOST_TEST(load("m1").status == StepStatus::kRunning);
   BOOST_TEST(load("m1").error == "");
-  BOOST_TEST(run("r1").status == "running");
+  BOOST_TEST(run("r1").status == RunStatus::kRunning);
 }
 
 // A worker that died loading a plugin never took the lease: the history
@@ -187,7 +187,7 @@ BOOST_AUTO_TEST_CASE(a_failed_start_is_recorded_as_a_failed_run) {
   BOOST_TEST_REQUIRE(runs.ok());
   BOOST_TEST_REQUIRE(runs->size() == 1u);
   const RunRecord& run = runs->front();
-  BOOST_TEST(run.status == "failed");
+  BOOST_TEST(run.status == RunStatus::kFailed);
   BOOST_TEST(run.command == "up --to m2");
   BOOST_TEST(run.error == "the worker was killed by signal SIGBUS");
   BOOST_TEST(!run.run_id.empty());

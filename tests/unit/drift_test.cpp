@@ -27,12 +27,12 @@ MigrationState state(const std::string& id, const std::string& status, const std
                      const std::string& direction = "up") {
   MigrationState s;
   s.id = id;
-  s.status = status;
+  s.status = parseStepStatus(status).value();
   s.logic_digest = digest;
   s.checksum = sum;
   s.processed = processed;
   s.cursor = processed;
-  s.direction = direction;
+  s.direction = parseDirection(direction).value();
   return s;
 }
 

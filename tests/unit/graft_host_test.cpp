@@ -112,7 +112,7 @@ BOOST_FIXTURE_TEST_CASE(up_status_and_down_round_trip, Fixture) {
   RunReport report;
   Status s = host->up({}, &report);
   BOOST_TEST_REQUIRE(s.ok(), s.message());
-  BOOST_TEST(report.status == RunOutcome::kCompleted);
+  BOOST_TEST(report.status == RunStatus::kCompleted);
   for (const auto& doc : test::readTable(db, "items")) BOOST_TEST(doc.at("n").as_int64() == 1);
   row = only(*host);
   BOOST_TEST(row.state == "completed");

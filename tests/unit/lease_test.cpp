@@ -50,13 +50,13 @@ struct Fixture {
   void running(const std::string& run_id, const std::string& migration, int64_t cursor) {
     RunRecord run;
     run.run_id = run_id;
-    run.status = "running";
+    run.status = RunStatus::kRunning;
     run.command = "up";
     run.started_at = "2026-01-02T03:04:05.000Z";
     MigrationState state;
     state.id = migration;
-    state.status = "running";
-    state.direction = "up";
+    state.status = StepStatus::kRunning;
+    state.direction = Direction::kUp;
     state.cursor = cursor;
     state.run_id = run_id;
     BOOST_TEST_REQUIRE(inTransaction(*store, [&] {
@@ -157,7 +157,7 @@ BOOST_FIXTURE_TEST_CASE(taking_over_closes_the_abandoned_run_and_its_migration, 
   auto runs = store->loadRuns(10);
   BOOST_TEST_REQUIRE(runs.ok());
   BOOST_TEST_REQUIRE(runs->size() == 1u);
-  BOOST_TEST((*runs)[0].status == "abandoned");
+  BOOST_TEST((*runs)[0].status == RunStatus::kAbandoned);
   const std::string found =
       "found by run r2 (pid " + std::to_string(getpid()) + " on host " + hostName() + ") at ";
   BOOST_TEST((*runs)[0].error.rfind("abandoned: that process is gone; " + found, 0) == 0u,
@@ -166,7 +166,7 @@ BOOST_FIXTURE_TEST_CASE(taking_over_closes_the_abandoned_run_and_its_migration, 
   auto state = store->loadState("m1");
   BOOST_TEST_REQUIRE(state.ok());
   BOOST_TEST_REQUIRE(state->has_value());
-  BOOST_TEST((*state)->status == "failed");
+  BOOST_TEST((*state)->status == StepStatus::kFailed);
   BOOST_TEST((*state)->cursor == 20);
   BOOST_TEST(
       (*state)->error.rfind("the run's process was gone (that process is gone; " + found, 0) == 0u,

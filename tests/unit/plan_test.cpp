@@ -29,12 +29,12 @@ MigrationState state(const std::string& id, const std::string& status, const std
                      int64_t processed = 100, const std::string& direction = "up") {
   MigrationState s;
   s.id = id;
-  s.status = status;
+  s.status = parseStepStatus(status).value();
   s.logic_digest = digest;
   s.checksum = kSum1;
   s.processed = processed;
   s.cursor = processed;
-  s.direction = direction;
+  s.direction = parseDirection(direction).value();
   return s;
 }
 
@@ -330,10 +330,10 @@ BOOST_AUTO_TEST_CASE(a_blocked_run_is_recorded_with_its_findings_and_runs_nothin
   auto runs = g.runs();
   BOOST_TEST_REQUIRE(runs.size() == 1u);
   BOOST_TEST(runs[0].run_id == report.run_id);
-  BOOST_TEST(runs[0].status == "drift_blocked");
+  BOOST_TEST(runs[0].status == RunStatus::kDriftBlocked);
   BOOST_TEST(runs[0].command == "up --strict");
   BOOST_TEST(runs[0].error == finding);
-  BOOST_TEST(g.recorded().status == "completed");
+  BOOST_TEST(g.recorded().status == StepStatus::kCompleted);
   auto lease = g.store->loadLease();
   BOOST_TEST_REQUIRE(lease.ok());
   BOOST_TEST(!lease->has_value());  // given back
@@ -352,10 +352,10 @@ BOOST_AUTO_TEST_CASE(non_blocking_findings_become_notes_and_are_recorded_with_th
       digest.substr(0, 22) + " (nothing to do; --strict refuses this)";
   BOOST_TEST_REQUIRE(report.notes.size() == 1u);
   BOOST_TEST(report.notes[0] == rebuilt);
-  BOOST_TEST(report.status == RunOutcome::kNoop);
+  BOOST_TEST(report.status == RunStatus::kNoop);
   auto runs = g.runs();
   BOOST_TEST_REQUIRE(runs.size() == 1u);
-  BOOST_TEST(runs[0].status == "noop");
+  BOOST_TEST(runs[0].status == RunStatus::kNoop);
   BOOST_TEST(runs[0].error == "note: " + rebuilt);
 }
 
@@ -389,7 +389,7 @@ BOOST_AUTO_TEST_CASE(restart_runs_a_partly_run_migration_again_from_its_first_do
                                   "test_counter asks)") != std::string::npos);
   // Its five items, counted from nothing: the 30 done before are forgotten.
   const MigrationState done = g.recorded();
-  BOOST_TEST(done.status == "completed");
+  BOOST_TEST(done.status == StepStatus::kCompleted);
   BOOST_TEST(done.processed == 5);
   BOOST_TEST(done.changed == 5);
   BOOST_TEST(done.cursor == 5);

@@ -82,13 +82,13 @@ BOOST_AUTO_TEST_CASE(migrates_every_document_once_and_records_it) {
   BOOST_REQUIRE_MESSAGE(s.ok(), s.message());
   for (const auto& doc : test::readTable(f.db, "items")) BOOST_TEST(doc.at("n").as_int64() == 1);
   MigrationState st = f.state("test_counter");
-  BOOST_TEST(st.status == "completed");
+  BOOST_TEST(st.status == StepStatus::kCompleted);
   BOOST_TEST(st.processed == 1000);
   BOOST_TEST(st.changed == 1000);
   BOOST_TEST(st.cursor == 1000);
   BOOST_TEST(st.checksum == f.catalog.plugins[0]->sha256());
   BOOST_TEST(!st.completed_at.empty());
-  BOOST_TEST(f.report.status == RunOutcome::kCompleted);
+  BOOST_TEST(f.report.status == RunStatus::kCompleted);
   // 16 batches (15 full, one of 40), then the final "done" report.
   BOOST_TEST(seen.size() == 17u);
   BOOST_TEST(seen.front() == 64);
@@ -96,14 +96,14 @@ BOOST_AUTO_TEST_CASE(migrates_every_document_once_and_records_it) {
   // A completed migration is never run again.
   s = f.up();
   BOOST_REQUIRE(s.ok());
-  BOOST_TEST(f.report.status == RunOutcome::kNoop);
+  BOOST_TEST(f.report.status == RunStatus::kNoop);
   BOOST_TEST(f.report.migrations.at(0).outcome == StepOutcome::kSkipped);
   for (const auto& doc : test::readTable(f.db, "items")) BOOST_TEST(doc.at("n").as_int64() == 1);
   auto runs = f.store->loadRuns(10);
   BOOST_REQUIRE(runs.ok());
   BOOST_REQUIRE(runs->size() == 2u);
-  BOOST_TEST((*runs)[0].status == "noop");
-  BOOST_TEST((*runs)[1].status == "completed");
+  BOOST_TEST((*runs)[0].status == RunStatus::kNoop);
+  BOOST_TEST((*runs)[1].status == RunStatus::kCompleted);
   BOOST_TEST((*runs)[1].processed == 1000);
   BOOST_TEST((*runs)[1].migrations == 1);
   BOOST_TEST((*runs)[1].pid == getpid());
@@ -201,18 +201,18 @@ BOOST_AUTO_TEST_CASE(a_failing_document_rolls_back_its_batch_and_resume_finishes
   for (const auto& doc : docs)
     BOOST_TEST(doc.contains("done") == (doc.at("k").as_int64() <= 20), "k=" << doc.at("k"));
   MigrationState st = f.state("test_fail_at");
-  BOOST_TEST(st.status == "failed");
+  BOOST_TEST(st.status == StepStatus::kFailed);
   BOOST_TEST(st.cursor == 20);
   BOOST_TEST(st.processed == 20);
   BOOST_TEST(st.error == "migrateOne failed on items/25: cannot migrate k=25");
   BOOST_TEST(st.error_doc_id.value_or(0) == 25);
-  BOOST_TEST(f.report.status == RunOutcome::kFailed);
+  BOOST_TEST(f.report.status == RunStatus::kFailed);
 
   s = f.up();
   BOOST_REQUIRE_MESSAGE(s.ok(), s.message());
   for (const auto& doc : test::readTable(f.db, "items")) BOOST_TEST(doc.at("done").as_bool());
   st = f.state("test_fail_at");
-  BOOST_TEST(st.status == "completed");
+  BOOST_TEST(st.status == StepStatus::kCompleted);
   BOOST_TEST(st.processed == 95);
   BOOST_TEST(st.error.empty());
   BOOST_TEST(!st.error_doc_id.has_value());
@@ -284,9 +284,9 @@ BOOST_AUTO_TEST_CASE(stops_after_the_batch_in_flight_when_asked_and_resumes) {
   options.on_progress = [&](const Progress&) { stop = true; };
   Status s = f.up(options);
   BOOST_REQUIRE(s.ok());
-  BOOST_TEST(f.report.status == RunOutcome::kCanceled);
+  BOOST_TEST(f.report.status == RunStatus::kCanceled);
   MigrationState st = f.state("test_counter");
-  BOOST_TEST(st.status == "canceled");
+  BOOST_TEST(st.status == StepStatus::kCanceled);
   BOOST_TEST(st.cursor == 30);
   options.on_progress = nullptr;
   stop = false;
@@ -331,7 +331,7 @@ BOOST_AUTO_TEST_CASE(a_dry_run_counts_and_shows_but_keeps_nothing) {
   options.batch_size = 16;
   Status s = f.up(options);
   BOOST_REQUIRE_MESSAGE(s.ok(), s.message());
-  BOOST_TEST(f.report.status == RunOutcome::kDryRun);
+  BOOST_TEST(f.report.status == RunStatus::kDryRun);
   BOOST_REQUIRE(f.report.migrations.size() == 2u);
   const MigrationReport& counter = f.report.migrations[0];
   BOOST_TEST(counter.outcome == StepOutcome::kDryRun);
@@ -358,7 +358,7 @@ BOOST_AUTO_TEST_CASE(a_missing_table_is_an_empty_table) {
   f.load({"counter"}, {"test_counter"});
   Status s = f.up();
   BOOST_REQUIRE_MESSAGE(s.ok(), s.message());
-  BOOST_TEST(f.state("test_counter").status == "completed");
+  BOOST_TEST(f.state("test_counter").status == StepStatus::kCompleted);
   BOOST_TEST(f.state("test_counter").processed == 0);
 }
 
@@ -369,7 +369,7 @@ BOOST_AUTO_TEST_CASE(only_runs_the_named_migration) {
   RunOptions options;
   options.only = "test_fail_at";
   BOOST_REQUIRE(f.up(options).ok());
-  BOOST_TEST(f.state("test_fail_at").status == "completed");
+  BOOST_TEST(f.state("test_fail_at").status == StepStatus::kCompleted);
   BOOST_TEST(!f.store->loadState("test_counter")->has_value());
   options.only = "nope";
   Status s = f.up(options);

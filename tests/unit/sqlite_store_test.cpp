@@ -512,8 +512,8 @@ BOOST_FIXTURE_TEST_CASE(migration_state_round_trip, StoreFixture) {
   MigrationState full;
   full.id = "20260101_120000_add_role";
   full.checksum = std::string(64, 'c');
-  full.status = "failed";
-  full.direction = "down";
+  full.status = StepStatus::kFailed;
+  full.direction = Direction::kDown;
   full.cursor = 300;
   full.processed = 310;
   full.changed = 120;
@@ -528,7 +528,7 @@ BOOST_FIXTURE_TEST_CASE(migration_state_round_trip, StoreFixture) {
   MigrationState minimal;
   minimal.id = "20260102_000000_backfill";
   minimal.checksum = std::string(64, 'd');
-  minimal.status = "pending";
+  minimal.status = StepStatus::kPending;
   BOOST_TEST_REQUIRE(store->saveState(full).ok());
   BOOST_TEST_REQUIRE(store->saveState(minimal).ok());
 
@@ -539,7 +539,7 @@ BOOST_FIXTURE_TEST_CASE(migration_state_round_trip, StoreFixture) {
   checkSameState(**loaded, full);
 
   MigrationState minimal_as_stored = minimal;
-  minimal_as_stored.direction = "up";  // the default
+  minimal_as_stored.direction = Direction::kUp;  // the default
   auto loaded_minimal = store->loadState(minimal.id);
   BOOST_TEST_REQUIRE(loaded_minimal.ok());
   BOOST_TEST_REQUIRE(loaded_minimal->has_value());
@@ -550,7 +550,7 @@ BOOST_FIXTURE_TEST_CASE(migration_state_round_trip, StoreFixture) {
   BOOST_TEST(!unknown->has_value());
 
   // Saving again replaces the row.
-  full.status = "completed";
+  full.status = StepStatus::kCompleted;
   full.error.clear();
   full.error_doc_id.reset();
   BOOST_TEST_REQUIRE(store->saveState(full).ok());
@@ -559,6 +559,60 @@ BOOST_FIXTURE_TEST_CASE(migration_state_round_trip, StoreFixture) {
   BOOST_TEST_REQUIRE(states->size() == 2u);
   checkSameState((*states)[0], full);  // in id order
   checkSameState((*states)[1], minimal_as_stored);
+}
+
+// Every status and direction word round-trips, and a word this graft does
+// not know (a newer graft's, or a hand edit) is an error naming the row,
+// never a state taken for another.
+BOOST_FIXTURE_TEST_CASE(state_and_run_words_round_trip_and_unknown_ones_are_refused, StoreFixture) {
+  for (StepStatus status : {StepStatus::kPending, StepStatus::kRunning, StepStatus::kCompleted,
+                            StepStatus::kFailed, StepStatus::kCanceled, StepStatus::kRolledBack}) {
+    MigrationState state;
+    state.id = std::string("m_") + stepStatusName(status);
+    state.status = status;
+    state.direction = status == StepStatus::kRolledBack ? Direction::kDown : Direction::kUp;
+    BOOST_TEST_REQUIRE(store->saveState(state).ok());
+    auto loaded = store->loadState(state.id);
+    BOOST_TEST_REQUIRE((loaded.ok() && loaded->has_value()));
+    BOOST_TEST((*loaded)->status == status);
+    BOOST_TEST((*loaded)->direction == state.direction);
+  }
+  for (RunStatus status : {RunStatus::kRunning, RunStatus::kCompleted, RunStatus::kNoop,
+                           RunStatus::kFailed, RunStatus::kCanceled, RunStatus::kDryRun,
+                           RunStatus::kDriftBlocked, RunStatus::kAbandoned}) {
+    RunRecord run;
+    run.run_id = std::string("r_") + runStatusName(status);
+    run.status = status;
+    run.started_at = "2026-01-01T00:00:00Z";
+    BOOST_TEST_REQUIRE(store->saveRun(run).ok());
+  }
+  auto runs = store->loadRuns(20);
+  BOOST_TEST_REQUIRE(runs.ok());
+  BOOST_TEST(runs->size() == 8u);
+  for (const RunRecord& run : *runs)
+    BOOST_TEST(run.run_id == std::string("r_") + runStatusName(run.status));
+
+  BOOST_TEST_REQUIRE(
+      sqlite3_exec(store->handle(),
+                   "UPDATE migration_state SET status = 'paused' WHERE id = 'm_failed';"
+                   "UPDATE migration_state SET direction = 'sideways' WHERE id = 'm_pending';"
+                   "UPDATE migration_run SET status = 'exploded' WHERE run_id = 'r_noop'",
+                   nullptr, nullptr, nullptr) == SQLITE_OK);
+  auto paused = store->loadState("m_failed");
+  BOOST_TEST(paused.status().code() == Code::kStore);
+  BOOST_TEST(paused.status().message() ==
+             "migration_state row \"m_failed\" has status \"paused\", which this graft does not "
+             "know (written by a newer graft? run that one, or fix the row)");
+  auto states = store->loadStates();
+  BOOST_TEST(states.status().message() ==
+             "migration_state row \"m_failed\" has status \"paused\", which this graft does not "
+             "know (written by a newer graft? run that one, or fix the row)");
+  BOOST_TEST(store->loadState("m_pending").status().message() ==
+             "migration_state row \"m_pending\" has direction \"sideways\", which this graft does "
+             "not know (written by a newer graft? run that one, or fix the row)");
+  BOOST_TEST(store->loadRuns(20).status().message() ==
+             "migration_run row \"r_noop\" has status \"exploded\", which this graft does not "
+             "know (written by a newer graft? run that one, or fix the row)");
 }
 
 void checkSameRun(const RunRecord& got, const RunRecord& want) {
@@ -578,7 +632,7 @@ void checkSameRun(const RunRecord& got, const RunRecord& want) {
 BOOST_FIXTURE_TEST_CASE(runs_round_trip_newest_first, StoreFixture) {
   RunRecord first;
   first.run_id = "20260101T000000Z-1";
-  first.status = "completed";
+  first.status = RunStatus::kCompleted;
   first.command = "up";
   first.started_at = "2026-01-01T00:00:00Z";
   first.ended_at = "2026-01-01T00:01:00Z";
@@ -590,12 +644,12 @@ BOOST_FIXTURE_TEST_CASE(runs_round_trip_newest_first, StoreFixture) {
   // Still running: no end, no counts, no host; those come back empty.
   RunRecord second;
   second.run_id = "20260102T000000Z-2";
-  second.status = "running";
+  second.status = RunStatus::kRunning;
   second.command = "up --only x";
   second.started_at = "2026-01-02T00:00:00Z";
   RunRecord third = first;
   third.run_id = "20260103T000000Z-3";
-  third.status = "failed";
+  third.status = RunStatus::kFailed;
   third.started_at = "2026-01-03T00:00:00Z";
   third.ended_at = "2026-01-03T00:00:02Z";
   third.migrations = 0;
@@ -616,7 +670,7 @@ BOOST_FIXTURE_TEST_CASE(runs_round_trip_newest_first, StoreFixture) {
   BOOST_TEST_REQUIRE(latest->size() == 1u);
   BOOST_TEST((*latest)[0].run_id == third.run_id);
 
-  second.status = "completed";
+  second.status = RunStatus::kCompleted;
   second.ended_at = "2026-01-02T00:00:09Z";
   BOOST_TEST_REQUIRE(store->saveRun(second).ok());
   auto replaced = store->loadRuns(10);
@@ -632,11 +686,11 @@ BOOST_FIXTURE_TEST_CASE(rollback_discards_every_write, StoreFixture) {
   MigrationState state;
   state.id = "m1";
   state.checksum = "c";
-  state.status = "running";
+  state.status = StepStatus::kRunning;
   BOOST_TEST_REQUIRE(store->saveState(state).ok());
   RunRecord run;
   run.run_id = "r1";
-  run.status = "running";
+  run.status = RunStatus::kRunning;
   run.command = "up";
   run.started_at = "2026-01-01T00:00:00Z";
   BOOST_TEST_REQUIRE(store->saveRun(run).ok());
@@ -655,7 +709,7 @@ BOOST_FIXTURE_TEST_CASE(commit_keeps_every_write, StoreFixture) {
   MigrationState state;
   state.id = "m1";
   state.checksum = "c";
-  state.status = "completed";
+  state.status = StepStatus::kCompleted;
   BOOST_TEST_REQUIRE(store->saveState(state).ok());
   BOOST_TEST_REQUIRE(store->commit().ok());
 
