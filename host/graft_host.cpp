@@ -103,7 +103,8 @@ Result<std::vector<MigrationStatus>> Host::status() {
     row.state = "pending";
     if (const Plugin* plugin = catalog_.find(id)) {
       row.description = plugin->description();
-      row.file_checksum = plugin->sha256();
+      row.file_sha256 = plugin->fileSha256();
+      row.logic_digest = plugin->logicDigest();
     } else if (const CatalogProblem* problem = catalog_.problemOf(id)) {
       row.plugin_error = problem->message;
     }
@@ -115,7 +116,8 @@ Result<std::vector<MigrationStatus>> Host::status() {
       row.total = s.total;
       row.changed = s.changed;
       row.cursor = s.cursor;
-      row.checksum = s.checksum;
+      row.recorded_file_sha256 = s.file_sha256;
+      row.recorded_logic_digest = s.logic_digest;
       row.updated_at = s.updated_at;
       row.error = s.error;
       recorded.erase(it);
@@ -130,7 +132,8 @@ Result<std::vector<MigrationStatus>> Host::status() {
     row.total = s.total;
     row.changed = s.changed;
     row.cursor = s.cursor;
-    row.checksum = s.checksum;
+    row.recorded_file_sha256 = s.file_sha256;
+    row.recorded_logic_digest = s.logic_digest;
     row.updated_at = s.updated_at;
     row.error = s.error;
     rows.push_back(std::move(row));

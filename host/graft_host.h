@@ -53,8 +53,11 @@ struct MigrationStatus {
   int64_t total = 0;  // processed + what was left when its latest run started; 0: unknown
   int64_t changed = 0;
   int64_t cursor = 0;
-  std::string checksum;  // recorded SHA-256 of the plugin file, "" if never run
-  std::string file_checksum;  // SHA-256 of the plugin file now, "" if missing
+  // What it last ran with, "" if it never ran, and what its plugin is now,
+  // "" if missing: the SHA-256 of the plugin file, and its logic digest
+  // ("" also for a plugin built without one).
+  std::string recorded_file_sha256, recorded_logic_digest;
+  std::string file_sha256, logic_digest;
   std::string updated_at;
   std::string error;
   // "" when the migration matches what was applied, else what drift.h found:

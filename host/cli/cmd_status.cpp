@@ -171,8 +171,10 @@ int runStatus(HostOptions host_options, bool json, bool load_plugins) {
                                         {"total", r.total},
                                         {"changed", r.changed},
                                         {"cursor", r.cursor},
-                                        {"checksum", r.checksum},
-                                        {"file_checksum", r.file_checksum},
+                                        {"recorded_file_sha256", r.recorded_file_sha256},
+                                        {"recorded_logic_digest", r.recorded_logic_digest},
+                                        {"file_sha256", r.file_sha256},
+                                        {"logic_digest", r.logic_digest},
                                         {"updated_at", r.updated_at},
                                         {"error", r.error},
                                         {"drift", r.drift},
@@ -191,12 +193,12 @@ int runStatus(HostOptions host_options, bool json, bool load_plugins) {
     state_width = std::max(state_width, static_cast<int>(stateText(r).size()));
   }
   std::printf("%-*s  %-*s %10s %10s  %s\n", width, "ID", state_width, "STATE", "PROCESSED",
-              "CHANGED", "CHECKSUM");
+              "CHANGED", "FILE SHA256");
   for (const auto& r : *rows) {
-    std::printf("%-*s  %-*s %10lld %10lld  %s\n", width, r.id.c_str(), state_width,
-                stateText(r).c_str(),
-                static_cast<long long>(r.processed), static_cast<long long>(r.changed),
-                shortSum(r.checksum.empty() ? r.file_checksum : r.checksum).c_str());
+    std::printf(
+        "%-*s  %-*s %10lld %10lld  %s\n", width, r.id.c_str(), state_width, stateText(r).c_str(),
+        static_cast<long long>(r.processed), static_cast<long long>(r.changed),
+        shortSum(r.recorded_file_sha256.empty() ? r.file_sha256 : r.recorded_file_sha256).c_str());
     if (!r.plugin_error.empty()) std::printf("    plugin: %s\n", r.plugin_error.c_str());
     if (!r.error.empty()) std::printf("    error: %s\n", r.error.c_str());
     if (!r.drift_detail.empty()) std::printf("    drift: %s\n", r.drift_detail.c_str());
@@ -221,7 +223,8 @@ Command addStatusCommand(CLI::App& app, const Globals& globals) {
   auto watch = std::make_shared<bool>(false);
   auto interval = std::make_shared<double>(1.0);
   auto load_plugins = std::make_shared<bool>(false);
-  CLI::App* sub = app.add_subcommand("status", "one line per migration: id, state, counts, checksum");
+  CLI::App* sub =
+      app.add_subcommand("status", "one line per migration: id, state, counts, file SHA-256");
   sub->add_flag("--json", *json, "print a JSON array instead");
   sub->add_flag("--load-plugins", *load_plugins,
                 "load the plugins (runs their code) instead of reading their embedded metadata, "

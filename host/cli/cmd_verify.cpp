@@ -55,11 +55,11 @@ void printText(const std::vector<Row>& rows, size_t blocking) {
     std::printf("%s: %s%s (%s)\n", r.id.c_str(), r.verdict().c_str(), r.blocks() ? ", blocks" : "",
                 r.state().c_str());
     const std::string recorded_digest = r.recorded ? orNone(r.recorded->logic_digest) : "-";
-    const std::string recorded_sum = r.recorded ? orNone(r.recorded->checksum) : "-";
+    const std::string recorded_sum = r.recorded ? orNone(r.recorded->file_sha256) : "-";
     std::printf("  logic digest: recorded %s, now %s\n", recorded_digest.c_str(),
                 r.now ? orNone(r.now->logic_digest).c_str() : "-");
     std::printf("  file sha256:  recorded %s, now %s\n", recorded_sum.c_str(),
-                r.now ? r.now->sha256.c_str() : "-");
+                r.now ? r.now->file_sha256.c_str() : "-");
     if (r.now && !r.now->broken) std::printf("  plugin: %s\n", r.now->path.c_str());
     if (!r.broken.empty()) std::printf("  why: %s\n", r.broken.c_str());
     for (const auto* f : r.findings) std::printf("  why: %s\n", f->message.c_str());
@@ -83,12 +83,13 @@ void printJson(const std::vector<Row>& rows, size_t blocking) {
     boost::json::value recorded = nullptr;
     if (r.recorded) {
       recorded = boost::json::object{{"logic_digest", r.recorded->logic_digest},
-                                     {"sha256", r.recorded->checksum}};
+                                     {"file_sha256", r.recorded->file_sha256}};
     }
     boost::json::value now = nullptr;
     if (r.now && !r.now->broken) {
-      now = boost::json::object{
-          {"logic_digest", r.now->logic_digest}, {"sha256", r.now->sha256}, {"path", r.now->path}};
+      now = boost::json::object{{"logic_digest", r.now->logic_digest},
+                                {"file_sha256", r.now->file_sha256},
+                                {"path", r.now->path}};
     }
     migrations.push_back(boost::json::object{
         {"id", r.id},

@@ -27,12 +27,12 @@ std::optional<DriftFinding> compareApplied(const Fingerprint& now, const Migrati
                                            const DriftOptions& options) {
   const std::string& id = now.id;
   if (was.logic_digest.empty()) {
-    if (was.checksum == now.sha256) return std::nullopt;
+    if (was.file_sha256 == now.file_sha256) return std::nullopt;
     return DriftFinding{
         id, DriftKind::kUnverifiable, options.strict,
         "migration " + id + ": applied (" + describeState(was) +
             ") by a plugin without a logic digest, and its file changed since: sha256 recorded " +
-            shortSum(was.checksum) + ", now " + shortSum(now.sha256) + " in " + now.path +
+            shortSum(was.file_sha256) + ", now " + shortSum(now.file_sha256) + " in " + now.path +
             ", so graft can not tell whether its logic changed (" +
             (options.strict ? "restore the plugin file it was applied with, or run without --strict"
                             : "compare the source with the one it was applied with; --strict "
@@ -73,11 +73,11 @@ std::optional<DriftFinding> compareApplied(const Fingerprint& now, const Migrati
                                  : " (restore the source it was applied with and put the change "
                                    "in a new migration; --allow-drift runs anyway)")};
   }
-  if (was.checksum != now.sha256) {
+  if (was.file_sha256 != now.file_sha256) {
     return DriftFinding{
         id, DriftKind::kRebuilt, options.strict,
         "migration " + id + ": plugin rebuilt since it was applied: file sha256 recorded " +
-            shortSum(was.checksum) + ", now " + shortSum(now.sha256) + " in " + now.path +
+            shortSum(was.file_sha256) + ", now " + shortSum(now.file_sha256) + " in " + now.path +
             ", same logic " + shortDigest(now.logic_digest) +
             (options.strict ? " (restore the plugin file it was applied with, or run without "
                               "--strict)"
@@ -94,9 +94,9 @@ DriftFinding unverifiable(const Fingerprint& now, const MigrationState* was,
     if (!was->logic_digest.empty())
       recorded += "; logic recorded " + shortDigest(was->logic_digest) + ", now " +
                   (now.digest_unread ? "unknown" : "none");
-    if (was->checksum != now.sha256)
-      recorded +=
-          "; file sha256 recorded " + shortSum(was->checksum) + ", now " + shortSum(now.sha256);
+    if (was->file_sha256 != now.file_sha256)
+      recorded += "; file sha256 recorded " + shortSum(was->file_sha256) + ", now " +
+                  shortSum(now.file_sha256);
   }
   if (now.digest_unread) {
     return DriftFinding{
@@ -128,7 +128,7 @@ std::vector<Fingerprint> fingerprints(const Catalog& catalog) {
   std::vector<Fingerprint> prints;
   for (const auto& id : catalog.manifest.ids) {
     if (const Plugin* plugin = catalog.find(id)) {
-      prints.push_back({plugin->id(), plugin->path(), plugin->logicDigest(), plugin->sha256(),
+      prints.push_back({plugin->id(), plugin->path(), plugin->logicDigest(), plugin->fileSha256(),
                         !plugin->loaded() && !plugin->metadataEmbedded(), false});
     } else {
       prints.push_back({id, "", "", "", false, true});

@@ -45,7 +45,7 @@ struct Fingerprint {
   std::string id;
   std::string path;
   std::string logic_digest;  // "" when the plugin carries none
-  std::string sha256;        // of the plugin file
+  std::string file_sha256;   // of the plugin file
   // The plugin was only inspected (readCatalog) and has no embedded
   // metadata: it may carry a logic digest that graft did not run it to read.
   bool digest_unread = false;

@@ -333,7 +333,7 @@ Result<std::unique_ptr<Plugin>> Plugin::readChecked(const std::string& given_pat
   auto read = readFile(path);
   if (!read.ok()) return fail("open", read.status().message());
   *bytes = std::move(read).value();
-  plugin->sha256_ = sha256Hex(*bytes);
+  plugin->file_sha256_ = sha256Hex(*bytes);
   if (std::string why = checkSharedLibrary(*bytes); !why.empty()) return fail("check", why);
   // Read before anything is loaded: a plugin whose metadata is broken is
   // refused without running any of its code.
@@ -372,7 +372,7 @@ Result<std::unique_ptr<Plugin>> Plugin::load(const std::string& given_path,
   std::unique_ptr<Plugin> plugin = std::move(checked).value();
   const std::string& path = plugin->path_;
 
-  auto library = openLibrary(path, plugin->sha256_, bytes, options);
+  auto library = openLibrary(path, plugin->file_sha256_, bytes, options);
   if (!library.ok()) return library.status();
   plugin->library_ = std::move(library).value();
   auto entry = callEntryPoint(*plugin->library_, path);

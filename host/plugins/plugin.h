@@ -61,7 +61,7 @@ class Plugin {
 
   const std::string& path() const { return path_; }
   // SHA-256 of the file's bytes, lowercase hex.
-  const std::string& sha256() const { return sha256_; }
+  const std::string& fileSha256() const { return file_sha256_; }
   // From the entry point when loaded, else from the embedded metadata (which
   // loading checked to be equal, when the file has it).
   const std::string& id() const { return meta_.id; }
@@ -90,7 +90,7 @@ class Plugin {
                                                      const Options& options, std::string* bytes);
 
   std::string path_;
-  std::string sha256_;
+  std::string file_sha256_;
   PluginMeta meta_;
   bool embedded_ = false;
   std::shared_ptr<boost::dll::shared_library> library_;

@@ -158,7 +158,7 @@ Status StepRun::loadState() {
     if (!down_) state_.out_of_order = out_of_order_;
   }
   state_.id = id_;
-  state_.checksum = plugin_.sha256();
+  state_.file_sha256 = plugin_.fileSha256();
   state_.logic_digest = plugin_.logicDigest();
   state_.status = StepStatus::kRunning;
   state_.direction = direction_;

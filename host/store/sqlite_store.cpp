@@ -907,7 +907,7 @@ Status unknownWord(std::string_view table, std::string_view row, std::string_vie
 Result<MigrationState> readState(sqlite3_stmt* stmt) {
   MigrationState s;
   s.id = columnText(stmt, 0);
-  s.checksum = columnText(stmt, 1);
+  s.file_sha256 = columnText(stmt, 1);
   const std::string status = columnText(stmt, 2), direction = columnText(stmt, 3);
   const auto known_status = parseStepStatus(status);
   if (!known_status) return unknownWord("migration_state", s.id, "status", status);
@@ -982,7 +982,7 @@ Status SqliteStore::saveState(const MigrationState& s) {
                       "write migration_state");
   if (!stmt.ok()) return stmt.status();
   bindText(*stmt, 1, s.id);
-  bindText(*stmt, 2, s.checksum);
+  bindText(*stmt, 2, s.file_sha256);
   bindText(*stmt, 3, stepStatusName(s.status));
   bindText(*stmt, 4, directionName(s.direction));
   sqlite3_bind_int64(*stmt, 5, s.cursor);

@@ -125,7 +125,9 @@ std::optional<RunStatus> parseRunStatus(std::string_view text);
 // One row of migration_state.
 struct MigrationState {
   std::string id;
-  std::string checksum;   // SHA-256 of the plugin file it last ran with
+  // The SHA-256 of the plugin file it last ran with (the `checksum` column,
+  // named before graft called it file_sha256 everywhere else).
+  std::string file_sha256;
   std::string logic_digest;  // the plugin's logic digest when it last ran, "" if none
   StepStatus status = StepStatus::kPending;
   Direction direction = Direction::kUp;

@@ -1,14 +1,13 @@
 // The graft command as an operator meets it: exit codes and the exact text
 // of its messages.
-#include <boost/test/unit_test.hpp>
-
 #include <signal.h>
 #include <sqlite3.h>
-#include <sys/wait.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <boost/test/unit_test.hpp>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -17,6 +16,7 @@
 #include <sstream>
 #include <thread>
 
+#include "base/sha256.h"
 #include "harness.h"
 
 namespace graft {
@@ -523,6 +523,12 @@ BOOST_AUTO_TEST_CASE(a_failing_migration_exits_1_then_resumes) {
   BOOST_TEST(rows[0].at("total") == 50);
   BOOST_TEST(rows[1].at("state") == "completed");
   BOOST_TEST(rows[1].at("next") == "skip");
+  // What it ran with and what its plugin is now, by the names verify uses.
+  const std::string counter_sha256 = sha256Hex(test::readBytes(testPlugin("counter")));
+  BOOST_TEST(rows[1].at("file_sha256").as_string() == counter_sha256);
+  BOOST_TEST(rows[1].at("recorded_file_sha256").as_string() == counter_sha256);
+  BOOST_TEST(rows[1].at("logic_digest") == rows[1].at("recorded_logic_digest"));
+  BOOST_TEST(rows[1].at("logic_digest").as_string().starts_with("v1:sha256:"));
   o = runGraft(test::graftArgs(dir, {"up"}));
   BOOST_TEST(o.out == "nothing to do: every migration is completed\n");
 }

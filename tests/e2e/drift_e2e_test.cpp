@@ -98,7 +98,7 @@ struct Loaded {
 Loaded load(const std::string& path) {
   auto plugin = Plugin::load(path);
   if (!plugin.ok()) throw std::runtime_error(plugin.status().message());
-  return {(*plugin)->logicDigest(), (*plugin)->sha256()};
+  return {(*plugin)->logicDigest(), (*plugin)->fileSha256()};
 }
 std::string shortDigest(const std::string& path) { return load(path).digest.substr(0, 22); }
 

@@ -29,7 +29,7 @@ MigrationState state(const std::string& id, const std::string& status, const std
   s.id = id;
   s.status = parseStepStatus(status).value();
   s.logic_digest = digest;
-  s.checksum = sum;
+  s.file_sha256 = sum;
   s.processed = processed;
   s.cursor = processed;
   s.direction = parseDirection(direction).value();

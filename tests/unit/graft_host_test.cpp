@@ -106,8 +106,8 @@ BOOST_FIXTURE_TEST_CASE(up_status_and_down_round_trip, Fixture) {
   BOOST_TEST(row.id == "test_counter");
   BOOST_TEST(row.state == "pending");
   BOOST_TEST(row.description == "n += 1 on every item");
-  BOOST_TEST(row.checksum == "");
-  BOOST_TEST(row.file_checksum == sha256Hex(test::readBytes(test::testPlugin("counter"))));
+  BOOST_TEST(row.recorded_file_sha256 == "");
+  BOOST_TEST(row.file_sha256 == sha256Hex(test::readBytes(test::testPlugin("counter"))));
 
   RunReport report;
   Status s = host->up({}, &report);
@@ -119,7 +119,9 @@ BOOST_FIXTURE_TEST_CASE(up_status_and_down_round_trip, Fixture) {
   BOOST_TEST(row.processed == 20);
   BOOST_TEST(row.changed == 20);
   BOOST_TEST(row.cursor == 20);
-  BOOST_TEST(row.checksum == row.file_checksum);
+  BOOST_TEST(row.recorded_file_sha256 == row.file_sha256);
+  BOOST_TEST(row.recorded_logic_digest == host->catalog().plugins[0]->logicDigest());
+  BOOST_TEST(row.logic_digest.rfind("v1:sha256:", 0) == 0u);
   BOOST_TEST(row.drift == "");
   BOOST_TEST(row.error == "");
   auto active = host->activeRun();

@@ -31,7 +31,7 @@ MigrationState state(const std::string& id, const std::string& status, const std
   s.id = id;
   s.status = parseStepStatus(status).value();
   s.logic_digest = digest;
-  s.checksum = kSum1;
+  s.file_sha256 = kSum1;
   s.processed = processed;
   s.cursor = processed;
   s.direction = parseDirection(direction).value();
@@ -59,7 +59,7 @@ struct Project {
     const Plugin* p = catalog.find(id);
     BOOST_TEST_REQUIRE(p != nullptr);
     MigrationState s = state(id, status, p->logicDigest(), processed, direction);
-    s.checksum = p->sha256();
+    s.file_sha256 = p->fileSha256();
     return s;
   }
 };
@@ -348,7 +348,7 @@ BOOST_AUTO_TEST_CASE(non_blocking_findings_become_notes_and_are_recorded_with_th
   const std::string rebuilt =
       "migration test_counter: plugin rebuilt since it was applied: file sha256 recorded "
       "111111111111, now " +
-      g.catalog.plugins[0]->sha256().substr(0, 12) + " in " + g.path + ", same logic " +
+      g.catalog.plugins[0]->fileSha256().substr(0, 12) + " in " + g.path + ", same logic " +
       digest.substr(0, 22) + " (nothing to do; --strict refuses this)";
   BOOST_TEST_REQUIRE(report.notes.size() == 1u);
   BOOST_TEST(report.notes[0] == rebuilt);

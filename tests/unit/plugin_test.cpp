@@ -37,7 +37,7 @@ BOOST_AUTO_TEST_CASE(loads_a_good_plugin_and_reads_its_metadata) {
   BOOST_TEST(std::string((*plugin)->up().table) == "items");
   BOOST_TEST((*plugin)->down() != nullptr);
   BOOST_TEST((*plugin)->path() == testPlugin("counter"));
-  BOOST_TEST((*plugin)->sha256() == shellSha256(testPlugin("counter")));
+  BOOST_TEST((*plugin)->fileSha256() == shellSha256(testPlugin("counter")));
 }
 
 BOOST_AUTO_TEST_CASE(a_plugin_without_down_says_so) {
@@ -262,7 +262,7 @@ BOOST_AUTO_TEST_CASE(the_bytes_hashed_are_the_bytes_that_run) {
   // Swap in another plugin, in place (the same inode, as a careless copy
   // would): a library mapped from this file would now run other code.
   test::writeFile(dir / "p.so", test::readBytes(testPlugin("probe")));
-  BOOST_TEST((*plugin)->sha256() == original);
+  BOOST_TEST((*plugin)->fileSha256() == original);
   BOOST_TEST((*plugin)->id() == "test_counter");
   BOOST_TEST(std::string((*plugin)->up().table) == "items");
   // And it still runs: migrateOne of the counter, not of the probe.

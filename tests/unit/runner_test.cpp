@@ -86,7 +86,7 @@ BOOST_AUTO_TEST_CASE(migrates_every_document_once_and_records_it) {
   BOOST_TEST(st.processed == 1000);
   BOOST_TEST(st.changed == 1000);
   BOOST_TEST(st.cursor == 1000);
-  BOOST_TEST(st.checksum == f.catalog.plugins[0]->sha256());
+  BOOST_TEST(st.file_sha256 == f.catalog.plugins[0]->fileSha256());
   BOOST_TEST(!st.completed_at.empty());
   BOOST_TEST(f.report.status == RunStatus::kCompleted);
   // 16 batches (15 full, one of 40), then the final "done" report.

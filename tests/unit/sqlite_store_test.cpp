@@ -493,7 +493,7 @@ BOOST_FIXTURE_TEST_CASE(store_keeps_reserved_tables_to_itself, StoreFixture) {
 
 void checkSameState(const MigrationState& got, const MigrationState& want) {
   BOOST_TEST(got.id == want.id);
-  BOOST_TEST(got.checksum == want.checksum);
+  BOOST_TEST(got.file_sha256 == want.file_sha256);
   BOOST_TEST(got.status == want.status);
   BOOST_TEST(got.direction == want.direction);
   BOOST_TEST(got.cursor == want.cursor);
@@ -511,7 +511,7 @@ void checkSameState(const MigrationState& got, const MigrationState& want) {
 BOOST_FIXTURE_TEST_CASE(migration_state_round_trip, StoreFixture) {
   MigrationState full;
   full.id = "20260101_120000_add_role";
-  full.checksum = std::string(64, 'c');
+  full.file_sha256 = std::string(64, 'c');
   full.status = StepStatus::kFailed;
   full.direction = Direction::kDown;
   full.cursor = 300;
@@ -527,7 +527,7 @@ BOOST_FIXTURE_TEST_CASE(migration_state_round_trip, StoreFixture) {
   // leak into it.
   MigrationState minimal;
   minimal.id = "20260102_000000_backfill";
-  minimal.checksum = std::string(64, 'd');
+  minimal.file_sha256 = std::string(64, 'd');
   minimal.status = StepStatus::kPending;
   BOOST_TEST_REQUIRE(store->saveState(full).ok());
   BOOST_TEST_REQUIRE(store->saveState(minimal).ok());
@@ -685,7 +685,7 @@ BOOST_FIXTURE_TEST_CASE(rollback_discards_every_write, StoreFixture) {
   insertOk(*store, "items", R"({"a":1})");
   MigrationState state;
   state.id = "m1";
-  state.checksum = "c";
+  state.file_sha256 = "c";
   state.status = StepStatus::kRunning;
   BOOST_TEST_REQUIRE(store->saveState(state).ok());
   RunRecord run;
@@ -708,7 +708,7 @@ BOOST_FIXTURE_TEST_CASE(commit_keeps_every_write, StoreFixture) {
   insertOk(*store, "items", R"({"a":1})");
   MigrationState state;
   state.id = "m1";
-  state.checksum = "c";
+  state.file_sha256 = "c";
   state.status = StepStatus::kCompleted;
   BOOST_TEST_REQUIRE(store->saveState(state).ok());
   BOOST_TEST_REQUIRE(store->commit().ok());
