@@ -24,6 +24,12 @@ uint64_t left(uint64_t state) { return state & kLeftMask; }
 // core (the scheduler's slices are of that order); over 100 ms it did not.
 constexpr std::chrono::milliseconds kStretch{100};
 
+// Above this share of time in which some task waited for a CPU, no core is
+// idle often enough for a helper. With helpers on every idle core, the
+// wake-ups of others' threads (the application's writers) make a few
+// percent; a machine with no idle core, most of the time.
+constexpr double kMaxCpuPressurePercent = 20;
+
 // The cores this process may run on (taskset, cgroup cpusets), not every
 // core of the machine; at least 1.
 unsigned usableCores() {
@@ -45,6 +51,7 @@ ComputePool::~ComputePool() {
   generation_.notify_all();
   for (std::thread& t : workers_) t.join();
   if (schedstat_fd_ >= 0) ::close(schedstat_fd_);
+  if (pressure_fd_ >= 0) ::close(pressure_fd_);
 }
 
 unsigned ComputePool::defaultThreads() { return std::min(usableCores(), kMaxThreads); }
@@ -66,6 +73,18 @@ int64_t ComputePool::waitedForCpuNs() {
   unsigned long long on_cpu = 0, waiting = 0;
   if (std::sscanf(text, "%llu %llu", &on_cpu, &waiting) != 2) return -1;
   return static_cast<int64_t>(waiting);
+}
+
+double ComputePool::cpuPressurePercent() {
+  if (pressure_fd_ == -2) pressure_fd_ = ::open("/proc/pressure/cpu", O_RDONLY | O_CLOEXEC);
+  if (pressure_fd_ < 0) return -1;
+  char text[256];
+  const ssize_t got = ::pread(pressure_fd_, text, sizeof text - 1, 0);
+  if (got <= 0) return -1;
+  text[got] = '\0';
+  double some_avg10 = 0;
+  if (std::sscanf(text, "some avg10=%lf", &some_avg10) != 1) return -1;
+  return some_avg10;
 }
 
 bool ComputePool::withHelpers(Clock::time_point now) {
@@ -167,8 +186,14 @@ ComputePool::Clock::time_point ComputePool::weighMachine(Clock::time_point start
   if (stretch_ < kStretch) return now;
   const int64_t stretch_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(stretch_).count();
   // Beside one busy thread per core the caller waits 1/(N+1) of the time on
-  // N cores; half of that keeps a margin on every size of machine.
-  has_core_ = stretch_waited_ns_ * 2 * (cores_ + 1) < stretch_ns;
+  // N cores; half of that keeps a margin on every size of machine. The
+  // machine's own account, where it keeps one, must agree over its last ten
+  // seconds: a lull of a tenth of a second between others' work is no core
+  // to spare, and a helper given work in one is then kept off the CPU with
+  // a document in hand, for seconds; nor does a caller that has a core to
+  // itself show that one is left for a helper.
+  has_core_ = stretch_waited_ns_ * 2 * (cores_ + 1) < stretch_ns &&
+              cpuPressurePercent() < kMaxCpuPressurePercent;
   stretch_ = Clock::duration::zero();
   stretch_waited_ns_ = 0;
   return now;

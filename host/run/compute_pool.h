@@ -22,7 +22,12 @@
 //    schedstat), N being the cores the process may use. Beside one busy
 //    thread per core it would wait 1/(N+1) of the time: a caller that waits
 //    for a CPU shows that no core is idle, which is when helpers get none.
-//    The helpers start with the first run that gives them work;
+//    Where the kernel keeps pressure stall information, the machine must
+//    also have had some task waiting for a CPU for less than a fifth of its
+//    last ten seconds: a lull between others' work is no core to spare, and
+//    a caller with a core to itself does not show that another is idle. A
+//    machine that was busy thus gets helpers again some seconds after it
+//    quietens. The helpers start with the first run that gives them work;
 //  - a helper that wakes up for a run late, after the caller has taken more
 //    than 1/kLateShare of it or after a whole run given to helpers went by,
 //    sits it out: it was kept off the CPU that long, and could be again
@@ -111,6 +116,10 @@ class ComputePool {
   // The time the calling thread has spent runnable but waiting for a CPU,
   // in nanoseconds (its schedstat); -1 where the kernel does not say.
   int64_t waitedForCpuNs();
+  // The share of the last ten seconds in which some task on the machine
+  // waited for a CPU, in percent (the kernel's pressure stall information,
+  // "some avg10"); -1 where the kernel does not say.
+  double cpuPressurePercent();
   // Publishes a run of n indices to the helpers and takes indices until
   // none is left or one fails (then sets *stopped); returns how many the
   // caller took.
@@ -135,6 +144,7 @@ class ComputePool {
   // The caller's own (see waitedForCpuNs, weighMachine and weighHelpers).
   int schedstat_fd_ = -1;
   pid_t schedstat_tid_ = 0;
+  int pressure_fd_ = -2;  // -2: not opened yet
   bool has_core_ = false;
   Clock::duration stretch_{};
   int64_t stretch_waited_ns_ = 0;
