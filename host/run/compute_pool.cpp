@@ -19,9 +19,9 @@ constexpr uint64_t kLeftMask = kHeldOne - 1;
 uint64_t held(uint64_t state) { return state >> kHeldShift; }
 uint64_t left(uint64_t state) { return state & kLeftMask; }
 
-// How much of the caller's computing weighs the machine at a time: over
-// 10 ms the runner often had a core to itself even beside one busy loop per
-// core (the scheduler's slices are of that order); over 100 ms it did not.
+// How much of the caller's computing weighs the machine at a time: many of
+// the scheduler's time slices, so that one slice's luck is not taken for a
+// core to spare.
 constexpr std::chrono::milliseconds kStretch{100};
 
 // Above this share of time in which some task waited for a CPU, no core is
