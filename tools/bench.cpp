@@ -12,8 +12,14 @@
 //   (d) a hand-written C++ loop (Boost.JSON, batches of 256),
 //   (e) sqlite-utils convert, when it is installed.
 // After each, every user must have the field, or the contender counts as
-// failed. Then graft up alone at N/10 and N (peak memory, WAL), and graft
-// status / graft up over K no-op plugins built at run time.
+// failed. Then, on a store of its own (--expensive-docs), the same migration
+// with a migrateOne that does a fixed amount of CPU work per user
+// (tools/bench_expensive.cpp), on one thread and with parallelize (twice
+// each), first on the machine as it is and then beside one CPU-bound
+// process per core (--load-processes): parallelize must not make a run
+// slower when its threads get no CPU. Then graft up alone at N/10 and N
+// (peak memory, WAL), and graft status / graft up over K no-op plugins
+// built at run time.
 //
 // Exit code: 0 when every contender ran and did the migration, 1 when one
 // failed, 2 on bad usage. Targets are reported, not enforced.
@@ -41,10 +47,19 @@ namespace {
 constexpr const char* kRoleMigration = "20260101_000001_users_default_role";
 // The same migration with parallelize on (tools/bench_role_parallel.cpp).
 constexpr const char* kRoleParallelMigration = "20260101_000001_users_default_role_parallel";
+// The expensive-migrateOne contenders (tools/bench_expensive.cpp).
+constexpr const char* kExpensiveMigration = "20260101_000001_users_default_role_expensive";
+constexpr const char* kExpensiveParallelMigration =
+    "20260101_000001_users_default_role_expensive_parallel";
+// The background load ends by itself after this long, should a contender
+// take longer than any run should.
+constexpr unsigned kLoadLimitS = 600;
 constexpr int kBatchSize = 256;
 
 struct Options {
   int64_t docs = 1000000;
+  int64_t expensive_docs = 10000;  // 0: no expensive-migrateOne contenders
+  int load_processes = -1;         // -1: one per usable core; 0: no loaded runs
   std::string json_file;
   std::string work = GRAFT_BENCH_WORK;
   int noop = 1000;
@@ -173,12 +188,24 @@ class Bench {
     args.insert(args.end(), command.begin(), command.end());
     return args;
   }
-  AppOptions appOptions(const std::string& db) const {
-    return {db,      path("app-result.bin"), static_cast<int64_t>(o_.interval_ms * 1000),
-            o_.docs, o_.app_synchronous,     o_.app_busy_poll_us};
+  AppOptions appOptions(const std::string& db, int64_t docs) const {
+    return {db,   path("app-result.bin"), static_cast<int64_t>(o_.interval_ms * 1000),
+            docs, o_.app_synchronous,     o_.app_busy_poll_us};
+  }
+  // A fresh copy of the store `seed_db` (whose users `seed` describes) for
+  // each run; `load_processes` CPU-bound processes beside it while it runs.
+  struct Seed {
+    std::string db;
+    SeedInfo info;
+  };
+  ContenderResult contender(const std::string& key, const std::string& name,
+                            const std::function<pid_t(const std::string&)>& start) {
+    return contender(key, name, start, {path("seed.db"), seed_}, 0);
   }
   ContenderResult contender(const std::string& key, const std::string& name,
-                            const std::function<pid_t(const std::string&)>& start);
+                            const std::function<pid_t(const std::string&)>& start, const Seed& seed,
+                            int load_processes);
+  void expensiveRuns(ExpensiveRuns* runs);
   MemoryRun graftAlone(const std::string& seed_db, const SeedInfo& seed);
   void noopPlugins(NoopResult* result);
 
@@ -187,27 +214,69 @@ class Bench {
 };
 
 ContenderResult Bench::contender(const std::string& key, const std::string& name,
-                                 const std::function<pid_t(const std::string&)>& start) {
+                                 const std::function<pid_t(const std::string&)>& start,
+                                 const Seed& seed, int load_processes) {
   ContenderResult r;
   r.key = key;
   r.name = name;
   note("contender: " + name);
   const std::string db = path("run.db");
-  if (!copyStore(path("seed.db"), db)) return r;
+  if (!copyStore(seed.db, db)) return r;
+  CpuLoad load;
+  if (load_processes > 0 && !load.start(load_processes, kLoadLimitS)) return r;
   AppWriter app;
-  if (!app.start(appOptions(db))) note("the application writer did not start");
+  if (!app.start(appOptions(db, seed.info.docs))) note("the application writer did not start");
   const int64_t started = monotonicNs();
   r.child = waitSampling(start(db), started, db + "-wal");
+  load.stop();
   r.app = app.stop();
   r.verdict = verify(db);
-  r.verified = r.child.exit_code == 0 && r.verdict.ok(seed_);
+  r.verified = r.child.exit_code == 0 && r.verdict.ok(seed.info);
   if (!r.verified) {
     note(name + " FAILED: exit " + std::to_string(r.child.exit_code) + ", users without a role " +
          std::to_string(r.verdict.without_role) + ", members " + std::to_string(r.verdict.members) +
-         " (expected " + std::to_string(seed_.without_role) + "); see the logs in " + o_.work);
+         " (expected " + std::to_string(seed.info.without_role) + "); see the logs in " + o_.work);
   }
   removeStore(db);
   return r;
+}
+
+// The expensive migrateOne on one thread and with parallelize, on the
+// machine as it is and then loaded.
+void Bench::expensiveRuns(ExpensiveRuns* runs) {
+  runs->docs = o_.expensive_docs;
+  runs->load_processes = o_.load_processes < 0 ? usableCores() : o_.load_processes;
+  Seed seed{path("seed-expensive.db"), {}};
+  note("seeding " + std::to_string(runs->docs) + " users in " + seed.db);
+  if (!seedUsers(seed.db, runs->docs, &seed.info)) return;
+  const std::string log = path("graft-up-expensive.log");
+  std::remove(log.c_str());
+  auto pair = [&](const std::string& key, const std::string& beside, int load_processes,
+                  ExpensivePair* out) {
+    auto run = [&](bool parallel) {
+      const std::string plugins =
+          path(parallel ? "expensive-parallel-plugins" : "expensive-plugins");
+      return contender(
+          key + (parallel ? "_parallel" : ""),
+          std::string("graft up (expensive migrateOne") + (parallel ? ", parallelize" : "") + ")" +
+              beside,
+          [&](const std::string& db) {
+            return forkProgram(graftArgs(db, plugins, {"up", "-q"}), log);
+          },
+          seed, load_processes);
+    };
+    out->one_thread[0] = run(false);
+    out->parallel[0] = run(true);
+    out->parallel[1] = run(true);
+    out->one_thread[1] = run(false);
+  };
+  pair("graft_up_expensive", "", 0, &runs->quiet);
+  if (runs->load_processes > 0) {
+    pair("graft_up_expensive_loaded",
+         ", " + std::to_string(runs->load_processes) + " CPU-bound processes", runs->load_processes,
+         &runs->loaded);
+  }
+  removeStore(seed.db);
 }
 
 MemoryRun Bench::graftAlone(const std::string& seed_db, const SeedInfo& seed) {
@@ -313,7 +382,11 @@ int Bench::run(Report* report) {
           : "busy_timeout 5000";
   if (!makeRolePluginDir(path("role-plugins"), GRAFT_BENCH_ROLE_PLUGIN, kRoleMigration) ||
       !makeRolePluginDir(path("role-parallel-plugins"), GRAFT_BENCH_ROLE_PARALLEL_PLUGIN,
-                         kRoleParallelMigration))
+                         kRoleParallelMigration) ||
+      !makeRolePluginDir(path("expensive-plugins"), GRAFT_BENCH_EXPENSIVE_PLUGIN,
+                         kExpensiveMigration) ||
+      !makeRolePluginDir(path("expensive-parallel-plugins"), GRAFT_BENCH_EXPENSIVE_PARALLEL_PLUGIN,
+                         kExpensiveParallelMigration))
     return 1;
 
   note("seeding " + std::to_string(o_.docs) + " users in " + path("seed.db"));
@@ -330,7 +403,7 @@ int Bench::run(Report* report) {
     const std::string db = path("run.db");
     if (!copyStore(path("seed.db"), db)) return 1;
     AppWriter app;
-    app.start(appOptions(db));
+    app.start(appOptions(db, o_.docs));
     usleep(static_cast<useconds_t>(report->idle_s * 1e6));
     report->idle = app.stop();
     removeStore(db);
@@ -382,6 +455,8 @@ int Bench::run(Report* report) {
     report->contenders.push_back(skipped);
   }
 
+  if (o_.expensive_docs > 0) expensiveRuns(&report->expensive);
+
   SeedInfo small;
   if (!seedUsers(path("seed-small.db"), std::max<int64_t>(1, o_.docs / 10), &small)) return 1;
   report->memory_small = graftAlone(path("seed-small.db"), small);
@@ -395,6 +470,10 @@ int Bench::run(Report* report) {
   bool ok =
       report->memory_small.verified && report->memory_large.verified && report->noop.error.empty();
   for (const auto& c : report->contenders) ok = ok && (!c.skipped.empty() || c.verified);
+  if (report->expensive.docs > 0) {
+    ok = ok && report->expensive.quiet.verified();
+    if (report->expensive.load_processes > 0) ok = ok && report->expensive.loaded.verified();
+  }
   return ok ? 0 : 1;
 }
 
@@ -408,6 +487,14 @@ int main(int argc, char** argv) {
   app.add_option("--docs", o.docs, "users in the store")
       ->check(CLI::Range(1000, 100000000))
       ->capture_default_str();
+  app.add_option("--expensive-docs", o.expensive_docs,
+                 "users in the store of the expensive-migrateOne contenders (0: skip them)")
+      ->check(CLI::Range(0, 10000000))
+      ->capture_default_str();
+  app.add_option("--load-processes", o.load_processes,
+                 "CPU-bound processes beside the loaded expensive-migrateOne runs (default: one "
+                 "per core this process may use; 0: skip the loaded runs)")
+      ->check(CLI::Range(0, 1024));
   app.add_option("--json", o.json_file, "also write the results as one JSON object to FILE");
   app.add_option("--noop", o.noop, "no-op plugins for the status/up timing (0: skip)")
       ->check(CLI::Range(0, 9999))

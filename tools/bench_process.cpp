@@ -1,6 +1,9 @@
 #include "bench_process.h"
 
 #include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -22,6 +25,43 @@ int64_t monotonicNs() {
 int64_t fileSize(const std::string& path) {
   struct stat st {};
   return ::stat(path.c_str(), &st) == 0 ? static_cast<int64_t>(st.st_size) : 0;
+}
+
+int usableCores() {
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0) return CPU_COUNT(&set);
+  return static_cast<int>(std::max(1L, sysconf(_SC_NPROCESSORS_ONLN)));
+}
+
+bool CpuLoad::start(int processes, unsigned limit_s) {
+  stop();
+  std::fflush(nullptr);
+  const pid_t parent = getpid();
+  for (int i = 0; i < processes; ++i) {
+    const pid_t pid = fork();
+    if (pid == 0) {
+      // Dies with graft_bench (also when it is killed), and after limit_s
+      // in any case (SIGALRM's default action ends the process).
+      prctl(PR_SET_PDEATHSIG, SIGKILL);
+      if (getppid() != parent) _exit(0);
+      alarm(limit_s);
+      volatile uint64_t spin = 0;
+      for (;;) spin = spin + 1;
+    }
+    if (pid < 0) {
+      std::perror("graft_bench: fork");
+      stop();
+      return false;
+    }
+    pids_.push_back(pid);
+  }
+  return true;
+}
+
+void CpuLoad::stop() {
+  for (pid_t pid : pids_) kill(pid, SIGKILL);
+  for (pid_t pid : pids_) waitpid(pid, nullptr, 0);
+  pids_.clear();
 }
 
 pid_t forkFunction(const std::function<int()>& body) {

@@ -43,6 +43,29 @@ int64_t monotonicNs();
 // Size of a file, 0 if it does not exist.
 int64_t fileSize(const std::string& path);
 
+// The cores this process may run on (its affinity mask), at least 1.
+int usableCores();
+
+// Background processes that each keep one core busy (a loop with no system
+// calls, at normal priority), so that a contender runs on a machine with no
+// idle core. Each one ends by itself after `limit_s` seconds, and dies with
+// graft_bench; stop() (and the destructor) kills and reaps them all.
+class CpuLoad {
+ public:
+  CpuLoad() = default;
+  ~CpuLoad() { stop(); }
+  CpuLoad(const CpuLoad&) = delete;
+  CpuLoad& operator=(const CpuLoad&) = delete;
+
+  // Starts `processes` of them; false (with none left running) if a fork
+  // failed.
+  bool start(int processes, unsigned limit_s);
+  void stop();
+
+ private:
+  std::vector<pid_t> pids_;
+};
+
 }  // namespace bench
 
 #endif  // GRAFT_TOOLS_BENCH_PROCESS_H_

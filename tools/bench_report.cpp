@@ -66,6 +66,16 @@ std::vector<Target> targets(const Report& r) {
                      metOrMissed(c->app.errors == 0)});
     }
   }
+  const ExpensiveRuns& e = r.expensive;
+  const std::pair<const ExpensivePair*, std::string> expensive_rows[] = {
+      {&e.quiet, "the machine as it was"},
+      {&e.loaded, std::to_string(e.load_processes) + " CPU-bound processes"}};
+  for (const auto& [pair, beside] : expensive_rows) {
+    const double ratio = pair->parallelOverOneThread();
+    if (ratio == 0) continue;
+    out.push_back({"graft up with parallelize / on one thread, expensive migrateOne, " + beside,
+                   "<= 1.05x (wall time)", format("%.2fx", ratio), metOrMissed(ratio <= 1.05)});
+  }
   const ContenderResult* graft = find(r, "graft_up");
   const MemoryRun& small = r.memory_small;
   const MemoryRun& large = r.memory_large;
@@ -125,6 +135,11 @@ boost::json::object appJson(const AppStats& a) {
 
 }  // namespace
 
+double ExpensivePair::parallelOverOneThread() const {
+  const double one = one_thread[0].child.wall_s + one_thread[1].child.wall_s;
+  return verified() && one > 0 ? (parallel[0].child.wall_s + parallel[1].child.wall_s) / one : 0;
+}
+
 void printReport(const Report& r, std::FILE* out) {
   const ContenderResult* graft = find(r, "graft_up");
   const double graft_rate = graft ? graft->docsPerSecond(r.docs) : 0;
@@ -176,6 +191,37 @@ void printReport(const Report& r, std::FILE* out) {
   for (const auto& c : r.contenders)
     if (c.skipped.empty()) appRow(c.name, c.app);
 
+  const ExpensiveRuns& e = r.expensive;
+  if (e.docs > 0) {
+    std::fprintf(out,
+                 "\nExpensive migrateOne: %s users of a store of their own, the same migration "
+                 "after a fixed amount of CPU work per user (tools/bench_expensive.cpp), each "
+                 "twice, in the order one thread, parallelize, parallelize, one thread; "
+                 "parallelize ÷ one thread is the ratio of the wall times added up (below "
+                 "1.00x: parallelize is faster)\n\n"
+                 "| machine | one thread: wall s | CPU s | parallelize: wall s | CPU s | app p99 "
+                 "ms (one thread, parallelize) | parallelize ÷ one thread |\n"
+                 "|---|---:|---:|---:|---:|---:|---:|\n",
+                 grouped(static_cast<double>(e.docs)).c_str());
+    auto pairRow = [&](const std::string& machine, const ExpensivePair& p) {
+      if (!p.ran()) return;
+      auto two = [](const ContenderResult(&runs)[2], auto field) {
+        return format("%.2f", field(runs[0])) + ", " + format("%.2f", field(runs[1]));
+      };
+      auto wall = [](const ContenderResult& c) { return c.child.wall_s; };
+      auto cpu = [](const ContenderResult& c) { return c.child.cpu_s; };
+      auto p99 = [](const ContenderResult& c) { return c.app.p99_ms; };
+      const double ratio = p.parallelOverOneThread();
+      std::fprintf(out, "| %s | %s | %s | %s | %s | %s; %s | %s |\n", machine.c_str(),
+                   two(p.one_thread, wall).c_str(), two(p.one_thread, cpu).c_str(),
+                   two(p.parallel, wall).c_str(), two(p.parallel, cpu).c_str(),
+                   two(p.one_thread, p99).c_str(), two(p.parallel, p99).c_str(),
+                   ratio > 0 ? format("%.2fx", ratio).c_str() : "FAILED");
+    };
+    pairRow("as it was", e.quiet);
+    pairRow(std::to_string(e.load_processes) + " CPU-bound processes", e.loaded);
+  }
+
   if (r.memory_small.docs > 0) {
     std::fprintf(out,
                  "\n| graft up alone | wall s | docs/s | peak RSS MB | WAL peak MB |\n"
@@ -212,23 +258,50 @@ void printReport(const Report& r, std::FILE* out) {
   std::fprintf(out, "\nReproduce: %s\n", r.command.c_str());
 }
 
+namespace {
+
+boost::json::object contenderJson(const ContenderResult& c, int64_t docs) {
+  boost::json::object o{{"name", c.name}};
+  if (!c.skipped.empty()) {
+    o["skipped"] = c.skipped;
+    return o;
+  }
+  o["verified"] = c.verified;
+  o["docs_per_s"] = c.docsPerSecond(docs);
+  o["users_without_role_after"] = c.verdict.without_role;
+  o["members_after"] = c.verdict.members;
+  o["process"] = childJson(c.child);
+  o["app"] = appJson(c.app);
+  return o;
+}
+
+boost::json::object pairJson(const ExpensivePair& p, int64_t docs) {
+  boost::json::array one_thread, parallel;
+  for (const ContenderResult& c : p.one_thread) one_thread.push_back(contenderJson(c, docs));
+  for (const ContenderResult& c : p.parallel) parallel.push_back(contenderJson(c, docs));
+  return {{"one_thread", std::move(one_thread)},
+          {"parallelize", std::move(parallel)},
+          {"parallel_over_one_thread", p.parallelOverOneThread()}};
+}
+
+boost::json::object expensiveJson(const ExpensiveRuns& e) {
+  boost::json::object out{{"docs", e.docs}, {"load_processes", e.load_processes}};
+  if (e.quiet.ran()) out["quiet"] = pairJson(e.quiet, e.docs);
+  if (e.loaded.ran()) out["loaded"] = pairJson(e.loaded, e.docs);
+  return out;
+}
+
+}  // namespace
+
 boost::json::object reportJson(const Report& r) {
   const ContenderResult* graft = find(r, "graft_up");
   const double graft_rate = graft ? graft->docsPerSecond(r.docs) : 0;
   boost::json::object contenders;
   for (const auto& c : r.contenders) {
-    boost::json::object o{{"name", c.name}};
-    if (!c.skipped.empty()) {
-      o["skipped"] = c.skipped;
-    } else {
+    boost::json::object o = contenderJson(c, r.docs);
+    if (c.skipped.empty()) {
       const double rate = c.docsPerSecond(r.docs);
-      o["verified"] = c.verified;
-      o["docs_per_s"] = rate;
       o["graft_over_this"] = rate > 0 && graft_rate > 0 ? graft_rate / rate : 0.0;
-      o["users_without_role_after"] = c.verdict.without_role;
-      o["members_after"] = c.verdict.members;
-      o["process"] = childJson(c.child);
-      o["app"] = appJson(c.app);
     }
     contenders[c.key] = std::move(o);
   }
@@ -270,6 +343,8 @@ boost::json::object reportJson(const Report& r) {
        {{"interval_ms", r.interval_ms}, {"synchronous", r.app_synchronous}, {"busy", r.app_busy}}},
       {"app_idle", appJson(r.idle)},
       {"contenders", std::move(contenders)},
+      {"expensive", r.expensive.docs > 0 ? boost::json::value(expensiveJson(r.expensive))
+                                         : boost::json::value(nullptr)},
       {"memory", std::move(memory)},
       {"noop", std::move(noop)},
       {"targets", std::move(target_list)},

@@ -42,6 +42,29 @@ struct MemoryRun {
   bool verified = false;
 };
 
+// The expensive-migrateOne contender on one thread and with parallelize,
+// twice each, in the order one thread, parallelize, parallelize, one thread,
+// so that a machine that gets busier or quieter meanwhile weighs on both.
+struct ExpensivePair {
+  ContenderResult one_thread[2], parallel[2];
+  bool ran() const { return !one_thread[0].key.empty(); }
+  bool verified() const {
+    return one_thread[0].verified && one_thread[1].verified && parallel[0].verified &&
+           parallel[1].verified;
+  }
+  // Wall time with parallelize over wall time on one thread, both runs
+  // added; 0 unless all four did the migration.
+  double parallelOverOneThread() const;
+};
+
+// The expensive-migrateOne contenders, on a store of their own: on the
+// machine as it was, and beside `load_processes` CPU-bound processes.
+struct ExpensiveRuns {
+  int64_t docs = 0;        // 0: not run
+  int load_processes = 0;  // 0: the loaded pair did not run
+  ExpensivePair quiet, loaded;
+};
+
 struct NoopResult {
   int count = 0;  // 0: not run
   std::string error;
@@ -61,6 +84,7 @@ struct Report {
   double idle_s = 0;
   AppStats idle;  // the application alone, no migration
   std::vector<ContenderResult> contenders;
+  ExpensiveRuns expensive;
   MemoryRun memory_small, memory_large;
   NoopResult noop;
   std::string command;  // how this run was started

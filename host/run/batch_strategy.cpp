@@ -38,31 +38,28 @@ class ComputedBatch {
     const std::vector<Document>& docs = out->docs;
     patches_.assign(docs.size(), std::nullopt);
     bodies_.assign(docs.size(), std::nullopt);
-    // A piece of the batch stops at its first failure, and no piece after
-    // it starts; the batch fails with the failure of the lowest _id, as it
-    // would on one thread. Pieces taken before the failure was seen may have
-    // called migrateOne on documents past it: outside any transaction, with
+    // The first failure stops the batch: no document after it starts; the
+    // batch fails with the failure of the lowest _id, as it would on one
+    // thread. Documents other threads took before the failure was seen may
+    // have been given to migrateOne too: outside any transaction, with
     // nothing written.
     std::vector<Failure> failures;
     std::mutex failures_mu;
-    auto chunk = [&](size_t begin, size_t end) {
-      CheckedBody checked;
-      for (size_t i = begin; i < end; ++i) {
-        if (migrator_.api().calledOutside()) return false;
-        Status s = migrator_.compute(docs[i], &checked, &patches_[i], &bodies_[i]);
-        if (!s.ok()) {
-          std::lock_guard<std::mutex> lock(failures_mu);
-          failures.push_back({i, std::move(s)});
-          return false;
-        }
-      }
-      return true;
+    checked_.resize(pool_ ? pool_->threads() : 1);
+    auto computeAt = [&](unsigned thread, size_t i) {
+      if (migrator_.api().calledOutside()) return false;
+      Status s = migrator_.compute(docs[i], &checked_[thread], &patches_[i], &bodies_[i]);
+      if (s.ok()) return true;
+      std::lock_guard<std::mutex> lock(failures_mu);
+      failures.push_back({i, std::move(s)});
+      return false;
     };
     migrator_.api().setOutsideTransaction(true);
     if (pool_) {
-      pool_->run(docs.size(), chunk);
+      pool_->run(docs.size(), computeAt);
     } else {
-      chunk(0, docs.size());
+      for (size_t i = 0; i < docs.size(); ++i)
+        if (!computeAt(0, i)) break;
     }
     migrator_.api().setOutsideTransaction(false);
     if (migrator_.api().calledOutside()) {
@@ -104,6 +101,8 @@ class ComputedBatch {
   ComputePool* const pool_;
   std::vector<std::optional<std::string>> patches_;
   std::vector<std::optional<std::string>> bodies_;
+  // One per thread, kept from one document to the next for its buffer.
+  std::vector<CheckedBody> checked_;
 };
 
 // Lock-free, in _id order: under the lock, the batch's span of the table is

@@ -237,11 +237,11 @@ BOOST_AUTO_TEST_CASE(a_parallel_step_computes_on_its_threads_and_migrates_each_d
         BOOST_TEST(item.at("n") == 1, "k=" << item.at("k"));
         seen.insert(item.at("thread").as_int64());
       }
-      // The pool's threads take pieces of 32 of each batch of 100 as they
-      // come, so which thread took how many varies; over ten batches of a
-      // migrateOne that takes 50 us, more than one thread took some.
+      // Whether the pool's threads take part in a batch depends on whether
+      // the machine has a core to spare (compute_pool.h; unit.compute_pool
+      // tests that they do); no more threads than asked for ran migrateOne.
       BOOST_TEST(seen.size() <= threads);
-      BOOST_TEST((seen.size() > 1) == (threads > 1));
+      if (threads == 1) BOOST_TEST(seen.size() == 1u);
       BOOST_TEST(f.state("test_parallel").processed == 1000);
       BOOST_TEST(f.state("test_parallel").changed == 1000);
     }
