@@ -69,7 +69,10 @@ int finishRun(const Status& status, const RunReport& report, const char* command
     std::printf(std::string(command) == "down" ? "nothing to roll back\n"
                                                : "nothing to do: every migration is completed\n");
   }
-  if (report.status == RunStatus::kDryRun) std::printf("dry run: nothing was written\n");
+  if (report.status == RunStatus::kDryRun)
+    std::printf(
+        "dry run: no document or migration state was written, only the run's history row "
+        "(dry_run)\n");
   if (report.status == RunStatus::kCanceled) {
     return fail(Status(Code::kCanceled, "stopped by " + report.stop_reason +
                                             " after a committed batch; run graft " + command +

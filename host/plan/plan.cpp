@@ -127,7 +127,7 @@ Status checkUpRequest(const Catalog& catalog, const UpRequest& request) {
 
 Status checkDownRequest(const Catalog& catalog, const DownRequest& request) {
   if ((request.steps > 0) == !request.to.empty())
-    return Status(Code::kUsage, "graft down needs exactly one of --steps N or --to ID");
+    return Status(Code::kUsage, "down needs exactly one of --steps N or --to ID");
   if (!request.to.empty() && !catalog.find(request.to))
     return missingMigration("graft down --to " + request.to, catalog);
   return Status::Ok();

@@ -474,6 +474,16 @@ BOOST_AUTO_TEST_CASE(pacing_options) {
   for (const auto& doc : test::readTable(dir / "store.db", "items")) BOOST_TEST(doc.at("n") == 1);
 }
 
+// One prefix, the command's own words: not "graft: graft down needs ...".
+BOOST_AUTO_TEST_CASE(down_without_steps_or_to_says_what_it_needs_once) {
+  ScratchDir dir;
+  test::makePluginDir(dir, {testPlugin("counter")}, {"test_counter"});
+  test::seedItems(dir / "store.db", 5);
+  Outcome o = runGraft(test::graftArgs(dir, {"down"}));
+  BOOST_TEST(o.exit_code == 2);
+  BOOST_TEST(o.err == "graft: down needs exactly one of --steps N or --to ID\n");
+}
+
 BOOST_AUTO_TEST_CASE(a_failing_migration_exits_1_then_resumes) {
   ScratchDir dir;
   test::makePluginDir(dir, {testPlugin("fail_at"), testPlugin("counter")}, {"test_fail_at", "test_counter"});

@@ -229,8 +229,8 @@ BOOST_AUTO_TEST_CASE(down_refuses_what_it_can_not_plan) {
   both.to = "test_counter";
   to.to = "nope";
   for (const auto& [request, message] : std::vector<std::pair<DownRequest, std::string>>{
-           {neither, "graft down needs exactly one of --steps N or --to ID"},
-           {both, "graft down needs exactly one of --steps N or --to ID"},
+           {neither, "down needs exactly one of --steps N or --to ID"},
+           {both, "down needs exactly one of --steps N or --to ID"},
            {to, "graft down --to nope: no such migration in " + manifest}}) {
     auto plan = planDown(p.catalog, {}, request);
     BOOST_TEST_REQUIRE(!plan.ok());
