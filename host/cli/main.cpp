@@ -4,11 +4,14 @@
 // stderr and one of the exit codes of status.h (documented in README.md).
 #include <signal.h>
 
+#include <boost/json/serialize.hpp>
 #include <cstdio>
 #include <sstream>
+#include <string>
 #include <vector>
 
 #include "cli/cli.h"
+#include "store/store.h"
 
 namespace graft::cli {
 
@@ -23,6 +26,26 @@ std::string plural(int64_t n, const char* one, const char* many) {
   return std::to_string(n) + " " + (n == 1 ? one : many);
 }
 
+namespace {
+
+// graft --version [--json]: what a bug report or a deploy script needs to
+// know of this build: its version, the plugin ABI it loads, and the format
+// of the stores it writes.
+int printVersion(bool json) {
+  const std::string abi = std::to_string(GRAFT_ABI_MAJOR) + "." + std::to_string(GRAFT_ABI_MINOR);
+  if (json) {
+    const boost::json::object version{
+        {"graft", GRAFT_VERSION}, {"plugin_abi", abi}, {"store_format", kStoreFormatVersion}};
+    std::printf("%s\n", boost::json::serialize(version).c_str());
+  } else {
+    std::printf("graft %s (plugin ABI %s, store format %d)\n", GRAFT_VERSION, abi.c_str(),
+                kStoreFormatVersion);
+  }
+  return 0;
+}
+
+}  // namespace
+
 }  // namespace graft::cli
 
 int main(int argc, char** argv) {
@@ -34,7 +57,13 @@ int main(int argc, char** argv) {
   signal(SIGXFSZ, SIG_IGN);
   CLI::App app{"graft: online data migrations shipped as plugins", "graft"};
   app.require_subcommand(0, 1);
+  // Global options may follow the command too: `graft status --db app.db`.
+  app.fallthrough();
+  app.footer("Global options go before or after the command: graft status --db app.db.\n");
   Globals globals;
+  bool version = false, version_json = false;
+  app.add_flag("-V,--version", version, "print graft's version, plugin ABI and store format");
+  app.add_flag("--json", version_json, "with --version: print them as one JSON object");
   app.add_option("--db", globals.host.db_path, "SQLite store file")
       ->envname("GRAFT_DB")
       ->capture_default_str();
@@ -68,6 +97,15 @@ int main(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     std::fprintf(stderr, "graft: usage: %s (see graft --help)\n", e.what());
+    return graft::exitCode(graft::Code::kUsage);
+  }
+  if (version) return printVersion(version_json);
+  if (version_json) {
+    // A command without a --json of its own would hand it up here: say so
+    // rather than print text where JSON was asked for.
+    std::fprintf(stderr,
+                 "graft: usage: --json goes with --version or with a command that has "
+                 "its own --json (status, verify)\n");
     return graft::exitCode(graft::Code::kUsage);
   }
   for (const Command& command : commands) {

@@ -20,7 +20,7 @@
 namespace graft {
 namespace {
 
-constexpr int kFormatVersion = 1;
+constexpr int kFormatVersion = kStoreFormatVersion;
 
 std::string quotedName(std::string_view table) {
   // checkTableName() admits only [A-Za-z0-9_], so quoting never needs escaping.

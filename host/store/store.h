@@ -33,6 +33,11 @@ namespace graft {
 
 struct Schema;
 
+// The version of the layout of graft's own tables (migration_state,
+// migration_run, graft_lease, ...), which every backend keeps in its store.
+// A store of a newer format is refused.
+inline constexpr int kStoreFormatVersion = 1;
+
 struct Document {
   int64_t id = 0;
   double creation_time = 0;

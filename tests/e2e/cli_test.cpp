@@ -474,6 +474,45 @@ BOOST_AUTO_TEST_CASE(pacing_options) {
   for (const auto& doc : test::readTable(dir / "store.db", "items")) BOOST_TEST(doc.at("n") == 1);
 }
 
+// What a bug report or a deploy script asks first: which graft is this.
+BOOST_AUTO_TEST_CASE(version_prints_the_package_the_plugin_abi_and_the_store_format) {
+  const std::string abi = std::to_string(GRAFT_ABI_MAJOR) + "." + std::to_string(GRAFT_ABI_MINOR);
+  for (const char* flag : {"--version", "-V"}) {
+    Outcome o = runGraft({flag});
+    BOOST_TEST(o.exit_code == 0, o.err);
+    BOOST_TEST(o.out == "graft " GRAFT_VERSION " (plugin ABI " + abi + ", store format 1)\n");
+  }
+  Outcome o = runGraft({"--version", "--json"});
+  BOOST_TEST(o.exit_code == 0, o.err);
+  const auto version = boost::json::parse(o.out).as_object();
+  BOOST_TEST(version.at("graft") == GRAFT_VERSION);
+  BOOST_TEST(version.at("plugin_abi").as_string() == abi);
+  BOOST_TEST(version.at("store_format") == 1);
+  BOOST_TEST(version.size() == 3u);
+  // A command with no --json of its own does not take it silently.
+  o = runGraft({"--db", "none.db", "up", "--json"});
+  BOOST_TEST(o.exit_code == 2);
+  BOOST_TEST(o.err ==
+             "graft: usage: --json goes with --version or with a command that has its own --json "
+             "(status, verify)\n");
+}
+
+// Global options may come after the command, as most tools allow.
+BOOST_AUTO_TEST_CASE(global_options_may_follow_the_command) {
+  ScratchDir dir;
+  test::makePluginDir(dir, {testPlugin("counter")}, {"test_counter"});
+  test::seedItems(dir / "store.db", 5);
+  Outcome before = runGraft({"--db", dir / "store.db", "--plugins", dir / "plugins", "status"});
+  Outcome after = runGraft({"status", "--plugins", dir / "plugins", "--db", dir / "store.db"});
+  BOOST_TEST(before.exit_code == 0, before.err);
+  BOOST_TEST(after.exit_code == 0, after.err);
+  BOOST_TEST(after.out == before.out);
+  BOOST_TEST(after.out.find("\ntest_counter  pending") != std::string::npos, after.out);
+  Outcome up = runGraft({"up", "-q", "--db", dir / "store.db", "--plugins", dir / "plugins"});
+  BOOST_TEST(up.exit_code == 0, up.err);
+  for (const auto& doc : test::readTable(dir / "store.db", "items")) BOOST_TEST(doc.at("n") == 1);
+}
+
 // One prefix, the command's own words: not "graft: graft down needs ...".
 BOOST_AUTO_TEST_CASE(down_without_steps_or_to_says_what_it_needs_once) {
   ScratchDir dir;
