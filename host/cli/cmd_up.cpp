@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "cli/cli.h"
@@ -35,7 +36,11 @@ struct UpFlags {
 
 ProgressPrinter::Mode progressMode(bool quiet) {
   if (quiet) return ProgressPrinter::Mode::kQuiet;
-  return isatty(fileno(stderr)) ? ProgressPrinter::Mode::kTerminal : ProgressPrinter::Mode::kPlain;
+  // A terminal that can not erase a line gets the plain lines a log gets.
+  const char* term = std::getenv("TERM");
+  const bool can_redraw = term && *term && std::string_view(term) != "dumb";
+  return isatty(fileno(stderr)) && can_redraw ? ProgressPrinter::Mode::kTerminal
+                                              : ProgressPrinter::Mode::kPlain;
 }
 
 // The host, with its plugins loaded under the supervisor's watch.

@@ -1,8 +1,9 @@
 // progress.h -- what `graft up` shows while it works.
 //
 // On a terminal: one line per migration redrawn in place (bar, processed /
-// total, rate, ETA). Off a terminal: a plain line every few seconds, so logs
-// stay readable. Quiet: nothing.
+// total, rate, ETA), cut to the terminal's width. Off a terminal, or on one
+// that can not erase a line (TERM=dumb or unset): a plain line every few
+// seconds, so logs stay readable. Quiet: nothing.
 #ifndef GRAFT_CLI_PROGRESS_H_
 #define GRAFT_CLI_PROGRESS_H_
 
@@ -23,7 +24,13 @@ class ProgressPrinter {
 
  private:
   using Clock = std::chrono::steady_clock;
-  std::string line(const Progress& progress, double seconds) const;
+  // The figures of one line, each as it is printed.
+  struct Parts {
+    std::string id, bar, counts, rate, changed, batches, eta;
+  };
+  Parts parts(const Progress& progress, double seconds) const;
+  static std::string plainLine(const Parts& parts);
+  static std::string fittedLine(Parts parts, size_t width);
 
   std::FILE* out_;
   Mode mode_;

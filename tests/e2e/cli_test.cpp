@@ -1,5 +1,6 @@
 // The graft command as an operator meets it: exit codes and the exact text
 // of its messages.
+#include <pty.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
@@ -511,6 +512,83 @@ BOOST_AUTO_TEST_CASE(global_options_may_follow_the_command) {
   Outcome up = runGraft({"up", "-q", "--db", dir / "store.db", "--plugins", dir / "plugins"});
   BOOST_TEST(up.exit_code == 0, up.err);
   for (const auto& doc : test::readTable(dir / "store.db", "items")) BOOST_TEST(doc.at("n") == 1);
+}
+
+// Runs graft on a pseudo-terminal `columns` wide with TERM=`term` (unset
+// when empty), and returns what it wrote there (stdout and stderr both).
+std::string runOnTerminal(const std::vector<std::string>& args, const std::string& term,
+                          unsigned short columns) {
+  struct winsize size {};
+  size.ws_row = 24;
+  size.ws_col = columns;
+  int terminal = -1;
+  const pid_t pid = forkpty(&terminal, nullptr, nullptr, &size);
+  BOOST_TEST_REQUIRE(pid >= 0);
+  if (pid == 0) {
+    if (term.empty()) {
+      unsetenv("TERM");
+    } else {
+      setenv("TERM", term.c_str(), 1);
+    }
+    unsetenv("COLUMNS");
+    std::vector<char*> argv{const_cast<char*>(GRAFT_BINARY)};
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    execv(GRAFT_BINARY, argv.data());
+    _exit(127);
+  }
+  std::string out;
+  char buffer[4096];
+  for (;;) {
+    const ssize_t n = read(terminal, buffer, sizeof buffer);
+    if (n <= 0) break;  // EIO once graft has exited and closed its side
+    out.append(buffer, static_cast<size_t>(n));
+  }
+  close(terminal);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  BOOST_TEST(WIFEXITED(status));
+  BOOST_TEST(WEXITSTATUS(status) == 0, out);
+  return out;
+}
+
+// The progress line redraws in place within the terminal's width (it used
+// to be 145-160 columns and wrapped on 80), and a terminal that can not
+// erase a line (TERM=dumb) gets plain lines, no escape sequences.
+BOOST_AUTO_TEST_CASE(progress_fits_the_terminal_and_a_dumb_one_gets_plain_lines) {
+  ScratchDir dir;
+  test::makePluginDir(dir, {testPlugin("counter")}, {"test_counter"});
+  test::seedItems(dir / "store.db", 300);
+  const std::string out =
+      runOnTerminal(test::graftArgs(dir, {"up", "--batch-size", "50"}), "xterm", 60);
+  BOOST_TEST(out.find("\033[K") != std::string::npos, out);
+  // Each redraw is "\r\033[K<line>"; no line may reach the last column.
+  size_t lines = 0;
+  for (size_t at = out.find("\r\033[K"); at != std::string::npos;
+       at = out.find("\r\033[K", at + 1)) {
+    const size_t begin = at + 4;
+    const size_t end = out.find_first_of("\r\n", begin);
+    BOOST_TEST(end - begin < 60u, out.substr(begin, end - begin));
+    ++lines;
+  }
+  BOOST_TEST(lines >= 1u);
+  // 60 columns leave no room for the bar, the batches or the changed count.
+  BOOST_TEST(out.find("\033[Ktest_counter 300/300 (100%) ") != std::string::npos, out);
+  BOOST_TEST(out.find(" docs/s ETA done\r\n") != std::string::npos, out);
+  for (const std::string term : {"dumb", ""}) {
+    BOOST_TEST_CONTEXT("TERM=" << term) {
+      ScratchDir again;
+      test::makePluginDir(again, {testPlugin("counter")}, {"test_counter"});
+      test::seedItems(again / "store.db", 300);
+      const std::string plain =
+          runOnTerminal(test::graftArgs(again, {"up", "--batch-size", "50"}), term, 60);
+      BOOST_TEST(plain.find('\033') == std::string::npos, plain);
+      BOOST_TEST(plain.find("test_counter 300/300 (100%) ") != std::string::npos, plain);
+      BOOST_TEST(
+          plain.find(" docs/s, 300 changed, 6 batches (last 50), ETA done") != std::string::npos,
+          plain);
+    }
+  }
 }
 
 // One prefix, the command's own words: not "graft: graft down needs ...".
