@@ -35,7 +35,7 @@ int main(int argc, char** argv) {
   CLI::App app{"graft: online data migrations shipped as plugins", "graft"};
   app.require_subcommand(0, 1);
   Globals globals;
-  app.add_option("--db", globals.host.db_path, "SQLite store file")
+  app.add_option("--db", globals.host.db_url, "the store: a SQLite file as PATH or sqlite:PATH")
       ->envname("GRAFT_DB")
       ->capture_default_str();
   app.add_option("--plugins", globals.host.plugin_dir, "directory of migration plugins")

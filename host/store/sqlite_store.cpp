@@ -91,7 +91,7 @@ const char* jsonTypeName(const boost::json::value& v) {
 // The store's busy handler: sqlite3_busy_timeout()'s sleeps grow to 100 ms,
 // so graft would wait up to 1 ms after an application's write of 100 us, and
 // longer and longer behind a series of them. Retrying every 100 us takes the
-// lock back as soon as it is free, for as long as busy_timeout_ms.
+// lock back as soon as it is free, for as long as StoreOptions::lock_wait_ms.
 int pollBusy(void* wait, int attempts) {
   auto* w = static_cast<SqliteStore::BusyWait*>(wait);
   const auto now = std::chrono::steady_clock::now();
@@ -192,7 +192,7 @@ std::string immutableUri(const std::string& path) {
 }  // namespace
 
 Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path,
-                                                       const SqliteOptions& options) {
+                                                       const StoreOptions& options) {
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec)) {
     return Status(
@@ -301,8 +301,8 @@ Status SqliteStore::exec(const char* sql, const char* what) {
   return rc == SQLITE_OK ? Status::Ok() : error(rc, what);
 }
 
-Status SqliteStore::initialize(const SqliteOptions& options) {
-  busy_wait_.timeout_ms = options.busy_timeout_ms;
+Status SqliteStore::initialize(const StoreOptions& options) {
+  busy_wait_.timeout_ms = options.lock_wait_ms;
   sqlite3_busy_handler(db_, pollBusy, &busy_wait_);
   // Reading the schema is the first access to the file: a file that is not
   // SQLite fails here, with SQLITE_NOTADB.

@@ -29,17 +29,12 @@ struct sqlite3_stmt;
 
 namespace graft {
 
-struct SqliteOptions {
-  bool create = false;     // create the file if it does not exist
-  bool read_only = false;  // open without writing anything (status, export)
-  int busy_timeout_ms = 5000;
-};
-
 class SqliteStore final : public Store {
  public:
-  // Errors are kStore: "database <path>: <what> (<hint>)".
+  // Errors are kStore: "database <path>: <what> (<hint>)". Outside
+  // host/store/ a store is opened with openStore (open_store.h).
   static Result<std::unique_ptr<SqliteStore>> open(const std::string& path,
-                                                   const SqliteOptions& options);
+                                                   const StoreOptions& options);
   ~SqliteStore() override;
   SqliteStore(const SqliteStore&) = delete;
   SqliteStore& operator=(const SqliteStore&) = delete;
@@ -122,7 +117,7 @@ class SqliteStore final : public Store {
  private:
   SqliteStore(std::string path, sqlite3* db) : path_(std::move(path)), db_(db) {}
 
-  Status initialize(const SqliteOptions& options);
+  Status initialize(const StoreOptions& options);
   // The phases of initialize().
   // kStore when graft_meta names a newer store format than this graft's.
   Status checkFormat();

@@ -174,6 +174,14 @@ struct Lease {
   bool cancel_requested = false;
 };
 
+// How to open a store, whatever its backend (open_store.h).
+struct StoreOptions {
+  bool create = false;     // create the store if it does not exist
+  bool read_only = false;  // open without writing anything (status, export)
+  // How long a write waits for another client's lock before it fails.
+  int lock_wait_ms = 5000;
+};
+
 class Store {
  public:
   virtual ~Store() = default;

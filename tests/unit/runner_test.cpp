@@ -36,7 +36,7 @@ struct Fixture {
   }
   void openStore() {
     store.reset();
-    SqliteOptions options;
+    StoreOptions options;
     options.create = true;
     auto opened = SqliteStore::open(db, options);
     BOOST_REQUIRE_MESSAGE(opened.ok(), opened.status().message());

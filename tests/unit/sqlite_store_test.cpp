@@ -84,7 +84,7 @@ BOOST_AUTO_TEST_SUITE(sqlite_store)
 BOOST_AUTO_TEST_CASE(open_missing_file_without_create) {
   ScratchDir dir;
   const std::string path = dir.file("missing.db");
-  auto store = SqliteStore::open(path, SqliteOptions{});
+  auto store = SqliteStore::open(path, StoreOptions{});
   BOOST_TEST_REQUIRE(!store.ok());
   BOOST_TEST(store.status().code() == Code::kStore);
   BOOST_TEST(store.status().message() ==
@@ -99,7 +99,7 @@ BOOST_AUTO_TEST_CASE(open_a_file_that_is_not_sqlite) {
       "These are my notes, not a database.\n"
       "They are long enough to fill more than the hundred bytes of a SQLite header.\n";
   test::writeFile(path, text);
-  auto store = SqliteStore::open(path, SqliteOptions{});
+  auto store = SqliteStore::open(path, StoreOptions{});
   BOOST_TEST_REQUIRE(!store.ok());
   BOOST_TEST(store.status().code() == Code::kStore);
   BOOST_TEST(store.status().message() ==
@@ -128,7 +128,7 @@ BOOST_FIXTURE_TEST_CASE(newer_store_format_is_refused, StoreFixture) {
                                   "UPDATE graft_meta SET value = '2' WHERE key = 'format'", nullptr,
                                   nullptr, nullptr) == SQLITE_OK);
   store.reset();
-  auto reopened = SqliteStore::open(path, SqliteOptions{});
+  auto reopened = SqliteStore::open(path, StoreOptions{});
   BOOST_TEST_REQUIRE(!reopened.ok());
   BOOST_TEST(reopened.status().code() == Code::kStore);
   BOOST_TEST(reopened.status().message() ==
@@ -815,7 +815,7 @@ BOOST_AUTO_TEST_CASE(state_columns_missing_from_an_older_store_are_added_once) {
           nullptr, nullptr, nullptr) == SQLITE_OK);
   sqlite3_close(raw);
 
-  SqliteOptions read_only;
+  StoreOptions read_only;
   read_only.read_only = true;
   {
     auto old = SqliteStore::open(path, read_only);
