@@ -549,7 +549,7 @@ int SqliteStore::onWalCommit(void* store, sqlite3* db, const char* name, int fra
   return SQLITE_OK;
 }
 
-void SqliteStore::checkpointIfDue() {
+void SqliteStore::betweenBatches() {
   if (wal_frames_ < kBatchCheckpointFrames) return;
   if (!checkpointer_ && !checkpointer_unavailable_) {
     checkpointer_ = WalCheckpointer::start(path_);
@@ -570,7 +570,7 @@ void SqliteStore::finishCheckpoint() {
   if (checkpointer_) checkpointer_->finish();
 }
 
-void SqliteStore::stopCheckpoints() { checkpointer_.reset(); }
+void SqliteStore::stopBackgroundWork() { checkpointer_.reset(); }
 
 // In WAL mode, synchronous=NORMAL commits without syncing the WAL; the WAL
 // is synced before each checkpoint and by the next FULL commit. A WAL is
@@ -593,7 +593,7 @@ Status SqliteStore::endLazyTransaction() {
   return exec("PRAGMA synchronous=FULL", "set synchronous");
 }
 
-Result<int64_t> SqliteStore::dataVersion() {
+Result<int64_t> SqliteStore::othersCommitMark() {
   auto stmt = prepare("PRAGMA data_version", "read data_version");
   if (!stmt.ok()) return stmt.status();
   ResetOnExit reset{*stmt};
@@ -1302,7 +1302,7 @@ Result<int64_t> SqliteStore::countRange(std::string_view table, const KeyRange& 
   return static_cast<int64_t>(sqlite3_column_int64(*stmt, 0));
 }
 
-Result<std::string> SqliteStore::explainRange(std::string_view table, const KeyRange& range) {
+Result<std::string> SqliteStore::describeRangePlan(std::string_view table, const KeyRange& range) {
   // The plan of a resumed batch: the cursor terms are part of it.
   Cursor somewhere{1, ""};
   if (range.fields.size() > range.eq.size()) {

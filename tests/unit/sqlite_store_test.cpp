@@ -429,12 +429,12 @@ BOOST_FIXTURE_TEST_CASE(checkpoint_if_due_copies_a_long_wal_into_the_database, S
     BOOST_TEST_REQUIRE(store->commit().ok());
   };
   batch(10);  // about 20 frames: not due
-  store->checkpointIfDue();
+  store->betweenBatches();
   store->finishCheckpoint();
   const auto small_db = std::filesystem::file_size(path);
   batch(300);  // about 600 frames, 1.2 MB, all in the WAL
   BOOST_TEST(std::filesystem::file_size(path) == small_db);
-  store->checkpointIfDue();
+  store->betweenBatches();
   // The checkpoint runs beside this connection: it can write meanwhile.
   batch(10);
   store->finishCheckpoint();
