@@ -5,7 +5,7 @@
 
 #include "plan/drift.h"
 #include "plan/plan.h"
-#include "store/sqlite_store.h"
+#include "store/open_store.h"
 #include "plan/sumfile.h"
 
 namespace graft {
@@ -17,9 +17,7 @@ Result<std::unique_ptr<Host>> Host::open(const HostOptions& options) {
                                        : loadCatalog(options.plugin_dir, manifestPathOf(options),
                                                      plugin_options, options.keep_going);
   if (!catalog.ok()) return catalog.status();
-  SqliteOptions store_options;
-  store_options.read_only = options.read_only;
-  auto store = SqliteStore::open(options.db_path, store_options);
+  auto store = openStore(options.db_url, {.read_only = options.read_only});
   if (!store.ok()) return store.status();
   auto host =
       std::unique_ptr<Host>(new Host(std::move(store).value(), std::move(catalog).value()));

@@ -1,6 +1,6 @@
 // graft_host.h -- the host library an application embeds.
 //
-//   graft::HostOptions options{.db_path = "app.db", .plugin_dir = "migrations"};
+//   graft::HostOptions options{.db_url = "app.db", .plugin_dir = "migrations"};
 //   auto host = graft::Host::open(options);
 //   if (!host.ok()) { log(host.status().message()); ... }
 //   graft::RunReport report;
@@ -23,7 +23,9 @@
 namespace graft {
 
 struct HostOptions {
-  std::string db_path = "graft.db";
+  // The store: a SQLite file as PATH or sqlite:PATH (see open_store.h for
+  // every accepted form).
+  std::string db_url = "graft.db";
   std::string plugin_dir = "plugins";
   std::string manifest_path;  // "": <plugin_dir>/manifest.json
   bool read_only = false;     // status only: open the store without writing
@@ -82,7 +84,7 @@ class Host {
  public:
   // Opens the store and loads (or, with metadata_only, inspects) every
   // plugin of the manifest. Errors name the file and the stage (see
-  // Plugin::load, loadCatalog, SqliteStore::open).
+  // Plugin::load, loadCatalog, openStore).
   static Result<std::unique_ptr<Host>> open(const HostOptions& options);
 
   // Runs pending migrations (all, or options.only). See Runner::up. First,

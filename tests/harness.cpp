@@ -47,10 +47,7 @@ std::string makePluginDir(const ScratchDir& dir, const std::vector<std::string>&
 // Tests read the store the way an application would next to a running graft:
 // read-only, so that they never wait for graft's write lock.
 static std::unique_ptr<SqliteStore> openOrThrow(const std::string& db, bool write = false) {
-  SqliteOptions options;
-  options.create = write;
-  options.read_only = !write;
-  auto store = SqliteStore::open(db, options);
+  auto store = SqliteStore::open(db, {.create = write, .read_only = !write});
   if (!store.ok()) throw std::runtime_error(store.status().message());
   return std::move(store).value();
 }

@@ -114,9 +114,7 @@ inline std::string readBytes(const std::string& path) {
 
 // Opens (creating if needed) a writable store; the test stops if it can not.
 inline std::unique_ptr<SqliteStore> openStore(const std::string& path) {
-  SqliteOptions options;
-  options.create = true;
-  auto store = SqliteStore::open(path, options);
+  auto store = SqliteStore::open(path, {.create = true});
   BOOST_TEST_REQUIRE(store.ok(), store.status().message());
   return std::move(store).value();
 }

@@ -61,7 +61,7 @@ bool seed(const std::string& db, const std::string& table, int64_t docs, MakeBod
   std::remove(db.c_str());
   std::remove((db + "-wal").c_str());
   std::remove((db + "-shm").c_str());
-  graft::SqliteOptions options;
+  graft::StoreOptions options;
   options.create = true;
   auto store = graft::SqliteStore::open(db, options);
   if (!store.ok()) return fail(store.status());

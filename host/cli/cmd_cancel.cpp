@@ -2,7 +2,7 @@
 #include <cstdio>
 
 #include "cli/cli.h"
-#include "store/sqlite_store.h"
+#include "store/open_store.h"
 
 namespace graft::cli {
 
@@ -10,7 +10,7 @@ Command addCancelCommand(CLI::App& app, const Globals& globals) {
   CLI::App* sub = app.add_subcommand(
       "cancel", "stop the active run after its current batch (it can be resumed)");
   return {sub, [&globals] {
-            auto store = SqliteStore::open(globals.host.db_path, SqliteOptions{});
+            auto store = openStore(globals.host.db_url, StoreOptions{});
             if (!store.ok()) return fail(store.status());
             auto lease = (*store)->loadLease();
             if (!lease.ok()) return fail(lease.status());

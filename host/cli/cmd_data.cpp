@@ -5,7 +5,7 @@
 
 #include "cli/cli.h"
 #include "document/jsonl.h"
-#include "store/sqlite_store.h"
+#include "store/open_store.h"
 
 namespace graft::cli {
 namespace {
@@ -15,9 +15,7 @@ struct DataArgs {
 };
 
 int runImport(const std::string& db, const DataArgs& args) {
-  SqliteOptions options;
-  options.create = true;
-  auto store = SqliteStore::open(db, options);
+  auto store = openStore(db, {.create = true});
   if (!store.ok()) return fail(store.status());
   const bool from_stdin = args.file == "-";
   std::ifstream in_file;
@@ -35,9 +33,7 @@ int runImport(const std::string& db, const DataArgs& args) {
 }
 
 int runExport(const std::string& db, const DataArgs& args) {
-  SqliteOptions options;
-  options.read_only = true;
-  auto store = SqliteStore::open(db, options);
+  auto store = openStore(db, {.read_only = true});
   if (!store.ok()) return fail(store.status());
   std::ios::sync_with_stdio(false);
   Status status = exportJsonLines(**store, args.table, std::cout);
@@ -52,14 +48,14 @@ Command addImportCommand(CLI::App& app, const Globals& globals) {
   CLI::App* sub = app.add_subcommand("import", "load JSON lines (one object a line) into a table");
   sub->add_option("table", args->table, "table name")->required();
   sub->add_option("file", args->file, "JSON lines file, - for standard input")->required();
-  return {sub, [&globals, args] { return runImport(globals.host.db_path, *args); }};
+  return {sub, [&globals, args] { return runImport(globals.host.db_url, *args); }};
 }
 
 Command addExportCommand(CLI::App& app, const Globals& globals) {
   auto args = std::make_shared<DataArgs>();
   CLI::App* sub = app.add_subcommand("export", "print a table as JSON lines, in _id order");
   sub->add_option("table", args->table, "table name")->required();
-  return {sub, [&globals, args] { return runExport(globals.host.db_path, *args); }};
+  return {sub, [&globals, args] { return runExport(globals.host.db_url, *args); }};
 }
 
 }  // namespace graft::cli

@@ -6,7 +6,7 @@
 #include "base/json_text.h"
 #include "schema/schema.h"
 #include "schema/schema_check.h"
-#include "store/sqlite_store.h"
+#include "store/open_store.h"
 
 namespace graft::cli {
 namespace {
@@ -33,9 +33,7 @@ void printCheck(const std::string& source, const std::string& db, const SchemaCh
 }
 
 int runCheck(const std::string& db, const SchemaArgs& args) {
-  SqliteOptions options;
-  options.read_only = true;
-  auto store = SqliteStore::open(db, options);
+  auto store = openStore(db, {.read_only = true});
   if (!store.ok()) return fail(store.status());
   Schema schema;
   std::string source = args.file;
@@ -63,7 +61,7 @@ int runCheck(const std::string& db, const SchemaArgs& args) {
 int runPush(const std::string& db, const SchemaArgs& args) {
   auto schema = readSchema(args.file);
   if (!schema.ok()) return fail(schema.status());
-  auto store = SqliteStore::open(db, SqliteOptions{});
+  auto store = openStore(db, StoreOptions{});
   if (!store.ok()) return fail(store.status());
   SchemaCheck check;
   Status pushed = pushSchema(**store, *schema, userName(), &check);
@@ -81,9 +79,7 @@ int runPush(const std::string& db, const SchemaArgs& args) {
 }
 
 int runShow(const std::string& db, const SchemaArgs& args) {
-  SqliteOptions options;
-  options.read_only = true;
-  auto store = SqliteStore::open(db, options);
+  auto store = openStore(db, {.read_only = true});
   if (!store.ok()) return fail(store.status());
   auto history = (*store)->loadSchemaHistory();
   if (!history.ok()) return fail(history.status());
@@ -116,9 +112,9 @@ Command addSchemaCommand(CLI::App& app, const Globals& globals) {
   CLI::App* show = sub->add_subcommand("show", "print the schema in force");
   show->add_flag("--history", args->history, "list every pushed version instead");
   return {sub, [&globals, args, check, push] {
-            if (check->parsed()) return runCheck(globals.host.db_path, *args);
-            if (push->parsed()) return runPush(globals.host.db_path, *args);
-            return runShow(globals.host.db_path, *args);
+            if (check->parsed()) return runCheck(globals.host.db_url, *args);
+            if (push->parsed()) return runPush(globals.host.db_url, *args);
+            return runShow(globals.host.db_url, *args);
           }};
 }
 

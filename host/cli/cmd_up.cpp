@@ -103,7 +103,7 @@ int runUp(const Globals& globals, const UpFlags& flags) {
         return watchAndRun([&] { return runUpOnce(globals, flags); }, globals.host.plugin_dir,
                            manifestPathOf(globals.host), installStopHandlers());
       },
-      globals.host.db_path, flags.batch_timeout_s, flags.dry_run ? "up --dry-run" : "up");
+      globals.host.db_url, flags.batch_timeout_s, flags.dry_run ? "up --dry-run" : "up");
 }
 
 int runDown(const Globals& globals, const UpFlags& flags, int steps) {
@@ -231,7 +231,7 @@ Command addDownCommand(CLI::App& app, const Globals& globals) {
   sub->add_flag("--dry-run", flags->dry_run, "run every down step, keep nothing");
   addBatchTimeout(sub, flags.get());
   return {sub, [&globals, flags, steps] {
-            return supervise([&] { return runDown(globals, *flags, *steps); }, globals.host.db_path,
+            return supervise([&] { return runDown(globals, *flags, *steps); }, globals.host.db_url,
                              flags->batch_timeout_s, flags->dry_run ? "down --dry-run" : "down");
           }};
 }

@@ -30,7 +30,7 @@
 #include "cli/cli.h"
 #include "run/lease.h"
 #include "plugins/plugin.h"
-#include "store/sqlite_store.h"
+#include "store/open_store.h"
 
 namespace graft::cli {
 namespace {
@@ -64,15 +64,13 @@ std::string signalText(int signal) {
 // opened at the first read that can open it; between reads it holds no lock.
 class LeaseWatch {
  public:
-  explicit LeaseWatch(std::string db_path) : db_path_(std::move(db_path)) {}
+  explicit LeaseWatch(std::string db_url) : db_url_(std::move(db_url)) {}
 
   // The heartbeat of the lease held in the name of `pid`, or 0 when there
   // is none.
   int64_t heartbeatOf(pid_t pid) {
     if (!store_) {
-      SqliteOptions options;
-      options.read_only = true;
-      auto store = SqliteStore::open(db_path_, options);
+      auto store = openStore(db_url_, {.read_only = true});
       if (!store.ok()) return 0;
       store_ = std::move(store).value();
     }
@@ -82,8 +80,8 @@ class LeaseWatch {
   }
 
  private:
-  std::string db_path_;
-  std::unique_ptr<SqliteStore> store_;
+  std::string db_url_;
+  std::unique_ptr<Store> store_;
 };
 
 // The page the worker reports into; nullptr (run unsupervised) if it can
@@ -101,12 +99,12 @@ std::string exitText(int status) {
 
 // The worker died while the code of `plugin` was being loaded: nothing ran,
 // and no lease was taken. Recorded as a failed run, for the history.
-int failedLoad(const std::string& db_path, const std::string& command, const std::string& plugin,
+int failedLoad(const std::string& db_url, const std::string& command, const std::string& plugin,
                const std::string& what) {
   const Status failure(Code::kPlugin, "plugin " + plugin + ": load: " + what +
                                           "; nothing ran (fix the plugin, then run graft " +
                                           command.substr(0, command.find(' ')) + " again)");
-  auto store = SqliteStore::open(db_path, SqliteOptions{});
+  auto store = openStore(db_url, StoreOptions{});
   Status recorded =
       store.ok() ? recordFailedStart(**store, command, failure.message()) : store.status();
   if (!recorded.ok())
@@ -292,9 +290,9 @@ std::optional<std::string> abandonReason(const WorkerEnd& end, int stage, LeaseW
 }
 
 // Records the run the worker left, as failed, and says so.
-int reportAbandonedRun(const std::string& db_path, const std::string& command, pid_t parent,
+int reportAbandonedRun(const std::string& db_url, const std::string& command, pid_t parent,
                        const std::string& reason, int64_t document) {
-  auto store = SqliteStore::open(db_path, SqliteOptions{});
+  auto store = openStore(db_url, StoreOptions{});
   if (!store.ok()) return fail(store.status());
   auto recorded = recordAbandonedRun(**store, parent, reason, document);
   if (!recorded.ok()) return fail(recorded.status());
@@ -336,7 +334,7 @@ std::atomic<int64_t>* documentSlot() { return g_report ? &g_report->document : n
 
 }  // namespace worker
 
-int supervise(const std::function<int()>& child_main, const std::string& db_path,
+int supervise(const std::function<int()>& child_main, const std::string& db_url,
               int batch_timeout_s, const std::string& command) {
   // What earlier workers left because their supervisor was killed too.
   removeStalePluginCopies();
@@ -348,7 +346,7 @@ int supervise(const std::function<int()>& child_main, const std::string& db_path
   if (child < 0) return child_main();  // no process to spare: run unsupervised
   if (child == 0) runWorker(report, parent, child_main);
 
-  LeaseWatch lease(db_path);
+  LeaseWatch lease(db_url);
   const std::optional<WorkerEnd> end =
       Watchdog(child, parent, batch_timeout_s, *report, lease).watch();
   if (!end) return exitCode(Code::kMigrationFailed);
@@ -359,10 +357,10 @@ int supervise(const std::function<int()>& child_main, const std::string& db_path
   munmap(report, sizeof(WorkerReport));
 
   if (end->load_hung || last.stage == WorkerReport::kLoading)
-    return failedLoad(db_path, command, last.plugin, loadFailure(*end, batch_timeout_s));
+    return failedLoad(db_url, command, last.plugin, loadFailure(*end, batch_timeout_s));
   const std::optional<std::string> reason = abandonReason(*end, last.stage, lease, parent);
   if (!reason) return WEXITSTATUS(end->status);
-  return reportAbandonedRun(db_path, command, parent, *reason, last.document);
+  return reportAbandonedRun(db_url, command, parent, *reason, last.document);
 }
 
 }  // namespace graft::cli

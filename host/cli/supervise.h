@@ -26,7 +26,7 @@ namespace graft::cli {
 
 // `command` is what the run history shows for a run that failed before it
 // began ("up", "down").
-int supervise(const std::function<int()>& child_main, const std::string& db_path,
+int supervise(const std::function<int()>& child_main, const std::string& db_url,
               int batch_timeout_s, const std::string& command);
 
 // What the worker tells its supervisor, through memory they share. Each

@@ -150,7 +150,7 @@ class LockFreeSpanBatches : public BatchStrategy {
   }
 
   // The first document of the batch whose new body the schema in force
-  // refuses, by the C++ form of the validators the store's triggers run
+  // refuses, by the C++ form of the validators the store's checks run
   // (the two agree: see schema.h): the store refused the span's write as a
   // whole. 0 when none is found.
   int64_t firstRefused(const std::vector<Document>& docs) const {
@@ -186,9 +186,9 @@ class LockFreeRangeBatches : public BatchStrategy {
       : migrator_(migrator), computed_(migrator, pool) {}
 
   Status run(const Cursor& after, uint32_t size, const TakeLock& lock, BatchOutcome* out) override {
-    auto version = migrator_.store().dataVersion();
-    if (!version.ok()) return version.status();
-    const int64_t read_version = *version;
+    auto mark = migrator_.store().othersCommitMark();
+    if (!mark.ok()) return mark.status();
+    const int64_t read_mark = *mark;
     GRAFT_RETURN_IF_ERROR(computed_.compute(after, size, out));
     if (out->needs_ctx_db) return Status::Ok();
     // Nothing to write, so no transaction at all.
@@ -196,9 +196,9 @@ class LockFreeRangeBatches : public BatchStrategy {
     GRAFT_RETURN_IF_ERROR(lock());
     out->in_transaction = true;
     if (out->docs.empty()) return Status::Ok();
-    version = migrator_.store().dataVersion();
-    if (!version.ok()) return version.status();
-    if (*version != read_version) return reapply(after, out);
+    mark = migrator_.store().othersCommitMark();
+    if (!mark.ok()) return mark.status();
+    if (*mark != read_mark) return reapply(after, out);
     return writeComputed(out);
   }
 

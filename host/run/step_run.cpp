@@ -79,7 +79,7 @@ StepRun::StepRun(Store& store, const PlannedStep& step, const StepSettings& sett
       id_(plugin_.id()),
       table_(step_.table),
       direction_(down_ ? Direction::kDown : Direction::kUp),
-      checkpoints_stopper_{store},
+      background_work_stopper_{store},
       pacer_({settings.batch_size ? settings.batch_size : step_.batch_size, settings.lock_ms,
               settings.pause_ms}),
       api_(store),
@@ -188,7 +188,7 @@ Status StepRun::countLeft(int64_t* left) {
   if (!n.ok()) return n.status();
   *left = *n;
   if (range_ && settings_.dry_run) {
-    auto plan = store_.explainRange(table_, *range_);
+    auto plan = store_.describeRangePlan(table_, *range_);
     if (!plan.ok()) return plan.status();
     report_->plan = "index " + range_->index + ": " + *plan;
   }
@@ -198,7 +198,7 @@ Status StepRun::countLeft(int64_t* left) {
 // Sets the store's switches for the step, and the strategy of its first
 // batch: lock-free, in the order the step walks its table.
 Status StepRun::start() {
-  // safe_bypass: this connection's writes skip the schema's triggers for
+  // safe_bypass: this store's writes skip the schema's checks for
   // the whole step, and only for it.
   if (step_.write_mode == GRAFT_WRITE_SAFE_BYPASS)
     GRAFT_RETURN_IF_ERROR(schema_checks_off_.turnOff(store_));
@@ -257,7 +257,7 @@ Status StepRun::runBatch(Stop* stop, bool* more) {
 }
 
 Status StepRun::takeLock() {
-  store_.checkpointIfDue();  // the lock is free until the gap ends anyway
+  store_.betweenBatches();  // the lock is free until the gap ends anyway
   pacer_.waitForTurn();
   Status s = store_.beginBatch();
   pacer_.locked();

@@ -118,10 +118,10 @@ class StepRun {
   // The one place a failure is written to the step's state.
   Status recordFailure(Code code, const std::string& error, std::string message, int64_t failed_at);
 
-  // No thread of the store's outlives the step (see Store::stopCheckpoints).
-  struct CheckpointsStopper {
+  // No thread of the store's outlives the step (see Store::stopBackgroundWork).
+  struct BackgroundWorkStopper {
     Store& store;
-    ~CheckpointsStopper() { store.stopCheckpoints(); }
+    ~BackgroundWorkStopper() { store.stopBackgroundWork(); }
   };
 
   Store& store_;
@@ -136,8 +136,8 @@ class StepRun {
   const std::string table_;
   const Direction direction_;
   // Declared in the order they are needed and so torn down in reverse:
-  // the pool's threads first, the store's checkpoints last.
-  CheckpointsStopper checkpoints_stopper_;
+  // the pool's threads first, the store's own last.
+  BackgroundWorkStopper background_work_stopper_;
   Pacer pacer_;
   std::optional<KeyRange> range_;  // the customRange, if any
   MigrationState state_;           // as of the last commit

@@ -91,7 +91,7 @@ const char* jsonTypeName(const boost::json::value& v) {
 // The store's busy handler: sqlite3_busy_timeout()'s sleeps grow to 100 ms,
 // so graft would wait up to 1 ms after an application's write of 100 us, and
 // longer and longer behind a series of them. Retrying every 100 us takes the
-// lock back as soon as it is free, for as long as busy_timeout_ms.
+// lock back as soon as it is free, for as long as StoreOptions::lock_wait_ms.
 int pollBusy(void* wait, int attempts) {
   auto* w = static_cast<SqliteStore::BusyWait*>(wait);
   const auto now = std::chrono::steady_clock::now();
@@ -192,7 +192,7 @@ std::string immutableUri(const std::string& path) {
 }  // namespace
 
 Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path,
-                                                       const SqliteOptions& options) {
+                                                       const StoreOptions& options) {
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec)) {
     return Status(
@@ -301,8 +301,8 @@ Status SqliteStore::exec(const char* sql, const char* what) {
   return rc == SQLITE_OK ? Status::Ok() : error(rc, what);
 }
 
-Status SqliteStore::initialize(const SqliteOptions& options) {
-  busy_wait_.timeout_ms = options.busy_timeout_ms;
+Status SqliteStore::initialize(const StoreOptions& options) {
+  busy_wait_.timeout_ms = options.lock_wait_ms;
   sqlite3_busy_handler(db_, pollBusy, &busy_wait_);
   // Reading the schema is the first access to the file: a file that is not
   // SQLite fails here, with SQLITE_NOTADB.
@@ -549,7 +549,7 @@ int SqliteStore::onWalCommit(void* store, sqlite3* db, const char* name, int fra
   return SQLITE_OK;
 }
 
-void SqliteStore::checkpointIfDue() {
+void SqliteStore::betweenBatches() {
   if (wal_frames_ < kBatchCheckpointFrames) return;
   if (!checkpointer_ && !checkpointer_unavailable_) {
     checkpointer_ = WalCheckpointer::start(path_);
@@ -570,7 +570,7 @@ void SqliteStore::finishCheckpoint() {
   if (checkpointer_) checkpointer_->finish();
 }
 
-void SqliteStore::stopCheckpoints() { checkpointer_.reset(); }
+void SqliteStore::stopBackgroundWork() { checkpointer_.reset(); }
 
 // In WAL mode, synchronous=NORMAL commits without syncing the WAL; the WAL
 // is synced before each checkpoint and by the next FULL commit. A WAL is
@@ -593,7 +593,7 @@ Status SqliteStore::endLazyTransaction() {
   return exec("PRAGMA synchronous=FULL", "set synchronous");
 }
 
-Result<int64_t> SqliteStore::dataVersion() {
+Result<int64_t> SqliteStore::othersCommitMark() {
   auto stmt = prepare("PRAGMA data_version", "read data_version");
   if (!stmt.ok()) return stmt.status();
   ResetOnExit reset{*stmt};
@@ -1302,7 +1302,7 @@ Result<int64_t> SqliteStore::countRange(std::string_view table, const KeyRange& 
   return static_cast<int64_t>(sqlite3_column_int64(*stmt, 0));
 }
 
-Result<std::string> SqliteStore::explainRange(std::string_view table, const KeyRange& range) {
+Result<std::string> SqliteStore::describeRangePlan(std::string_view table, const KeyRange& range) {
   // The plan of a resumed batch: the cursor terms are part of it.
   Cursor somewhere{1, ""};
   if (range.fields.size() > range.eq.size()) {

@@ -12,6 +12,20 @@
 //   graft_lease: at most one row, the run that holds the store.
 // The connection runs in WAL mode with a busy timeout, so an application can
 // read and write the file while a migration runs.
+//
+// How it meets the Store's contract:
+//   beginBatch: synchronous=NORMAL until the transaction ends (the WAL is
+//     synced by the next FULL commit or checkpoint);
+//   betweenBatches: a WAL checkpoint, on a thread and connection of its
+//     own, once the WAL is past a threshold; stopBackgroundWork ends that
+//     thread;
+//   othersCommitMark: PRAGMA data_version;
+//   setSchemaChecks: the graft_schema_* triggers, switched for this
+//     connection (SQLITE_DBCONFIG_ENABLE_TRIGGER);
+//   setBodyChecks: the table's CHECK, through ignore_check_constraints;
+//   a range's key (Cursor::key): the document's index fields after the
+//     equality prefix, as a JSON array;
+//   describeRangePlan: EXPLAIN QUERY PLAN of a resumed batch's SELECT.
 #ifndef GRAFT_HOST_STORE_SQLITE_STORE_H_
 #define GRAFT_HOST_STORE_SQLITE_STORE_H_
 
@@ -29,17 +43,12 @@ struct sqlite3_stmt;
 
 namespace graft {
 
-struct SqliteOptions {
-  bool create = false;     // create the file if it does not exist
-  bool read_only = false;  // open without writing anything (status, export)
-  int busy_timeout_ms = 5000;
-};
-
 class SqliteStore final : public Store {
  public:
-  // Errors are kStore: "database <path>: <what> (<hint>)".
+  // Errors are kStore: "database <path>: <what> (<hint>)". Outside
+  // host/store/ a store is opened with openStore (open_store.h).
   static Result<std::unique_ptr<SqliteStore>> open(const std::string& path,
-                                                   const SqliteOptions& options);
+                                                   const StoreOptions& options);
   ~SqliteStore() override;
   SqliteStore(const SqliteStore&) = delete;
   SqliteStore& operator=(const SqliteStore&) = delete;
@@ -69,12 +78,16 @@ class SqliteStore final : public Store {
   // failure.
   Status rollback() override;
   Status beginBatch() override;
-  // Starts the checkpoint on a thread and connection of its own.
-  void checkpointIfDue() override;
-  void stopCheckpoints() override;
-  // Returns once a checkpoint checkpointIfDue() started has ended.
+  // Checkpoints the WAL when this connection's last commit left it past a
+  // threshold; on a thread and connection of its own (see sqlite_store.cpp).
+  void betweenBatches() override;
+  // Stops the checkpoint thread once a checkpoint it is running has
+  // finished (one only requested is dropped: the next commit past the
+  // threshold checkpoints).
+  void stopBackgroundWork() override;
+  // Returns once a checkpoint betweenBatches() started has ended.
   void finishCheckpoint();
-  Result<int64_t> dataVersion() override;
+  Result<int64_t> othersCommitMark() override;
 
   Result<std::vector<std::string>> tables() override;
   Result<bool> hasTable(std::string_view table) override;
@@ -110,7 +123,7 @@ class SqliteStore final : public Store {
                    const Cursor* upto = nullptr) override;
   Result<int64_t> countRange(std::string_view table, const KeyRange& range,
                              const Cursor& after) override;
-  Result<std::string> explainRange(std::string_view table, const KeyRange& range) override;
+  Result<std::string> describeRangePlan(std::string_view table, const KeyRange& range) override;
 
   Result<std::optional<SchemaRecord>> loadSchema() override;
   Result<std::vector<SchemaRecord>> loadSchemaHistory() override;
@@ -122,7 +135,7 @@ class SqliteStore final : public Store {
  private:
   SqliteStore(std::string path, sqlite3* db) : path_(std::move(path)), db_(db) {}
 
-  Status initialize(const SqliteOptions& options);
+  Status initialize(const StoreOptions& options);
   // The phases of initialize().
   // kStore when graft_meta names a newer store format than this graft's.
   Status checkFormat();
@@ -214,7 +227,7 @@ class SqliteStore final : public Store {
   BusyWait busy_wait_;
   int wal_frames_ = 0;  // frames in the WAL after this connection's last commit
   bool lazy_transaction_ = false;  // opened by beginBatch(): synchronous is NORMAL until it ends
-  // Started by the first checkpointIfDue() that is due.
+  // Started by the first betweenBatches() that is due.
   std::unique_ptr<WalCheckpointer> checkpointer_;
   bool checkpointer_unavailable_ = false;  // its connection could not open
 };

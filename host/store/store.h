@@ -1,7 +1,12 @@
 // store.h -- the document store the runner works against.
 //
-// The runner and the command line only see this interface, so that another
-// backend (PostgreSQL) can stand beside SQLite without touching them.
+// The runner and the command line only see this interface, and open a
+// store with openStore (open_store.h), so that another backend (PostgreSQL)
+// can stand beside SQLite without touching them. The interface says what a
+// run needs (a batch transaction that may defer durability, a
+// compare-and-set write of a span, an opaque range cursor, a description of
+// a range's plan); how a backend does it (WAL, pragmas, triggers) is its
+// own. tests/unit/store_conformance_test.cpp holds every backend to it.
 //
 // Documents: JSON objects in named tables. Each has an _id (int64, assigned
 // by the store, increasing, never reused) and a _creationTime (float64, ms
@@ -42,8 +47,9 @@ struct Document {
   int64_t id = 0;
   double creation_time = 0;
   std::string body;  // JSON object text, without _id and _creationTime
-  // Read through a KeyRange only: the document's index key after the
-  // range's equality prefix, a JSON array (see Cursor).
+  // Read through a KeyRange only: where the document stands in the range's
+  // order, after the range's equality prefix; the backend's own text (see
+  // Cursor).
   std::string key;
 };
 
@@ -63,6 +69,9 @@ struct KeyRange {
 
 // Where a walk over a table stands: after the document with this _id and,
 // in index order, this key (Document::key). The default is the start.
+// The key is opaque: the backend that read it owns its form, and the runner
+// only keeps it (MigrationState::cursor_key) and hands it back, to the same
+// KeyRange of the same store.
 struct Cursor {
   int64_t id = 0;
   std::string key;  // "" in _id order
@@ -179,6 +188,14 @@ struct Lease {
   bool cancel_requested = false;
 };
 
+// How to open a store, whatever its backend (open_store.h).
+struct StoreOptions {
+  bool create = false;     // create the store if it does not exist
+  bool read_only = false;  // open without writing anything (status, export)
+  // How long a write waits for another client's lock before it fails.
+  int lock_wait_ms = 5000;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -188,25 +205,28 @@ class Store {
   virtual Status begin() = 0;
   virtual Status commit() = 0;
   virtual Status rollback() = 0;
-  // Begins like begin(), but the commit of this transaction may leave
-  // syncing to a later one: a crash of the process loses nothing, a power
+  // Begins like begin(), but the commit of this transaction may defer its
+  // durability to a later one: a crash of the process loses nothing, a power
   // loss may undo this commit together with every later one (never a part
   // of one, never an earlier one without the later ones). The next commit of
   // a begin() transaction makes it durable too. For the runner's batches.
   virtual Status beginBatch() = 0;
-  // Checkpoints the WAL when this connection's last commit left it past a
-  // threshold; best effort, and possibly on a thread of the store's own
-  // (see sqlite_store.cpp). The runner calls it between batches.
-  virtual void checkpointIfDue() = 0;
-  // Stops the store's own checkpoint thread, if it has one, once a
-  // checkpoint it is running has finished (one only requested is dropped:
-  // the next commit past the threshold checkpoints). The runner calls it
-  // when a pass ends: an application that embeds the host may fork after
-  // up().
-  virtual void stopCheckpoints() = 0;
-  // A number that changes whenever another connection commits a write;
-  // equal values mean nobody else wrote in between.
-  virtual Result<int64_t> dataVersion() = 0;
+  // The runner calls it between two batches, outside any transaction: the
+  // write lock is free until the next one, so the backend may do its
+  // upkeep now (SQLite: a WAL checkpoint). Best effort, cheap when there is
+  // nothing to do, possibly handed to a thread of the store's own.
+  virtual void betweenBatches() = 0;
+  // Returns once no thread of the store's own runs any more (work it only
+  // had planned is dropped; betweenBatches() starts again when needed). The
+  // runner calls it when a pass ends: an application that embeds the host
+  // may fork after up().
+  virtual void stopBackgroundWork() = 0;
+  // An opaque mark of the writes other clients have committed: two equal
+  // marks mean no other client (connection, process) committed a write
+  // between the two reads. This store's own commits need not change it. A
+  // backend that can not tell returns a new mark each time, which is always
+  // correct (the runner then reads a range batch again) and only slower.
+  virtual Result<int64_t> othersCommitMark() = 0;
 
   // Document tables.
   virtual Result<std::vector<std::string>> tables() = 0;
@@ -227,8 +247,9 @@ class Store {
                            const Cursor* upto = nullptr) = 0;
   virtual Result<int64_t> countRange(std::string_view table, const KeyRange& range,
                                      const Cursor& after) = 0;
-  // How the store walks the range, for humans: SQLite's query plan.
-  virtual Result<std::string> explainRange(std::string_view table, const KeyRange& range) = 0;
+  // How the store walks the range, for humans (a dry run shows it): one
+  // line in the backend's own words, such as its query plan.
+  virtual Result<std::string> describeRangePlan(std::string_view table, const KeyRange& range) = 0;
   virtual Result<std::optional<Document>> get(std::string_view table, int64_t id) = 0;
   virtual Status query(std::string_view table, const QuerySpec& spec,
                        std::vector<Document>* out) = 0;
@@ -279,14 +300,16 @@ class Store {
   // longer declares are dropped). The caller has checked the data first.
   virtual Status installSchema(const Schema& schema, const std::string& text,
                                const std::string& user) = 0;
-  // Off: this connection's writes skip the schema's checks (write mode
-  // safe_bypass) until it is turned on again. Other connections are unaffected.
+  // Off: this store's writes skip the schema's checks (write mode
+  // safe_bypass) until it is turned on again; they must, a backend can not
+  // decline. Other clients are unaffected.
   virtual Status setSchemaChecks(bool on) = 0;
-  // Off: this connection's writes skip the document tables' own CHECK (a
-  // body is a JSON object without _id or _creationTime) until it is turned
-  // on again; the schema's checks still run. For a migration pass, whose
-  // bodies graft builds from checked parts and checks itself (see the
-  // runner): the CHECK parses every body again, under the write lock.
+  // Off: the caller vouches that each body this store writes is a JSON
+  // object without _id or _creationTime, until it is turned on again, and
+  // the store may skip its own check of that (the schema's checks still
+  // run); a backend that can not skip it checks anyway. For a migration
+  // pass, whose bodies graft builds from checked parts and checks itself
+  // (see the runner): checking each again costs time under the write lock.
   virtual Status setBodyChecks(bool on) = 0;
 };
 

@@ -61,6 +61,27 @@ BOOST_AUTO_TEST_CASE(store_errors_exit_5_and_name_the_file) {
                           "database: check --db)\n");
 }
 
+// --db takes a store URL, GRAFT_DB is its default, and a URL of a backend
+// this build lacks is a usage error (exit 2) that names only its scheme.
+BOOST_AUTO_TEST_CASE(db_takes_a_store_url_and_graft_db_is_its_default) {
+  ScratchDir dir;
+  writeFile(dir / "items.jsonl", "{\"k\":1}\n");
+  Outcome o =
+      runGraft({"--db", "sqlite:" + dir / "app.db", "import", "items", dir / "items.jsonl"});
+  BOOST_TEST_REQUIRE(o.exit_code == 0, o.err);
+  o = runGraft({"export", "items"}, {"GRAFT_DB=" + dir / "app.db"});
+  BOOST_TEST_REQUIRE(o.exit_code == 0, o.err);
+  BOOST_TEST(o.out.find(",\"k\":1}\n") != std::string::npos, o.out);
+  o = runGraft({"--db", "postgresql://ann:secret@db.example.com/app", "export", "items"});
+  BOOST_TEST(o.exit_code == 2);
+  BOOST_TEST(o.err ==
+             "graft: store URL postgresql://...: this build of graft has only the SQLite backend "
+             "(give a SQLite file as PATH or sqlite:PATH)\n");
+  o = runGraft({"cancel"}, {"GRAFT_DB=postgres://localhost/app"});
+  BOOST_TEST(o.exit_code == 2);
+  BOOST_TEST(o.err.find("graft: store URL postgres://...: ") == 0u, o.err);
+}
+
 // A store nobody may write: the file and its directory read-only. As root
 // (CI) the modes would not stop graft, so graft runs as nobody there.
 BOOST_AUTO_TEST_CASE(a_read_only_store_exits_5_and_changes_nothing) {

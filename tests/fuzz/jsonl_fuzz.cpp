@@ -12,7 +12,7 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace graft;
-  SqliteOptions options;
+  StoreOptions options;
   options.create = true;
   auto store = SqliteStore::open(":memory:", options);
   fuzz::require(store.ok(), "can not open an in-memory store", store.status().message());

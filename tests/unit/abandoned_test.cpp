@@ -13,7 +13,7 @@
 
 #include "harness.h"
 #include "run/lease.h"
-#include "store/sqlite_store.h"
+#include "store/store.h"
 
 namespace graft {
 namespace {
@@ -28,7 +28,7 @@ const char kSegv[] = "was killed by signal SIGSEGV (Segmentation fault)";
 struct Fixture {
   test::ScratchDir dir;
   std::string db = dir / "store.db";
-  std::unique_ptr<SqliteStore> store = test::openStore(db);
+  std::unique_ptr<Store> store = test::openStore(db);
   Lease lease{"r1", "h", 4242, kStarted, 1, false};
 
   Fixture() {

@@ -14,7 +14,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include "harness.h"
-#include "store/sqlite_store.h"
+#include "store/store.h"
 
 namespace graft {
 namespace {
@@ -25,7 +25,7 @@ namespace json = boost::json;
 struct Fixture {
   test::ScratchDir dir;
   std::string db = dir / "store.db";
-  std::unique_ptr<SqliteStore> store;
+  std::unique_ptr<Store> store;
   std::unique_ptr<DocApi> api;
   const graft_db_api* t = DocApi::table();
   char err[512] = {0};

@@ -34,7 +34,7 @@ struct Fixture {
   }
   HostOptions options() const {
     HostOptions o;
-    o.db_path = db;
+    o.db_url = db;
     o.plugin_dir = plugins;
     return o;
   }
@@ -76,7 +76,7 @@ BOOST_FIXTURE_TEST_CASE(open_names_the_file_and_stage_that_failed, Fixture) {
   no_plugins.manifest_path = plugins + "/manifest.json";
   no_plugins.plugin_dir = dir / "nowhere";
   HostOptions no_store = options();
-  no_store.db_path = dir / "missing.db";
+  no_store.db_url = dir / "missing.db";
   const std::vector<Case> cases = {
       {"no manifest in the plugin directory", no_dir, Code::kBadInput,
        "read manifest: " + dir / "nowhere/manifest.json" +

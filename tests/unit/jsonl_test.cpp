@@ -12,7 +12,7 @@
 #include <utility>
 #include <vector>
 
-#include "store/sqlite_store.h"
+#include "store/store.h"
 #include "harness.h"
 
 namespace graft {
@@ -23,7 +23,7 @@ using test::ScratchDir;
 struct JsonlFixture {
   ScratchDir dir;
   std::string db_path = dir.file("graft.db");
-  std::unique_ptr<SqliteStore> store = test::openStore(db_path);
+  std::unique_ptr<Store> store = test::openStore(db_path);
 
   // Writes `text` to <dir>/<name> and imports it into `table`.
   Status importFile(const std::string& name, const std::string& text, const std::string& table,

@@ -15,7 +15,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include "harness.h"
-#include "store/sqlite_store.h"
+#include "store/store.h"
 
 namespace graft {
 namespace {
@@ -32,7 +32,7 @@ int64_t deadPid() {
 struct Fixture {
   test::ScratchDir dir;
   std::string db = dir / "store.db";
-  std::unique_ptr<SqliteStore> store = test::openStore(db);
+  std::unique_ptr<Store> store = test::openStore(db);
 
   Lease held(const std::string& run_id, const std::string& host, int64_t pid,
              int64_t heartbeat_ms) {

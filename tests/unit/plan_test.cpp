@@ -14,7 +14,7 @@
 #include "harness.h"
 #include "run/lease.h"
 #include "run/runner.h"
-#include "store/sqlite_store.h"
+#include "store/store.h"
 
 namespace graft {
 namespace {
@@ -256,7 +256,7 @@ struct Gate {
   ScratchDir dir;
   std::string db = dir / "store.db";
   Catalog catalog;
-  std::unique_ptr<SqliteStore> store;
+  std::unique_ptr<Store> store;
   std::string path;  // of the counter plugin in the catalog
 
   explicit Gate(const std::string& plugin = "counter") {

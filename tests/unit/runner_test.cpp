@@ -10,7 +10,7 @@
 #include <set>
 
 #include "harness.h"
-#include "store/sqlite_store.h"
+#include "store/open_store.h"
 
 namespace graft {
 namespace {
@@ -23,7 +23,7 @@ struct Fixture {
   ScratchDir dir;
   std::string db = dir / "store.db";
   Catalog catalog;
-  std::unique_ptr<SqliteStore> store;
+  std::unique_ptr<Store> store;
 
   void load(const std::vector<std::string>& names, const std::vector<std::string>& ids) {
     std::vector<std::string> files;
@@ -36,9 +36,7 @@ struct Fixture {
   }
   void openStore() {
     store.reset();
-    SqliteOptions options;
-    options.create = true;
-    auto opened = SqliteStore::open(db, options);
+    auto opened = graft::openStore(db, {.create = true});
     BOOST_REQUIRE_MESSAGE(opened.ok(), opened.status().message());
     store = std::move(opened).value();
   }

@@ -13,7 +13,7 @@
 
 #include "harness.h"
 #include "plugins/plugin.h"
-#include "store/sqlite_store.h"
+#include "store/store.h"
 
 namespace graft {
 namespace {
@@ -30,7 +30,7 @@ Schema schemaOf(const std::string& text) {
 struct Fixture {
   test::ScratchDir dir;
   std::string db = dir / "store.db";
-  std::unique_ptr<SqliteStore> store;
+  std::unique_ptr<Store> store;
 
   // people/1..n: {"name": "p<i>"}, with the given ones replaced.
   void seedPeople(int n, const std::vector<std::pair<int, boost::json::object>>& odd = {}) {

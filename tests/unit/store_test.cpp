@@ -10,7 +10,6 @@
 #include <boost/test/unit_test.hpp>
 
 #include "harness.h"
-#include "store/sqlite_store.h"
 
 namespace graft {
 namespace {
@@ -19,7 +18,7 @@ namespace {
 struct Fixture {
   test::ScratchDir dir;
   std::string db = dir / "store.db";
-  std::unique_ptr<SqliteStore> store;
+  std::unique_ptr<Store> store;
   int calls = 0;
 
   Fixture() {
