@@ -119,6 +119,20 @@ inline std::unique_ptr<SqliteStore> openStore(const std::string& path) {
   return std::move(store).value();
 }
 
+// The _ids of `docs`, in their order.
+inline std::vector<int64_t> idsOf(const std::vector<Document>& docs) {
+  std::vector<int64_t> ids;
+  for (const auto& doc : docs) ids.push_back(doc.id);
+  return ids;
+}
+
+// Inserts `body` into `table`; the test stops unless that works. Its _id.
+inline int64_t insertOk(Store& store, const std::string& table, const std::string& body) {
+  auto id = store.insert(table, body);
+  BOOST_TEST_REQUIRE(id.ok(), id.status().message());
+  return *id;
+}
+
 // Path of a test plugin built by tests/CMakeLists.txt ("counter" ->
 // <build>/tests/test_plugins/test_counter.so).
 std::string testPlugin(const std::string& name);

@@ -46,6 +46,14 @@ function(graft_add_migration name)
   endif()
   if(CMAKE_SYSTEM_NAME STREQUAL "Linux")
     target_link_options(${name} PRIVATE "LINKER:--no-undefined")
+    # Hidden visibility is not enough: Boost.System declares its error
+    # categories visible, so without this list the plugin would also export
+    # their vtables, typeinfo and inline members (weak symbols another plugin
+    # or the host could bind to).
+    set(map "${CMAKE_CURRENT_BINARY_DIR}/graft_plugin_exports.map")
+    file(CONFIGURE OUTPUT "${map}" CONTENT "{ global: graft_plugin_entry; local: *; };\n")
+    target_link_options(${name} PRIVATE "LINKER:--version-script=${map}")
+    set_property(TARGET ${name} APPEND PROPERTY LINK_DEPENDS "${map}")
   endif()
   _graft_add_logic_digest(${name} ${ARG_SOURCES})
 endfunction()

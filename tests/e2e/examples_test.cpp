@@ -1,8 +1,9 @@
 // The example plugins on the demo data, checked field by field against the
 // documents they started from.
+#include <algorithm>
 #include <boost/test/unit_test.hpp>
-
 #include <cstdlib>
+#include <filesystem>
 #include <map>
 #include <sstream>
 
@@ -101,6 +102,24 @@ BOOST_AUTO_TEST_CASE(every_example_migration_reshapes_the_demo_data) {
   }
   BOOST_TEST(kept == new_posts.size());
   BOOST_TEST(kept < old_posts.size());  // the demo has orphans, and they are gone
+}
+
+// A plugin built with graft_add_migration exports its entry point and
+// nothing else: no Boost.System vtable or inline member another plugin, or
+// the host, could bind to instead of its own.
+BOOST_AUTO_TEST_CASE(every_example_plugin_exports_only_its_entry_point) {
+  size_t plugins = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(GRAFT_EXAMPLE_PLUGIN_DIR)) {
+    if (entry.path().extension() != ".so") continue;
+    ++plugins;
+    BOOST_TEST_CONTEXT(entry.path().filename().string()) {
+      test::Outcome o = test::runProgram({"/usr/bin/nm", "-D", "--defined-only", entry.path()});
+      BOOST_TEST_REQUIRE(o.exit_code == 0, o.err);
+      BOOST_TEST(o.out.find(" T graft_plugin_entry\n") != std::string::npos, o.out);
+      BOOST_TEST(std::count(o.out.begin(), o.out.end(), '\n') == 1, o.out);
+    }
+  }
+  BOOST_TEST(plugins == 6u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -1,10 +1,10 @@
 // The README's "Writing a migration" sample is what a new user copies first:
 // it must build as the README says (graft_add_migration, here with the
-// warnings a careful project turns into errors), run with the real graft
-// binary, and its down must give back exactly the documents up was given.
+// warnings a careful project turns into errors, exporting only its entry point), run with the real
+// graft binary, and its down must give back exactly the documents up was given.
+#include <algorithm>
 #include <boost/json.hpp>
 #include <boost/test/unit_test.hpp>
-
 #include <filesystem>
 #include <stdexcept>
 #include <string>
@@ -62,7 +62,7 @@ BOOST_AUTO_TEST_CASE(the_sample_migration_builds_without_warnings_and_its_down_u
             "project(readme_sample LANGUAGES CXX)\n"
             "set(CMAKE_CXX_STANDARD 20)\n"
             "set(CMAKE_CXX_STANDARD_REQUIRED ON)\n"
-            "add_compile_options(-Wall -Wextra -Werror)\n"
+            "add_compile_options(-Wall -Wextra -Wpedantic -Werror)\n"
             "find_package(Boost 1.81 REQUIRED COMPONENTS json)\n"
             "add_library(graft_sdk INTERFACE)\n"
             "add_library(graft::sdk ALIAS graft_sdk)\n"
@@ -74,6 +74,12 @@ BOOST_AUTO_TEST_CASE(the_sample_migration_builds_without_warnings_and_its_down_u
          "-DCMAKE_CXX_COMPILER=" GRAFT_CXX_COMPILER},
         "configure the README's sample");
   cmake({"--build", dir / "build"}, "build the README's sample");
+  // The README says it exports the entry point and nothing else.
+  Outcome symbols =
+      runProgram({"/usr/bin/nm", "-D", "--defined-only", dir / "build/plugins/" + id + ".so"});
+  BOOST_TEST_REQUIRE(symbols.exit_code == 0, symbols.err);
+  BOOST_TEST(symbols.out.find(" T graft_plugin_entry\n") != std::string::npos, symbols.out);
+  BOOST_TEST(std::count(symbols.out.begin(), symbols.out.end(), '\n') == 1, symbols.out);
   writeFile(dir / "build/plugins/manifest.json",
             "{\"graft_manifest\": 1, \"migrations\": [\"" + id + "\"]}");
 

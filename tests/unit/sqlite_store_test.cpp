@@ -38,17 +38,8 @@ struct StoreFixture {
   }
 };
 
-std::vector<int64_t> idsOf(const std::vector<Document>& docs) {
-  std::vector<int64_t> ids;
-  for (const auto& doc : docs) ids.push_back(doc.id);
-  return ids;
-}
-
-int64_t insertOk(Store& store, const std::string& table, const std::string& body) {
-  auto id = store.insert(table, body);
-  BOOST_TEST_REQUIRE(id.ok(), id.status().message());
-  return *id;
-}
+using test::idsOf;
+using test::insertOk;
 
 // One value of a SQL query run on the connection, as text ("" for NULL).
 std::string sqlValue(sqlite3* db, const std::string& sql) {

@@ -78,17 +78,8 @@ struct Conformance {
 #define CONFORMANCE_CASE(name) \
   BOOST_DATA_TEST_CASE_F(Conformance, name, boost::unit_test::data::make(backends()), backend)
 
-std::vector<int64_t> idsOf(const std::vector<Document>& docs) {
-  std::vector<int64_t> ids;
-  for (const auto& doc : docs) ids.push_back(doc.id);
-  return ids;
-}
-
-int64_t insertOk(Store& store, const std::string& table, const std::string& body) {
-  auto id = store.insert(table, body);
-  BOOST_TEST_REQUIRE(id.ok(), id.status().message());
-  return *id;
-}
+using test::idsOf;
+using test::insertOk;
 
 std::string bodyOf(Store& store, const std::string& table, int64_t id) {
   auto doc = store.get(table, id);
