@@ -86,6 +86,24 @@ Status Host::down(const DownOptions& options, RunReport* report) {
   return runner.down(run, report);
 }
 
+namespace {
+
+// What the store recorded of a migration, into its status row, shown as
+// `state`.
+void fillRecorded(const MigrationState& s, const char* state, MigrationStatus* row) {
+  row->state = state;
+  row->processed = s.processed;
+  row->total = s.total;
+  row->changed = s.changed;
+  row->cursor = s.cursor;
+  row->recorded_file_sha256 = s.file_sha256;
+  row->recorded_logic_digest = s.logic_digest;
+  row->updated_at = s.updated_at;
+  row->error = s.error;
+}
+
+}  // namespace
+
 Result<std::vector<MigrationStatus>> Host::status() {
   auto states = store_->loadStates();
   if (!states.ok()) return states.status();
@@ -108,16 +126,7 @@ Result<std::vector<MigrationStatus>> Host::status() {
     }
     auto it = recorded.find(row.id);
     if (it != recorded.end()) {
-      const MigrationState& s = it->second;
-      row.state = stepStatusName(s.status);
-      row.processed = s.processed;
-      row.total = s.total;
-      row.changed = s.changed;
-      row.cursor = s.cursor;
-      row.recorded_file_sha256 = s.file_sha256;
-      row.recorded_logic_digest = s.logic_digest;
-      row.updated_at = s.updated_at;
-      row.error = s.error;
+      fillRecorded(it->second, stepStatusName(it->second.status), &row);
       recorded.erase(it);
     }
     rows.push_back(std::move(row));
@@ -125,15 +134,7 @@ Result<std::vector<MigrationStatus>> Host::status() {
   for (const auto& [id, s] : recorded) {
     MigrationStatus row;
     row.id = id;
-    row.state = "missing";
-    row.processed = s.processed;
-    row.total = s.total;
-    row.changed = s.changed;
-    row.cursor = s.cursor;
-    row.recorded_file_sha256 = s.file_sha256;
-    row.recorded_logic_digest = s.logic_digest;
-    row.updated_at = s.updated_at;
-    row.error = s.error;
+    fillRecorded(s, "missing", &row);
     rows.push_back(std::move(row));
   }
   for (auto& row : rows) {

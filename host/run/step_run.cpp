@@ -19,8 +19,9 @@ namespace {
 // A state commit that need not be durable by itself: the migration's end
 // or the run's record, committed FULL after it, syncs the WAL and so it;
 // and a power loss that loses it loses every commit after it too
-// (doc/how-a-run-works.md, "Durability of batches"), so the state on disk is never ahead of the
-// documents. One durable commit per migration is then enough.
+// (doc/how-a-run-works.md, "Durability of batches"), so the state on disk
+// is never ahead of the documents. One durable commit per migration is then
+// enough.
 Status saveStateLazily(Store& store, const MigrationState& state) {
   GRAFT_RETURN_IF_ERROR(store.beginBatch());
   Status saved = store.saveState(state);
