@@ -64,7 +64,9 @@ int main(int argc, char** argv) {
   bool version = false, version_json = false;
   app.add_flag("-V,--version", version, "print graft's version, plugin ABI and store format");
   app.add_flag("--json", version_json, "with --version: print them as one JSON object");
-  app.add_option("--db", globals.host.db_url, "the store: a SQLite file as PATH or sqlite:PATH")
+  app.add_option("--db", globals.host.db_url,
+                 "the store: a SQLite file as PATH or sqlite:PATH, or a PostgreSQL database as "
+                 "postgresql://...")
       ->envname("GRAFT_DB")
       ->capture_default_str();
   app.add_option("--plugins", globals.host.plugin_dir, "directory of migration plugins")

@@ -4,6 +4,9 @@
 #include <string>
 
 #include "store/sqlite_store.h"
+#ifdef GRAFT_WITH_POSTGRESQL
+#include "store/postgres/pg_store.h"
+#endif
 
 namespace graft {
 namespace {
@@ -33,9 +36,17 @@ Status refused(std::string_view scheme, const std::string& why) {
 Result<std::unique_ptr<Store>> openStore(std::string_view url, const StoreOptions& options) {
   std::string scheme(schemeOf(url));
   for (char& c : scheme) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (scheme == "postgresql" || scheme == "postgres")
+  if (scheme == "postgresql" || scheme == "postgres") {
+#ifdef GRAFT_WITH_POSTGRESQL
+    // libpq knows the scheme in lower case only.
+    auto store = PgStore::open(scheme + std::string(url.substr(scheme.size())), options);
+    if (!store.ok()) return store.status();
+    return std::unique_ptr<Store>(std::move(store).value());
+#else
     return refused(scheme,
                    "this build of graft has only the SQLite backend (give " + kSqliteForms + ")");
+#endif
+  }
   if (scheme == "sqlite") {
     return refused(scheme, "ambiguous, tools disagree on whether sqlite:///x is relative (give " +
                                kSqliteForms + ")");

@@ -4,7 +4,8 @@
 //   PATH             a SQLite file: app.db, ./data/app.db, /srv/app.db
 //   sqlite:PATH      the same, said explicitly: sqlite:app.db, sqlite:/srv/app.db
 //   postgresql://... a PostgreSQL database, as a libpq connection URI (also
-//   postgres://...)  postgres://); this build has no PostgreSQL backend yet
+//   postgres://...)  postgres://): the PostgreSQL store (store/postgres/), in a
+//                    build with it (GRAFT_POSTGRESQL, the default)
 // PATH is taken as it is: no percent-decoding, no query string. Text that
 // begins with "<scheme>://" of any other scheme is refused, and so is
 // sqlite://...: tools disagree on whether sqlite:///app.db is relative or

@@ -894,16 +894,6 @@ constexpr const char* kStateColumns =
     "id, checksum, status, direction, cursor, processed, changed, started_at, updated_at,"
     " completed_at, error, error_doc_id, run_id, logic_digest, cursor_key, total, out_of_order";
 
-// A word this graft does not know, in a row of one of graft's own tables: a
-// newer graft wrote it, or something else did.
-Status unknownWord(std::string_view table, std::string_view row, std::string_view column,
-                   std::string_view word) {
-  return Status(Code::kStore, std::string(table) + " row " + jsonQuoted(row) + " has " +
-                                  std::string(column) + " " + jsonQuoted(word) +
-                                  ", which this graft does not know (written by a newer graft? "
-                                  "run that one, or fix the row)");
-}
-
 Result<MigrationState> readState(sqlite3_stmt* stmt) {
   MigrationState s;
   s.id = columnText(stmt, 0);

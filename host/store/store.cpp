@@ -4,6 +4,8 @@
 #include <charconv>
 #include <utility>
 
+#include "base/json_text.h"
+
 namespace graft {
 namespace {
 
@@ -41,6 +43,14 @@ std::optional<Direction> parseDirection(std::string_view text) {
 }
 std::optional<RunStatus> parseRunStatus(std::string_view text) {
   return valueOf<RunStatus>(kRunStatusNames, text);
+}
+
+Status unknownWord(std::string_view table, std::string_view row, std::string_view column,
+                   std::string_view word) {
+  return Status(Code::kStore, std::string(table) + " row " + jsonQuoted(row) + " has " +
+                                  std::string(column) + " " + jsonQuoted(word) +
+                                  ", which this graft does not know (written by a newer graft? "
+                                  "run that one, or fix the row)");
 }
 
 std::string documentJson(const Document& doc) {

@@ -135,6 +135,10 @@ const char* runStatusName(RunStatus status);
 std::optional<StepStatus> parseStepStatus(std::string_view text);
 std::optional<Direction> parseDirection(std::string_view text);
 std::optional<RunStatus> parseRunStatus(std::string_view text);
+// A word this graft does not know, in a row of one of graft's own tables: a
+// newer graft wrote it, or something else did. For every backend's reader.
+Status unknownWord(std::string_view table, std::string_view row, std::string_view column,
+                   std::string_view word);
 
 // One row of migration_state.
 struct MigrationState {

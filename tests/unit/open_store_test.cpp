@@ -55,6 +55,7 @@ struct RefusedCase {
 BOOST_AUTO_TEST_CASE(urls_of_no_accepted_form_are_refused_with_the_forms_that_are) {
   const std::string forms = "a SQLite file as PATH or sqlite:PATH";
   const std::vector<RefusedCase> cases = {
+#ifndef GRAFT_WITH_POSTGRESQL
       {"postgresql://ann:secret@db.example.com:5432/app",
        "store URL postgresql://...: this build of graft has only the SQLite backend (give " +
            forms + ")"},
@@ -64,6 +65,7 @@ BOOST_AUTO_TEST_CASE(urls_of_no_accepted_form_are_refused_with_the_forms_that_ar
       {"PostgreSQL://localhost/app",
        "store URL postgresql://...: this build of graft has only the SQLite backend (give " +
            forms + ")"},
+#endif
       {"sqlite:///srv/app.db",
        "store URL sqlite://...: ambiguous, tools disagree on whether sqlite:///x is relative "
        "(give " +
@@ -84,6 +86,29 @@ BOOST_AUTO_TEST_CASE(urls_of_no_accepted_form_are_refused_with_the_forms_that_ar
     }
   }
 }
+
+#ifdef GRAFT_WITH_POSTGRESQL
+// A PostgreSQL URL is handed to libpq, in any case of its scheme; a server
+// that can not be reached is one line that names the database, its host
+// and port, and never the password.
+BOOST_AUTO_TEST_CASE(a_postgresql_url_connects_and_its_failure_names_no_password) {
+  for (const char* url : {"postgresql://ann:secret@/app?host=/nonexistent-dir&port=5999",
+                          "PostgreSQL://ann:secret@/app?host=/nonexistent-dir&port=5999",
+                          "postgres://ann:secret@/app?host=/nonexistent-dir&port=5999"}) {
+    BOOST_TEST_CONTEXT(url) {
+      auto store = openStore(url, {.create = true});
+      BOOST_TEST_REQUIRE(!store.ok());
+      BOOST_TEST(store.status().code() == Code::kStore);
+      BOOST_TEST(store.status().message() ==
+                 "database app at /nonexistent-dir:5999: cannot connect: connection to server on "
+                 "socket \"/nonexistent-dir/.s.PGSQL.5999\" failed: No such file or directory Is "
+                 "the server running locally and accepting connections on that socket? (check the "
+                 "URL, that the server runs and lets this user in)");
+      BOOST_TEST(store.status().message().find("secret") == std::string::npos);
+    }
+  }
+}
+#endif
 
 BOOST_AUTO_TEST_SUITE_END()
 

@@ -20,6 +20,9 @@
 
 #include "document/jsonl.h"
 #include "harness.h"
+#ifdef GRAFT_WITH_POSTGRESQL
+#include "pg_harness.h"
+#endif
 #include "schema/schema.h"
 #include "store/open_store.h"
 #include "store/store.h"
@@ -31,10 +34,20 @@ namespace {
 struct FreshStore {
   std::string url;    // what openStore opens it by
   std::string where;  // how the store's messages name it
+  std::shared_ptr<void> keep;  // what the store lives in, if not the test's directory
 };
 
 struct Backend {
   std::string name;
+  // It gives a body back byte for byte, not only meaning the same.
+  bool keeps_bytes = false;
+  // It keeps a lease's heartbeat on a clock of its own (a server's), and
+  // gives it back on this host's: not the value it was handed.
+  bool own_clock = false;
+  // Index ranges and schemas: a backend that has not built them yet
+  // refuses them in one line (kUsage), and its cases check that instead.
+  bool ranges = true;
+  bool schemas = true;
   // Makes the store; `dir` is the test's own, removed after it.
   std::function<FreshStore(const test::ScratchDir& dir)> fresh;
 };
@@ -45,12 +58,50 @@ std::ostream& operator<<(std::ostream& out, const Backend& backend) { return out
 // case below runs on it.
 std::vector<Backend> backends() {
   return {
-      {"sqlite",
+      {"sqlite", true, false, true, true,
        [](const test::ScratchDir& dir) {
          const std::string path = dir / "store.db";
-         return FreshStore{"sqlite:" + path, path};
+         return FreshStore{"sqlite:" + path, path, nullptr};
        }},
+#ifdef GRAFT_WITH_POSTGRESQL
+      {"postgresql", false, true, false, false,
+       [](const test::ScratchDir&) {
+         auto db = std::make_shared<test::PgDatabase>();
+         return FreshStore{db->url(), db->where(), db};
+       }},
+#endif
   };
+}
+
+// The same JSON value, kinds and all: an int64 is not a float64 of the same
+// value (1 and 1.0 differ), a float64's bits are its own (-0.0 is not 0.0),
+// and an object's members are compared whatever their order.
+bool sameMeaning(const boost::json::value& a, const boost::json::value& b) {
+  using boost::json::kind;
+  if (a.kind() != b.kind()) return false;
+  switch (a.kind()) {
+    case kind::double_:
+      return a.get_double() == b.get_double() &&
+             std::signbit(a.get_double()) == std::signbit(b.get_double());
+    case kind::object: {
+      const auto &x = a.get_object(), &y = b.get_object();
+      if (x.size() != y.size()) return false;
+      for (const auto& member : x) {
+        const auto* other = y.if_contains(member.key());
+        if (!other || !sameMeaning(member.value(), *other)) return false;
+      }
+      return true;
+    }
+    case kind::array: {
+      const auto &x = a.get_array(), &y = b.get_array();
+      if (x.size() != y.size()) return false;
+      for (size_t i = 0; i < x.size(); ++i)
+        if (!sameMeaning(x[i], y[i])) return false;
+      return true;
+    }
+    default:
+      return a == b;
+  }
 }
 
 // The store of one case, and another client of the same store.
@@ -61,8 +112,13 @@ struct Conformance {
 
   void use(const Backend& backend) {
     fresh = backend.fresh(dir);
+    keeps_bytes = backend.keeps_bytes;
     store = open();
   }
+  bool keeps_bytes = false;
+  // `read` means what `written` meant: the same text on a backend that
+  // keeps bytes, the same JSON value (sameMeaning) on any.
+  bool same(const std::string& read, const std::string& written) const;
   std::unique_ptr<Store> open() {
     auto opened = openStore(fresh.url, {.create = true});
     BOOST_TEST_REQUIRE(opened.ok(), opened.status().message());
@@ -74,6 +130,11 @@ struct Conformance {
     store = open();
   }
 };
+
+bool Conformance::same(const std::string& read, const std::string& written) const {
+  if (keeps_bytes) return read == written;
+  return sameMeaning(boost::json::parse(read), boost::json::parse(written));
+}
 
 #define CONFORMANCE_CASE(name) \
   BOOST_DATA_TEST_CASE_F(Conformance, name, boost::unit_test::data::make(backends()), backend)
@@ -134,7 +195,7 @@ CONFORMANCE_CASE(insert_get_update_remove) {
   auto again = store->get("people", 1);
   BOOST_TEST_REQUIRE(again.ok());
   BOOST_TEST_REQUIRE(again->has_value());
-  BOOST_TEST((*again)->body == R"({"name":"ann","age":3})");
+  BOOST_TEST(same((*again)->body, R"({"name":"ann","age":3})"), (*again)->body);
   BOOST_TEST((*again)->creation_time == (*ann)->creation_time);
 
   auto update_missing = store->update("people", 99, "{}");
@@ -148,15 +209,18 @@ CONFORMANCE_CASE(insert_get_update_remove) {
   BOOST_TEST(!gone->has_value());
 }
 
-// A body comes back as it was written, byte for byte: graft and the
-// plugins read the text, and a store that normalized it (key order,
-// spacing, 1.0 as 1, big integers as floats) would change documents that
-// no migration touched.
-CONFORMANCE_CASE(bodies_come_back_byte_for_byte) {
+// A body comes back meaning what it meant when it was written: graft and
+// the plugins read it, and a store that changed a value's kind (1.0 as 1,
+// a big integer as a float) would change documents that no migration
+// touched. A backend that keeps bytes gives the text back as it was
+// (key order, spacing); jsonb keeps only the meaning (pg_json.h).
+CONFORMANCE_CASE(bodies_come_back_meaning_the_same) {
   use(backend);
   const std::vector<std::string> bodies = {
       R"({})",
       R"({ "b" : 1,  "a":[ 1.0, -0, 1e3, 12345678901234567890 ] })",
+      R"({"f":[1.5e300,5e-324,-2.5E-3,1.7976931348623157e308,0.1,100.0,1E0]})",
+      R"({"i":[-9223372036854775808,9223372036854775807,18446744073709551615]})",
       R"({"z":{"y":{"x":null}},"t":true,"f":false})",
       "{\"esc\":\"\\u00e9\\n\\\"\",\"raw\":\"\xc3\xa9\xe2\x82\xac\"}",
       "{\n\t\"lines\": \"a\"\n}",
@@ -165,11 +229,11 @@ CONFORMANCE_CASE(bodies_come_back_byte_for_byte) {
   for (const auto& body : bodies) {
     BOOST_TEST_CONTEXT(body) {
       const int64_t id = insertOk(*store, "docs", body);
-      BOOST_TEST(bodyOf(*store, "docs", id) == body);
+      BOOST_TEST(same(bodyOf(*store, "docs", id), body), bodyOf(*store, "docs", id));
       const std::string changed =
           body.substr(0, body.size() - 1) + (body == "{}" ? "" : ",") + R"("k" : 2.50})";
       BOOST_TEST_REQUIRE(store->update("docs", id, changed).value());
-      BOOST_TEST(bodyOf(*store, "docs", id) == changed);
+      BOOST_TEST(same(bodyOf(*store, "docs", id), changed), bodyOf(*store, "docs", id));
     }
   }
   reopen();
@@ -395,8 +459,10 @@ CONFORMANCE_CASE(rollback_discards_every_write) {
   BOOST_TEST(store->count("items", 0).value() == 0);
   BOOST_TEST(!store->loadState("m1").value().has_value());
   BOOST_TEST(store->loadRuns(10).value().empty());
-  // The rolled-back insert did not use up _id 1.
-  BOOST_TEST(insertOk(*store, "items", "{}") == 1);
+  // The table is empty again; whether the rolled-back insert used up _id 1
+  // is the backend's (a PostgreSQL sequence is not transactional).
+  BOOST_TEST(insertOk(*store, "items", "{}") >= 1);
+  BOOST_TEST(store->count("items", 0).value() == 1);
 }
 
 // A batch transaction commits like any other; only its durability may
@@ -456,12 +522,14 @@ CONFORMANCE_CASE(write_span_writes_what_is_unchanged_and_names_the_rest) {
   BOOST_TEST(differs == (std::vector<int64_t>{99, 3, 4}), boost::test_tools::per_element());
   std::vector<Document> now;
   BOOST_TEST_REQUIRE(store->scan("people", 0, -1, &now).ok());
-  std::vector<std::string> bodies;
-  for (const auto& doc : now) bodies.push_back(std::to_string(doc.id) + " " + doc.body);
-  BOOST_TEST(
-      bodies == (std::vector<std::string>{"1 {\"n\":1}", "2 {\"n\":2,\"m\":1}", "3 {\"n\":30}",
-                                          "4 {\"n\":40}", "7 {\"n\":7,\"m\":1}", "8 {\"n\":8}"}),
-      boost::test_tools::per_element());
+  const std::vector<std::pair<int64_t, std::string>> expected = {
+      {1, R"({"n":1})"},  {2, R"({"n":2,"m":1})"}, {3, R"({"n":30})"},
+      {4, R"({"n":40})"}, {7, R"({"n":7,"m":1})"}, {8, R"({"n":8})"}};
+  BOOST_TEST_REQUIRE(now.size() == expected.size());
+  for (size_t i = 0; i < now.size(); ++i) {
+    BOOST_TEST(now[i].id == expected[i].first);
+    BOOST_TEST(same(now[i].body, expected[i].second), now[i].body);
+  }
 }
 
 // A document of the span that the batch does not list is left as it is
@@ -480,9 +548,9 @@ CONFORMANCE_CASE(write_span_names_a_document_of_the_span_the_batch_does_not_list
   BOOST_TEST_REQUIRE(store->commit().ok());
   BOOST_TEST(*written == 2);
   BOOST_TEST(differs == (std::vector<int64_t>{2, 3}), boost::test_tools::per_element());
-  BOOST_TEST(bodyOf(*store, "people", 1) == one);
+  BOOST_TEST(same(bodyOf(*store, "people", 1), one));
   BOOST_TEST(bodyOf(*store, "people", 2) == R"({"n":2})");
-  BOOST_TEST(bodyOf(*store, "people", 4) == four);
+  BOOST_TEST(same(bodyOf(*store, "people", 4), four));
 }
 
 // The mark a range batch compares: another client's commit changes it.
@@ -503,6 +571,13 @@ CONFORMANCE_CASE(another_client_s_commit_changes_the_commit_mark) {
 
 // ---------------------------------------------------------------------------
 // Ranges over a declared index
+
+// What a backend that has not built a feature yet answers: one line that
+// says so, and nothing written.
+void checkNotBuilt(const Status& refused) {
+  BOOST_TEST(refused.code() == Code::kUsage);
+  BOOST_TEST(refused.message().find(" is not built for ") != std::string::npos, refused.message());
+}
 
 // The bodies of range_walk's table; by (r, _id) within s = "d": absent and
 // null first (2, 6), then numbers (5, 8, 7, 1, 9), then strings (4).
@@ -540,6 +615,8 @@ std::vector<int64_t> walk(Store& store, const KeyRange& range, int64_t step) {
 // the cursor lands on; null and absent first, then numbers, then strings.
 CONFORMANCE_CASE(a_range_walks_key_then_id_across_nulls) {
   use(backend);
+  std::vector<Document> none;
+  if (!backend.ranges) return checkNotBuilt(store->scanRange("t", rangeOnSR(), {}, 1, &none));
   BOOST_TEST_REQUIRE(store->begin().ok());
   for (const auto& b : kRangeBodies) insertOk(*store, "t", b);
   BOOST_TEST_REQUIRE(store->commit().ok());
@@ -566,6 +643,7 @@ CONFORMANCE_CASE(a_range_walks_key_then_id_across_nulls) {
 // read again up to.
 CONFORMANCE_CASE(a_bounded_range_stops_at_its_bounds_and_at_an_upper_cursor) {
   use(backend);
+  if (!backend.ranges) return checkNotBuilt(store->countRange("t", rangeOnSR(), {}).status());
   for (const auto& b : kRangeBodies) insertOk(*store, "t", b);
   KeyRange range = rangeOnSR();
   range.lower = KeyRange::Bound{boost::json::value(1), false};
@@ -773,19 +851,29 @@ CONFORMANCE_CASE(the_lease_row_is_held_beaten_canceled_and_given_back) {
   BOOST_TEST((*loaded)->host == "builder");
   BOOST_TEST((*loaded)->pid == 42);
   BOOST_TEST((*loaded)->started_at == "2026-01-01T00:00:00Z");
-  BOOST_TEST((*loaded)->heartbeat_ms == 1000);
+  // On its own clock, the backend took the time of the save.
+  auto beatenAt = [&](int64_t handed) {
+    return backend.own_clock
+               ? std::abs(static_cast<double>(store->loadLease().value()->heartbeat_ms) - nowMs()) <
+                     5000
+               : store->loadLease().value()->heartbeat_ms == handed;
+  };
+  BOOST_TEST(beatenAt(1000));
   BOOST_TEST(!(*loaded)->cancel_requested);
 
   auto beat = store->heartbeat("run-1", 2000);
   BOOST_TEST_REQUIRE(beat.ok(), beat.status().message());
   BOOST_TEST(beat->held);
   BOOST_TEST(!beat->cancel_requested);
-  BOOST_TEST(store->loadLease().value()->heartbeat_ms == 2000);
+  BOOST_TEST(beatenAt(2000));
   // Another run's heartbeat finds it not held, and changes nothing.
+  const int64_t beaten = store->loadLease().value()->heartbeat_ms;
   auto other_beat = store->heartbeat("run-2", 3000);
   BOOST_TEST_REQUIRE(other_beat.ok());
   BOOST_TEST(!other_beat->held);
-  BOOST_TEST(store->loadLease().value()->heartbeat_ms == 2000);
+  // (A clock of its own is read back through this host's: a few ms apart.)
+  BOOST_TEST(std::abs(store->loadLease().value()->heartbeat_ms - beaten) <=
+             (backend.own_clock ? 100 : 0));
 
   // A cancel asked for by another client reaches the holder's heartbeat.
   {
@@ -829,6 +917,7 @@ Status install(Store& store, const char* text) {
 
 CONFORMANCE_CASE(an_installed_schema_is_recorded_in_versions) {
   use(backend);
+  if (!backend.schemas) return checkNotBuilt(install(*store, kPeopleV1));
   BOOST_TEST(!store->loadSchema().value().has_value());
   BOOST_TEST(store->loadSchemaHistory().value().empty());
   BOOST_TEST_REQUIRE(install(*store, kPeopleV1).ok());
@@ -854,6 +943,7 @@ CONFORMANCE_CASE(an_installed_schema_is_recorded_in_versions) {
 // that off for one client only.
 CONFORMANCE_CASE(the_schema_in_force_refuses_writes_unless_bypassed) {
   use(backend);
+  if (!backend.schemas) return checkNotBuilt(install(*store, kPeopleV1));
   insertOk(*store, "people", R"({"name":"ann"})");
   BOOST_TEST_REQUIRE(install(*store, kPeopleV1).ok());
 
@@ -881,6 +971,7 @@ CONFORMANCE_CASE(the_schema_in_force_refuses_writes_unless_bypassed) {
 // Trusting bodies never lets the schema's checks lapse.
 CONFORMANCE_CASE(body_checks_off_keeps_the_schema_checks) {
   use(backend);
+  if (!backend.schemas) return checkNotBuilt(install(*store, kPeopleV1));
   BOOST_TEST_REQUIRE(install(*store, kPeopleV1).ok());
   BOOST_TEST_REQUIRE(store->setBodyChecks(false).ok());
   BOOST_TEST(store->insert("people", R"({"name":5})").status().code() == Code::kSchema);
@@ -903,7 +994,7 @@ CONFORMANCE_CASE(export_gives_back_what_import_took) {
   Status s = importJsonLines(*store, "people", in, "people.jsonl", &imported);
   BOOST_TEST_REQUIRE(s.ok(), s.message());
   BOOST_TEST(imported == 2);
-  BOOST_TEST(bodyOf(*store, "people", 1) == R"({"name": "ann", "n": 1.0})");
+  BOOST_TEST(same(bodyOf(*store, "people", 1), R"({"name": "ann", "n": 1.0})"));
 
   // Each line is the document as a plugin sees it: _id and _creationTime,
   // then the body's own text.
@@ -917,7 +1008,7 @@ CONFORMANCE_CASE(export_gives_back_what_import_took) {
     BOOST_TEST_REQUIRE(static_cast<bool>(std::getline(exported, line)));
     const std::string head = "{\"_id\":" + std::to_string(i + 1) + ",\"_creationTime\":";
     BOOST_TEST(line.substr(0, head.size()) == head);
-    BOOST_TEST(line.ends_with("," + bodies[i]), line);
+    if (keeps_bytes) BOOST_TEST(line.ends_with("," + bodies[i]), line);
     BOOST_TEST(boost::json::parse(line).as_object().size() == 4u);
   }
   BOOST_TEST(!std::getline(exported, line));

@@ -1,0 +1,218 @@
+// The real graft binary against a real PostgreSQL server (the tests'
+// private one, pg_harness.h), with real plugins: what a team whose
+// documents live in PostgreSQL runs. The plugin files are the same ones
+// the SQLite tests load, not rebuilt.
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <boost/json.hpp>
+#include <boost/test/unit_test.hpp>
+#include <chrono>
+#include <map>
+#include <random>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "harness.h"
+#include "pg_harness.h"
+
+namespace graft {
+namespace {
+
+using test::PgClient;
+using test::PgDatabase;
+using test::ScratchDir;
+
+// A table as `graft export` prints it, by _id, without _creationTime (the
+// time each store took at import).
+std::map<int64_t, boost::json::object> exported(const std::string& db, const std::string& table) {
+  auto o = test::runGraft({"--db", db, "export", table});
+  BOOST_REQUIRE_MESSAGE(o.exit_code == 0, o.err);
+  std::map<int64_t, boost::json::object> docs;
+  std::istringstream lines(o.out);
+  std::string line;
+  while (std::getline(lines, line)) {
+    auto doc = boost::json::parse(line).as_object();
+    doc.erase("_creationTime");
+    docs[doc.at("_id").as_int64()] = doc;
+  }
+  return docs;
+}
+
+// Every field of every document the same, by JSON kind too: an int64 that
+// came back a float64 (or the reverse) is a different document.
+bool sameKinds(const boost::json::value& a, const boost::json::value& b) {
+  if (a.kind() != b.kind()) return false;
+  if (a.is_object()) {
+    if (a.get_object().size() != b.get_object().size()) return false;
+    for (const auto& m : a.get_object()) {
+      const auto* other = b.get_object().if_contains(m.key());
+      if (!other || !sameKinds(m.value(), *other)) return false;
+    }
+    return true;
+  }
+  if (a.is_array()) {
+    if (a.get_array().size() != b.get_array().size()) return false;
+    for (size_t i = 0; i < a.get_array().size(); ++i)
+      if (!sameKinds(a.get_array()[i], b.get_array()[i])) return false;
+    return true;
+  }
+  return a == b;
+}
+
+int64_t processedSoFar(const PgDatabase& db) {
+  auto rows = db.sql("SELECT coalesce(sum(processed), 0) FROM migration_state");
+  return rows.empty() ? 0 : std::stoll(rows[0]);
+}
+
+BOOST_AUTO_TEST_SUITE(postgres_e2e)
+
+// The example plugins on the demo data, once on a SQLite file and once on
+// PostgreSQL: every document comes out the same, field by field and kind
+// by kind.
+BOOST_AUTO_TEST_CASE(the_examples_give_the_same_documents_on_both_backends) {
+  ScratchDir dir;
+  PgDatabase pg;
+  const std::string sqlite = dir / "demo.db";
+  const std::string command =
+      std::string(GRAFT_MAKE_DEMO_DATA) + " " + dir.path() + " 300 > /dev/null";
+  BOOST_REQUIRE(std::system(command.c_str()) == 0);
+  for (const std::string& db : {sqlite, pg.url()}) {
+    for (const char* table : {"teams", "users", "posts"}) {
+      auto o = test::runGraft({"--db", db, "import", table, dir / (std::string(table) + ".jsonl")});
+      BOOST_REQUIRE_MESSAGE(o.exit_code == 0, o.err);
+    }
+    auto o = test::runGraft(
+        {"--db", db, "--plugins", GRAFT_EXAMPLE_PLUGIN_DIR, "up", "--quiet", "--batch-size", "37"});
+    BOOST_REQUIRE_MESSAGE(o.exit_code == 0, o.err);
+  }
+  for (const char* table : {"teams", "users", "posts", "profiles"}) {
+    BOOST_TEST_CONTEXT(table) {
+      const auto on_sqlite = exported(sqlite, table);
+      const auto on_pg = exported(pg.url(), table);
+      BOOST_TEST(on_sqlite.size() == on_pg.size());
+      BOOST_TEST(!on_sqlite.empty());
+      for (const auto& [id, doc] : on_sqlite) {
+        auto other = on_pg.find(id);
+        BOOST_TEST_REQUIRE((other != on_pg.end()), "_id " << id << " missing");
+        BOOST_TEST(sameKinds(doc, other->second),
+                   boost::json::serialize(doc) << " vs " << boost::json::serialize(other->second));
+      }
+    }
+  }
+  // status reads the same state rows.
+  auto o = test::runGraft({"--db", pg.url(), "--plugins", GRAFT_EXAMPLE_PLUGIN_DIR, "status"});
+  BOOST_TEST(o.exit_code == 0, o.err);
+  BOOST_TEST(o.out.find("pending") == std::string::npos, o.out);
+}
+
+// An application's transaction inserts a document and stays open while
+// graft's cursor passes its _id (a higher one committed meanwhile); it
+// commits a second later. graft waits for it before it passes that _id:
+// the document is migrated, exactly once.
+BOOST_AUTO_TEST_CASE(an_insert_that_commits_after_the_cursor_passed_its_id_is_migrated_once) {
+  ScratchDir dir;
+  PgDatabase pg;
+  test::makePluginDir(dir, {test::testPlugin("counter")}, {"test_counter"});
+  auto o = test::runGraft({"--db", pg.url(), "import", "items", "/dev/null"});
+  BOOST_REQUIRE_MESSAGE(o.exit_code == 0, o.err);
+  pg.sql("INSERT INTO items (body) SELECT '{\"n\":0}' FROM generate_series(1, 1000)");
+  PgClient app(pg.url());
+  app.sql("BEGIN; INSERT INTO items (body) VALUES ('{\"n\":0,\"late\":true}')");  // _id 1001
+  pg.sql("INSERT INTO items (body) SELECT '{\"n\":0}' FROM generate_series(1, 1000)");
+  std::thread committer([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+    app.sql("COMMIT");
+  });
+  o = test::runGraft(
+      {"--db", pg.url(), "--plugins", dir / "plugins", "up", "--quiet", "--batch-size", "100"});
+  committer.join();
+  BOOST_REQUIRE_MESSAGE(o.exit_code == 0, o.err);
+  BOOST_TEST(pg.sql("SELECT body->>'n' FROM items WHERE body ? 'late'") ==
+             std::vector<std::string>{"1"});
+  BOOST_TEST(pg.sql("SELECT count(*) FROM items WHERE body->>'n' = '1'") ==
+             std::vector<std::string>{"2001"});
+}
+
+// SIGKILL at random instants while an application inserts and patches
+// documents: after the last resume every document is migrated exactly
+// once, and every write the application committed is there.
+BOOST_AUTO_TEST_CASE(sigkills_with_an_application_writing_lose_nothing) {
+  ScratchDir dir;
+  PgDatabase pg;
+  test::makePluginDir(dir, {test::testPlugin("counter")}, {"test_counter"});
+  const int n = 30000;
+  auto o = test::runGraft({"--db", pg.url(), "import", "items", "/dev/null"});
+  BOOST_REQUIRE_MESSAGE(o.exit_code == 0, o.err);
+  pg.sql("INSERT INTO items (body) SELECT '{\"n\":0}' FROM generate_series(1, " +
+         std::to_string(n) + ")");
+  // The application: an insert or a patch of field "a" just ahead of the
+  // cursor, each in its own transaction, remembered once committed.
+  std::atomic<bool> stop{false};
+  std::map<int64_t, int64_t> patched;  // _id -> the last "a" committed
+  std::vector<int64_t> inserted;
+  std::thread writer([&] {
+    PgClient conn(pg.url());
+    std::mt19937 rng(7);
+    for (int64_t seq = 1; !stop; ++seq) {
+      auto cursor = conn.sql("SELECT coalesce(max(cursor), 0) FROM migration_state");
+      const int64_t target =
+          std::min<int64_t>(n, std::stoll(cursor.empty() ? "0" : cursor[0]) + 1 + rng() % 128);
+      if (seq % 3 == 0) {
+        auto id =
+            conn.sql("INSERT INTO items (body) VALUES ('{\"n\":0,\"app\":" + std::to_string(seq) +
+                     "}') RETURNING _id");
+        inserted.push_back(std::stoll(id[0]));
+      } else {
+        conn.sql("UPDATE items SET body = jsonb_set(body, '{a}', '" + std::to_string(seq) +
+                 "') WHERE _id = " + std::to_string(target));
+        patched[target] = seq;
+      }
+      usleep(1000);
+    }
+  });
+  const std::vector<std::string> up = {"--db", pg.url(),  "--plugins",    dir / "plugins",
+                                       "up",   "--quiet", "--batch-size", "64"};
+  std::mt19937 rng(4242);
+  std::uniform_int_distribution<int> extra_us(0, 30000);
+  int kills = 0;
+  for (int attempt = 0; attempt < 100 && kills < 10; ++attempt) {
+    const int64_t before = processedSoFar(pg);
+    pid_t pid = test::startGraft(up, dir / "out", dir / "err");
+    for (int i = 0; i < 2000 && processedSoFar(pg) <= before; ++i) usleep(2000);
+    std::this_thread::sleep_for(std::chrono::microseconds(extra_us(rng)));
+    kill(pid, SIGKILL);
+    auto killed = test::waitGraft(pid, dir / "out", dir / "err");
+    if (killed.signal == SIGKILL)
+      ++kills;
+    else
+      BOOST_REQUIRE_MESSAGE(killed.exit_code == 0, killed.err);
+  }
+  o = test::runGraft(up);
+  stop = true;
+  writer.join();
+  BOOST_REQUIRE_MESSAGE(o.exit_code == 0, o.err);
+  BOOST_TEST(kills >= 5);
+  // Every _id up to the final cursor migrated once; after it, only what
+  // the application inserted once the migration had completed.
+  BOOST_TEST(pg.sql("SELECT count(*) FROM items WHERE body->>'n' = '0' AND _id <= "
+                    "(SELECT cursor FROM migration_state)") == std::vector<std::string>{"0"});
+  BOOST_TEST(pg.sql("SELECT count(*) FROM items WHERE body->>'n' = '0' AND NOT body ? 'app'") ==
+             std::vector<std::string>{"0"});
+  BOOST_TEST(pg.sql("SELECT count(*) FROM items WHERE body->>'n' NOT IN ('0', '1')") ==
+             std::vector<std::string>{"0"});
+  for (const auto& [id, a] : patched) {
+    const auto now = pg.sql("SELECT body->>'a' FROM items WHERE _id = " + std::to_string(id));
+    BOOST_TEST(now == std::vector<std::string>{std::to_string(a)}, "_id " << id);
+  }
+  BOOST_TEST(pg.sql("SELECT count(*) FROM items WHERE body ? 'app'") ==
+             std::vector<std::string>{std::to_string(inserted.size())});
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+}  // namespace
+}  // namespace graft
