@@ -115,6 +115,11 @@ class PgStore : public Store {
   // ended; says whether there were any.
   Result<bool> waitForWriters(std::string_view table);
   Status error(const std::string& what) const;
+  // The SELECT of a range's documents with their key columns (pg_store.cpp,
+  // "Index ranges"), and its order.
+  Result<std::string> rangeSql(std::string_view table, const KeyRange& range, const Cursor& after,
+                               const Cursor* upto, std::vector<PgParam>* params);
+  static std::string rangeOrder(const KeyRange& range);
   Result<std::vector<SchemaRecord>> readSchemas(int64_t limit);
 
   std::unique_ptr<PgConn> conn_;
