@@ -212,6 +212,40 @@ BOOST_AUTO_TEST_CASE(sigkills_with_an_application_writing_lose_nothing) {
              std::vector<std::string>{std::to_string(inserted.size())});
 }
 
+// Two hosts' `graft up` on one store: the lease lets one run and the other
+// exits 7 naming it, as on SQLite; `graft cancel` from a third stops the
+// run after a batch (exit 6), and the next `up` finishes it, each
+// document migrated once.
+BOOST_AUTO_TEST_CASE(one_run_at_a_time_cancel_and_resume) {
+  ScratchDir dir;
+  PgDatabase pg;
+  test::makePluginDir(dir, {test::testPlugin("counter")}, {"test_counter"});
+  auto o = test::runGraft({"--db", pg.url(), "import", "items", "/dev/null"});
+  BOOST_REQUIRE_MESSAGE(o.exit_code == 0, o.err);
+  pg.sql("INSERT INTO items (body) SELECT '{\"n\":0}' FROM generate_series(1, 5000)");
+  const std::vector<std::string> up = {"--db",       pg.url(),  "--plugins",    dir / "plugins",
+                                       "up",         "--quiet", "--batch-size", "10",
+                                       "--pause-ms", "20"};
+  pid_t first = test::startGraft(up, dir / "out1", dir / "err1");
+  for (int i = 0; i < 2500 && processedSoFar(pg) == 0; ++i) usleep(2000);
+  BOOST_REQUIRE(processedSoFar(pg) > 0);
+  auto second = test::runGraft(up);
+  BOOST_TEST(second.exit_code == 7);
+  BOOST_TEST(
+      second.err.find("graft: already running (pid " + std::to_string(first) + " on host ") == 0u,
+      second.err);
+  auto cancel = test::runGraft({"--db", pg.url(), "cancel"});
+  BOOST_TEST(cancel.exit_code == 0, cancel.err);
+  auto stopped = test::waitGraft(first, dir / "out1", dir / "err1");
+  BOOST_TEST(stopped.exit_code == 6, stopped.err);
+  BOOST_TEST(processedSoFar(pg) < 5000);
+  o = test::runGraft(up);
+  BOOST_TEST_REQUIRE(o.exit_code == 0, o.err);
+  BOOST_TEST(pg.sql("SELECT count(*) FROM items WHERE body->>'n' = '1'") ==
+             std::vector<std::string>{"5000"});
+  BOOST_TEST(pg.sql("SELECT status FROM migration_state") == std::vector<std::string>{"completed"});
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 }  // namespace
