@@ -3,12 +3,10 @@
 #include <sqlite3.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
-
-#include <boost/json/serialize.hpp>
-
 #include <unistd.h>
 
 #include <algorithm>
+#include <boost/json/serialize.hpp>
 #include <chrono>
 #include <filesystem>
 #include <tuple>
@@ -16,6 +14,7 @@
 #include "base/clock.h"
 #include "base/json_text.h"
 #include "schema/schema.h"
+#include "store/schema_refusal.h"
 
 namespace graft {
 namespace {
@@ -1500,30 +1499,7 @@ Status SqliteStore::setBodyChecks(bool on) {
 
 Status SqliteStore::schemaRefusal(std::string_view table, std::optional<int64_t> id,
                                   std::string_view body) {
-  const std::string trigger_says = sqlite3_errmsg(db_);
-  const std::string what = id ? std::string(table) + "/" + std::to_string(*id)
-                              : "a new document in " + std::string(table);
-  std::string reason;
-  std::string version = "the schema";
-  auto record = loadSchema();
-  if (record.ok() && *record) {
-    version = "schema v" + std::to_string((*record)->version);
-    auto schema = parseSchema((*record)->text, version);
-    const TableSchema* declared = schema.ok() ? schema->find(table) : nullptr;
-    if (declared) {
-      auto parsed = parseJson(body, what);
-      if (parsed.ok() && parsed->is_object()) {
-        if (auto why = validateDocument(declared->document, parsed->get_object())) reason = *why;
-      }
-    }
-  }
-  if (reason.empty()) {
-    // The trigger's own words, without the "schema vN: " it starts with.
-    reason = trigger_says;
-    if (size_t colon = reason.find(": "); reason.rfind("schema v", 0) == 0 && colon != std::string::npos)
-      reason = reason.substr(colon + 2);
-  }
-  return Status(Code::kSchema, version + " refuses " + what + ": " + reason);
+  return graft::schemaRefusal(*this, table, id, body, sqlite3_errmsg(db_));
 }
 
 }  // namespace graft

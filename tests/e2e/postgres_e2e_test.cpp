@@ -71,8 +71,8 @@ int64_t processedSoFar(const PgDatabase& db) {
 BOOST_AUTO_TEST_SUITE(postgres_e2e)
 
 // The example plugins on the demo data, once on a SQLite file and once on
-// PostgreSQL: every document comes out the same, field by field and kind
-// by kind.
+// PostgreSQL, with the demo's schemas pushed and enforced by the store:
+// every document comes out the same, field by field and kind by kind.
 BOOST_AUTO_TEST_CASE(the_examples_give_the_same_documents_on_both_backends) {
   ScratchDir dir;
   PgDatabase pg;
@@ -85,9 +85,18 @@ BOOST_AUTO_TEST_CASE(the_examples_give_the_same_documents_on_both_backends) {
       auto o = test::runGraft({"--db", db, "import", table, dir / (std::string(table) + ".jsonl")});
       BOOST_REQUIRE_MESSAGE(o.exit_code == 0, o.err);
     }
-    auto o = test::runGraft(
+    // As examples_test: the final shape is refused before the migrations,
+    // the schema that admits both shapes checks each of their writes.
+    const std::string schemas = GRAFT_EXAMPLE_SCHEMA_DIR;
+    auto o = test::runGraft({"--db", db, "schema", "push", schemas + "/final.json"});
+    BOOST_TEST(o.exit_code == 9, o.err);
+    o = test::runGraft({"--db", db, "schema", "push", schemas + "/during.json"});
+    BOOST_REQUIRE_MESSAGE(o.exit_code == 0, o.err);
+    o = test::runGraft(
         {"--db", db, "--plugins", GRAFT_EXAMPLE_PLUGIN_DIR, "up", "--quiet", "--batch-size", "37"});
     BOOST_REQUIRE_MESSAGE(o.exit_code == 0, o.err);
+    o = test::runGraft({"--db", db, "schema", "push", schemas + "/final.json"});
+    BOOST_TEST(o.exit_code == 0, o.err);
   }
   for (const char* table : {"teams", "users", "posts", "profiles"}) {
     BOOST_TEST_CONTEXT(table) {
@@ -244,6 +253,51 @@ BOOST_AUTO_TEST_CASE(one_run_at_a_time_cancel_and_resume) {
   BOOST_TEST(pg.sql("SELECT count(*) FROM items WHERE body->>'n' = '1'") ==
              std::vector<std::string>{"5000"});
   BOOST_TEST(pg.sql("SELECT status FROM migration_state") == std::vector<std::string>{"completed"});
+}
+
+// A customRange migration through a declared index, as schema_e2e's on
+// SQLite: 10,000 items, 1% in the range, visited once each in batches of 7,
+// and the dry run shows the server walking the schema's index.
+BOOST_AUTO_TEST_CASE(custom_range_visits_only_the_range_through_the_index) {
+  ScratchDir dir;
+  PgDatabase pg;
+  test::writeFile(dir / "schema.json", R"({"graft_schema": 1, "tables": {"items": {
+    "document": {"k": "int64", "status": "string", "rank": {"optional": "int64"},
+                 "visits": {"optional": "int64"}},
+    "indexes": {"by_status_and_rank": ["status", "rank"]}}}})");
+  auto o = test::runGraft({"--db", pg.url(), "schema", "push", dir / "schema.json"});
+  BOOST_REQUIRE_MESSAGE(o.exit_code == 0, o.err);
+  // In the range: every 100th (ranks 3 to 7, repeating); drafts below it or
+  // without a rank, and the rest published or archived.
+  pg.sql(
+      "INSERT INTO items (body) SELECT CASE WHEN i % 100 = 0 THEN jsonb_build_object('k', i, "
+      "'status', 'draft', 'rank', 3 + (i / 100) % 5) WHEN i % 200 = 1 THEN jsonb_build_object("
+      "'k', i, 'status', 'draft', 'rank', 2) WHEN i % 100 = 1 THEN jsonb_build_object('k', i, "
+      "'status', 'draft') ELSE jsonb_build_object('k', i, 'status', CASE WHEN i % 2 = 1 THEN "
+      "'published' ELSE 'archived' END, 'rank', i % 10) END FROM generate_series(1, 10000) AS i");
+  pg.sql("ANALYZE items");
+  test::makePluginDir(dir, {test::testPlugin("range_visit")}, {"test_range_visit"});
+  const std::vector<std::string> base = {"--db", pg.url(), "--plugins", dir / "plugins"};
+  auto args = [&](std::vector<std::string> rest) {
+    std::vector<std::string> all = base;
+    all.insert(all.end(), rest.begin(), rest.end());
+    return all;
+  };
+  o = test::runGraft(args({"up", "--dry-run"}));
+  BOOST_TEST(o.exit_code == 0, o.err);
+  BOOST_TEST(
+      o.out.find("test_range_visit: would change 100 of 100 documents\n") != std::string::npos,
+      o.out);
+  BOOST_TEST(o.out.find("using graft_ix_items_by_status_and_rank on items") != std::string::npos,
+             o.out);
+  o = test::runGraft(args({"up", "-q"}));
+  BOOST_TEST_REQUIRE(o.exit_code == 0, o.err);
+  BOOST_TEST(pg.sql("SELECT processed FROM migration_state") == std::vector<std::string>{"100"});
+  BOOST_TEST(pg.sql("SELECT count(*) FROM items WHERE body->'visits' = '1'") ==
+             std::vector<std::string>{"100"});
+  BOOST_TEST(pg.sql("SELECT count(*) FROM items WHERE body ? 'visits' AND NOT ("
+                    "body->>'status' = 'draft' AND (body->>'rank')::int >= 3 AND "
+                    "body->'visits' = '1')") == std::vector<std::string>{"0"});
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -11,8 +11,12 @@
 
 #include "harness.h"
 #include "pg_harness.h"
+#include "schema/schema.h"
+#include "schema_cases.h"
 #include "store/open_store.h"
+#include "store/postgres/pg_conn.h"
 #include "store/postgres/pg_json.h"
+#include "store/postgres/pg_schema.h"
 #include "store/store.h"
 
 namespace graft {
@@ -154,6 +158,36 @@ BOOST_AUTO_TEST_CASE(a_writer_that_stays_open_fails_the_read_in_one_line) {
                  "200 ms; graft waits for such transactions to end before its cursor passes the "
                  "_ids they may still commit (end that transaction, then run the command again)");
   app.sql("ROLLBACK");
+}
+
+// The PostgreSQL form of the validators gives the C++ validator's verdict
+// on every case of schema_test's table, for the body as graft stores it
+// (pg_json.h): the whole-document check and the trigger's checks alike.
+BOOST_AUTO_TEST_CASE(the_jsonb_validators_agree_with_the_cpp_ones) {
+  test::PgDatabase db;
+  test::PgClient conn(db.url());
+  for (const auto& c : test::schemaSemanticsCases()) {
+    BOOST_TEST_CONTEXT(c.fields << " / " << c.document) {
+      auto document =
+          parseValidator(boost::json::parse("{\"object\": " + std::string(c.fields) + "}"), "test");
+      BOOST_TEST_REQUIRE(document.ok(), document.status().message());
+      auto stored = bodyToJsonb(c.document);
+      if (!stored.ok()) continue;  // a body the store refuses never meets a check
+      const std::string body = pgLiteral(*stored) + "::jsonb";
+      const bool valid = c.reason.empty();
+      BOOST_TEST(conn.sql("SELECT " + pgCheckDocument(*document, body)) ==
+                     std::vector<std::string>{valid ? "t" : "f"},
+                 "pgCheckDocument disagrees (C++: " << (valid ? "ok" : c.reason) << ")");
+      TableSchema table;
+      table.name = "t";
+      table.document = *document;
+      std::string all = "true";
+      for (const auto& [check, message] : pgFieldChecks(table, body))
+        all += " AND coalesce(" + check + ", false)";
+      BOOST_TEST(conn.sql("SELECT " + all) == std::vector<std::string>{valid ? "t" : "f"},
+                 "pgFieldChecks disagree (C++: " << (valid ? "ok" : c.reason) << ")");
+    }
+  }
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -64,7 +64,7 @@ std::vector<Backend> backends() {
          return FreshStore{"sqlite:" + path, path, nullptr};
        }},
 #ifdef GRAFT_WITH_POSTGRESQL
-      {"postgresql", false, true, true, false,
+      {"postgresql", false, true, true, true,
        [](const test::ScratchDir&) {
          auto db = std::make_shared<test::PgDatabase>();
          return FreshStore{db->url(), db->where(), db};

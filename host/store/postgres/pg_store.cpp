@@ -6,11 +6,14 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <chrono>
+#include <map>
 
 #include "base/clock.h"
 #include "base/json_text.h"
 #include "schema/schema.h"
 #include "store/postgres/pg_json.h"
+#include "store/postgres/pg_schema.h"
+#include "store/schema_refusal.h"
 
 namespace graft {
 namespace {
@@ -74,6 +77,9 @@ constexpr const char* kGraftTables =
     "  name text PRIMARY KEY CHECK (name = 'run'), run_id text NOT NULL, host text NOT NULL,"
     "  pid bigint NOT NULL, started_at text NOT NULL, heartbeat_ms bigint NOT NULL,"
     "  cancel_requested boolean NOT NULL DEFAULT false);";
+
+// The SQLSTATE graft's schema checks raise (installChecks).
+constexpr const char* kSchemaState = "GS001";
 
 // Serializes the creation of graft's tables by several hosts at once: a
 // lock for the transaction only (a pooler may hand the session to another).
@@ -158,7 +164,9 @@ Status PgStore::createGraftTables() {
 // Transactions.
 
 Status PgStore::begin() {
-  auto r = conn_->script(begin_sql_, "begin transaction");
+  auto r = conn_->script(
+      schema_checks_ ? begin_sql_ : begin_sql_ + "; SET LOCAL graft.schema_checks = 'off'",
+      "begin transaction");
   if (!r.ok()) {
     (void)conn_->script("ROLLBACK", "rollback");
     return r.status();
@@ -275,6 +283,16 @@ Status PgStore::createTable(std::string_view table) {
   auto exists = hasTable(table);
   if (!exists.ok()) return exists.status();
   if (*exists) return Status::Ok();
+  auto record = loadSchema();
+  if (!record.ok()) return record.status();
+  if (*record) {
+    auto schema = parseSchema((*record)->text, "schema v" + std::to_string((*record)->version));
+    if (schema.ok() && schema->validation && !schema->allow_unknown_tables && !schema->find(table))
+      return Status(Code::kSchema,
+                    "table \"" + std::string(table) + "\" is not in schema v" +
+                        std::to_string((*record)->version) +
+                        ", which refuses unknown tables (declare it, then graft schema push)");
+  }
   return makeTable(table);
 }
 
@@ -429,9 +447,8 @@ Result<int64_t> PgStore::insert(std::string_view table, std::string_view body) {
   auto text = bodyToJsonb(body);
   if (!text.ok()) return text.status().prefixed("insert into " + std::string(table));
   GRAFT_RETURN_IF_ERROR(createTable(table));
-  auto r =
-      conn_->run("INSERT INTO " + quotedName(table) + " (body) VALUES ($1::jsonb) RETURNING _id",
-                 {*text}, "insert into " + std::string(table));
+  auto r = write("INSERT INTO " + quotedName(table) + " (body) VALUES ($1::jsonb) RETURNING _id",
+                 {*text}, "insert into " + std::string(table), table, std::nullopt, body);
   if (!r.ok()) return r.status();
   return r->int64(0, 0);
 }
@@ -441,8 +458,8 @@ Result<bool> PgStore::update(std::string_view table, int64_t id, std::string_vie
   auto text = bodyToJsonb(body);
   if (!text.ok()) return text.status().prefixed(what);
   GRAFT_RETURN_IF_ERROR(needTable(table));
-  auto r = conn_->run("UPDATE " + quotedName(table) + " SET body = $1::jsonb WHERE _id = $2",
-                      {*text, number(id)}, what);
+  auto r = write("UPDATE " + quotedName(table) + " SET body = $1::jsonb WHERE _id = $2",
+                 {*text, number(id)}, what, table, id, body);
   if (!r.ok()) return r.status();
   return r->affected() == 1;
 }
@@ -492,6 +509,8 @@ Result<int64_t> PgStore::writeSpan(std::string_view table, int64_t after_id,
                                 " AS t SET body = u.body FROM unnest($1::bigint[], $2::jsonb[])"
                                 " AS u(id, body) WHERE t._id = u.id",
                             {arrayLiteral(ids), arrayLiteral(bodies)}, "update " + span);
+  if (!written.ok() && conn_->lastState() == kSchemaState)
+    return spanRefusal(table, docs, written.status().message());
   if (!written.ok()) return written.status();
   return written->affected();
 }
@@ -741,27 +760,12 @@ Result<bool> PgStore::requestCancel() {
 
 namespace {
 
-std::string fieldValue(const std::string& path) {
-  std::vector<std::string> parts;
-  for (size_t start = 0;;) {
-    const size_t dot = path.find('.', start);
-    parts.push_back(path.substr(start, dot == std::string::npos ? std::string::npos : dot - start));
-    if (dot == std::string::npos) break;
-    start = dot + 1;
-  }
-  return "(body #> " + pgLiteral(arrayLiteral(parts)) + "::text[])";
-}
-
 // The three columns of one field, named k<i>c, k<i>n, k<i>t.
 std::string fieldTriple(const std::string& path, size_t i) {
-  const std::string v = fieldValue(path), k = "k" + std::to_string(i);
-  return "CASE WHEN jsonb_typeof(" + v + ") IS NULL OR jsonb_typeof(" + v +
-         ") = 'null' THEN 0 WHEN jsonb_typeof(" + v +
-         ") IN ('number', 'boolean') THEN 1 ELSE 2 END AS " + k + "c, CASE jsonb_typeof(" + v +
-         ") WHEN 'number' THEN (" + v + ")::numeric WHEN 'boolean' THEN CASE WHEN " + v +
-         " = 'true' THEN 1 ELSE 0 END ELSE 0 END AS " + k + "n, (CASE jsonb_typeof(" + v +
-         ") WHEN 'string' THEN " + v + " #>> '{}' WHEN 'object' THEN " + v +
-         "::text WHEN 'array' THEN " + v + "::text ELSE '' END) COLLATE \"C\" AS " + k + "t";
+  const std::vector<std::string> triple = pgIndexTriple(path);
+  const std::string k = "k" + std::to_string(i);
+  return triple[0] + " AS " + k + "c, " + triple[1] + " AS " + k + "n, " + triple[2] + " AS " + k +
+         "t";
 }
 
 // A JSON value's triple, as parameters.
@@ -943,17 +947,7 @@ Result<std::string> PgStore::describeRangePlan(std::string_view table, const Key
 }
 
 // ---------------------------------------------------------------------------
-// Schemas: enforcement is not built on PostgreSQL yet.
-
-namespace {
-
-Status notYet(const std::string& where, const char* what) {
-  return Status(Code::kUsage, "database " + where + ": " + what +
-                                  " is not built for PostgreSQL stores yet (nothing was written; "
-                                  "use a SQLite store for it)");
-}
-
-}  // namespace
+// Schemas.
 
 Result<std::optional<SchemaRecord>> PgStore::loadSchema() {
   auto newest = readSchemas(1);
@@ -978,12 +972,183 @@ Result<std::vector<SchemaRecord>> PgStore::readSchemas(int64_t limit) {
   return records;
 }
 
-Status PgStore::installSchema(const Schema&, const std::string&, const std::string&) {
-  return notYet(conn_->where(), "schema enforcement (graft schema push)");
+// What a previous version installed goes first: every graft_schema_*
+// function (its trigger with it) and every graft_ix_* index whose
+// definition changed (an unchanged one stays, so that a push does not
+// rebuild every index of a large table; its definition is kept as the
+// index's comment).
+Status PgStore::installSchema(const Schema& schema, const std::string& text,
+                              const std::string& user) {
+  GRAFT_RETURN_IF_ERROR(
+      conn_
+          ->script("CREATE TABLE IF NOT EXISTS graft_schema (version bigint PRIMARY KEY,"
+                   " pushed_at text NOT NULL, \"user\" text, text text NOT NULL)",
+                   "create graft_schema")
+          .status());
+  known_tables_.clear();
+  auto current = loadSchema();
+  if (!current.ok()) return current.status();
+  const int64_t version = *current ? (*current)->version + 1 : 1;
+  auto old = conn_->run(
+      "SELECT p.proname FROM pg_proc p WHERE p.pronamespace = current_schema()::regnamespace"
+      " AND p.proname LIKE 'graft\\_schema\\_%'",
+      "read schema objects");
+  if (!old.ok()) return old.status();
+  for (int i = 0; i < old->rows(); ++i)
+    GRAFT_RETURN_IF_ERROR(
+        conn_
+            ->script("DROP FUNCTION " + quotedName(old->text(i, 0)) + "() CASCADE",
+                     "drop schema check")
+            .status());
+  GRAFT_RETURN_IF_ERROR(installIndexes(schema));
+  if (schema.validation) GRAFT_RETURN_IF_ERROR(installChecks(schema, version));
+  return conn_
+      ->run(
+          "INSERT INTO graft_schema (version, pushed_at, \"user\", text)"
+          " VALUES ($1, $2, $3, $4)",
+          {number(version), utcNow(), optionalText(user), text}, "write graft_schema")
+      .status();
 }
 
-// No schema is installed on PostgreSQL (installSchema), so there are no
-// checks to switch.
-Status PgStore::setSchemaChecks(bool) { return Status::Ok(); }
+Status PgStore::installIndexes(const Schema& schema) {
+  auto old = conn_->run(
+      "SELECT c.relname, coalesce(obj_description(c.oid, 'pg_class'), '') FROM pg_class c"
+      " WHERE c.relkind = 'i' AND c.relnamespace = current_schema()::regnamespace"
+      " AND c.relname LIKE 'graft\\_ix\\_%'",
+      "read schema indexes");
+  if (!old.ok()) return old.status();
+  std::map<std::string, std::string> existing;  // name -> its CREATE INDEX
+  for (int i = 0; i < old->rows(); ++i) existing[textOf(*old, i, 0)] = textOf(*old, i, 1);
+  std::set<std::string> keep;
+  for (const TableSchema& table : schema.tables) {
+    auto exists = hasTable(table.name);
+    if (!exists.ok()) return exists.status();
+    if (!*exists) GRAFT_RETURN_IF_ERROR(makeTable(table.name));
+    for (const IndexDef& index : table.indexes) {
+      const std::string name = "graft_ix_" + table.name + "_" + index.name;
+      std::string sql = "CREATE INDEX " + quotedName(name) + " ON " + quotedName(table.name) + " (";
+      for (const auto& field : index.fields)
+        for (const auto& expr : pgIndexTriple(field)) sql += expr + ", ";
+      sql += "_id)";
+      keep.insert(name);
+      auto found = existing.find(name);
+      if (found != existing.end() && found->second == sql) continue;
+      if (found != existing.end())
+        GRAFT_RETURN_IF_ERROR(
+            conn_->script("DROP INDEX " + quotedName(name), "drop index").status());
+      GRAFT_RETURN_IF_ERROR(
+          conn_
+              ->script(sql + "; COMMENT ON INDEX " + quotedName(name) + " IS " + pgLiteral(sql),
+                       "create index " + name)
+              .status());
+    }
+  }
+  for (const auto& [name, sql] : existing) {
+    if (!keep.count(name))
+      GRAFT_RETURN_IF_ERROR(conn_->script("DROP INDEX " + quotedName(name), "drop index").status());
+  }
+  return Status::Ok();
+}
+
+namespace {
+
+// A trigger function that raises kSchemaState with the first check's
+// message that NEW.body fails; a transaction that set graft.schema_checks
+// to off (setSchemaChecks) skips them.
+std::string triggerFunction(const std::string& name,
+                            const std::vector<std::pair<std::string, std::string>>& checks) {
+  std::string body;
+  for (const auto& [check, message] : checks)
+    body += "  IF NOT coalesce(" + check + ", false) THEN RAISE EXCEPTION USING ERRCODE = '" +
+            kSchemaState + "', MESSAGE = " + pgLiteral(message) + "; END IF;\n";
+  return "CREATE FUNCTION \"" + name +
+         "\"() RETURNS trigger LANGUAGE plpgsql AS $graft$\nBEGIN\n"
+         "  IF current_setting('graft.schema_checks', true) = 'off' THEN RETURN NEW; END IF;\n" +
+         body + "  RETURN NEW;\nEND\n$graft$";
+}
+
+}  // namespace
+
+Status PgStore::installChecks(const Schema& schema, int64_t version) {
+  const std::string prefix = "schema v" + std::to_string(version) + ": ";
+  auto install = [&](const std::string& table,
+                     const std::vector<std::pair<std::string, std::string>>& checks) {
+    const std::string name = "graft_schema_" + table;
+    return conn_
+        ->script(triggerFunction(name, checks) + "; CREATE TRIGGER " + quotedName(name) +
+                     " BEFORE INSERT OR UPDATE OF body ON " + quotedName(table) +
+                     " FOR EACH ROW EXECUTE FUNCTION " + quotedName(name) + "()",
+                 "create schema check for " + table)
+        .status();
+  };
+  for (const TableSchema& table : schema.tables) {
+    auto checks = pgFieldChecks(table, "NEW.body");
+    for (auto& check : checks) check.second = prefix + check.second;
+    GRAFT_RETURN_IF_ERROR(install(table.name, checks));
+  }
+  if (schema.allow_unknown_tables) return Status::Ok();
+  auto names = tables();
+  if (!names.ok()) return names.status();
+  for (const auto& name : *names) {
+    if (schema.find(name)) continue;
+    GRAFT_RETURN_IF_ERROR(
+        install(name, {{"false", prefix + "table \"" + name +
+                                     "\" is not in the schema, which refuses unknown tables"}}));
+  }
+  return Status::Ok();
+}
+
+// The span's UPDATE was refused as a whole: the message names the first
+// document of it whose new body the schema's C++ validator refuses (the
+// two agree: pg_schema.h), else the first one written.
+Status PgStore::spanRefusal(std::string_view table, std::span<const SpanWrite> docs,
+                            const std::string& says) {
+  const size_t at = says.find("schema v");
+  const std::string check_says = at == std::string::npos ? says : says.substr(at);
+  auto record = loadSchema();
+  const TableSchema* declared = nullptr;
+  std::optional<Schema> schema;
+  if (record.ok() && *record) {
+    auto parsed = parseSchema((*record)->text, "schema");
+    if (parsed.ok()) schema = std::move(parsed).value();
+    if (schema) declared = schema->find(table);
+  }
+  const SpanWrite* first = nullptr;
+  for (const SpanWrite& doc : docs) {
+    if (!doc.body) continue;
+    if (!first) first = &doc;
+    auto body = parseJson(*doc.body, std::string(table));
+    if (declared && body.ok() && body->is_object() &&
+        validateDocument(declared->document, body->get_object()))
+      return schemaRefusal(*this, table, doc.id, *doc.body, check_says);
+  }
+  return schemaRefusal(*this, table, first ? std::optional<int64_t>(first->id) : std::nullopt,
+                       first ? std::string_view(*first->body) : std::string_view(), check_says);
+}
+
+// Off: each transaction of this store sets graft.schema_checks to off for
+// itself (SET LOCAL), and a write made outside one gets one of its own.
+Status PgStore::setSchemaChecks(bool on) {
+  schema_checks_ = on;
+  return Status::Ok();
+}
+
+Result<PgResult> PgStore::write(const std::string& sql, const std::vector<PgParam>& params,
+                                const std::string& what, std::string_view table,
+                                std::optional<int64_t> id, std::string_view body) {
+  const bool own = !in_transaction_ && !schema_checks_;
+  if (own) GRAFT_RETURN_IF_ERROR(begin());
+  auto r = conn_->run(sql, params, what);
+  if (!r.ok()) {
+    const bool refused = conn_->lastState() == kSchemaState;
+    const std::string says = r.status().message();
+    if (own) (void)rollback();
+    if (!refused) return r.status();
+    const size_t at = says.find("schema v");
+    return schemaRefusal(*this, table, id, body, at == std::string::npos ? says : says.substr(at));
+  }
+  if (own) GRAFT_RETURN_IF_ERROR(commit());
+  return r;
+}
 
 }  // namespace graft

@@ -121,11 +121,22 @@ class PgStore : public Store {
                                const Cursor* upto, std::vector<PgParam>* params);
   static std::string rangeOrder(const KeyRange& range);
   Result<std::vector<SchemaRecord>> readSchemas(int64_t limit);
+  Status installIndexes(const Schema& schema);
+  Status installChecks(const Schema& schema, int64_t version);
+  // A document write: in a transaction of its own when the schema's checks
+  // are off and none is open (they are switched off per transaction), and
+  // a refusal by the schema's checks as schemaRefusal's message.
+  Result<PgResult> write(const std::string& sql, const std::vector<PgParam>& params,
+                         const std::string& what, std::string_view table, std::optional<int64_t> id,
+                         std::string_view body);
+  Status spanRefusal(std::string_view table, std::span<const SpanWrite> docs,
+                     const std::string& says);
 
   std::unique_ptr<PgConn> conn_;
   std::string begin_sql_;
   int lock_wait_ms_ = 0;
   bool in_transaction_ = false;
+  bool schema_checks_ = true;
   std::set<std::string, std::less<>> known_tables_;
   // What loadLease() found, for saveLease's compare-and-set: none, or the
   // run that held it.
