@@ -116,6 +116,30 @@ BOOST_AUTO_TEST_CASE(a_server_that_is_not_there_is_one_line) {
              "that the server runs and lets this user in)");
 }
 
+// The server ends graft's connection (a restart, a failover, an
+// administrator): the next call fails in one line that says nothing of the
+// open transaction was written, and nothing was.
+BOOST_AUTO_TEST_CASE(a_server_that_goes_away_is_one_line_and_loses_nothing) {
+  test::PgDatabase db;
+  auto store = openPg(db);
+  test::insertOk(*store, "items", R"({"n":1})");
+  BOOST_TEST_REQUIRE(store->begin().ok());
+  BOOST_TEST_REQUIRE(store->update("items", 1, R"({"n":2})").value());
+  db.sql(
+      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = "
+      "current_database() AND pid <> pg_backend_pid()");
+  Status committed = store->commit();
+  BOOST_TEST(committed.code() == Code::kStore);
+  BOOST_TEST(committed.message().starts_with("database " + db.where() + ": commit: "),
+             committed.message());
+  BOOST_TEST(committed.message().ends_with(
+                 " (the connection to the server was lost or refused: nothing of the open "
+                 "transaction was written; run the command again when the server is back)"),
+             committed.message());
+  BOOST_TEST(committed.message().find('\n') == std::string::npos);
+  BOOST_TEST(db.sql("SELECT body->>'n' FROM items") == std::vector<std::string>{"1"});
+}
+
 // An application's transaction takes _id 2 and stays open while _id 3
 // commits: a batch read now sees 1 and 3. The store waits for that
 // transaction before it hands the batch out, and reads the span again: 2

@@ -163,9 +163,16 @@ Status PgStore::createGraftTables() {
 // ---------------------------------------------------------------------------
 // Transactions.
 
-Status PgStore::begin() {
+Status PgStore::begin() { return beginWith(""); }
+
+// The server writes the commit's WAL record without waiting for its flush;
+// a later synchronous commit flushes it too, and the WAL replays in order.
+Status PgStore::beginBatch() { return beginWith("; SET LOCAL synchronous_commit = off"); }
+
+// One round trip: BEGIN, this store's SET LOCALs, and `more`.
+Status PgStore::beginWith(const std::string& more) {
   auto r = conn_->script(
-      schema_checks_ ? begin_sql_ : begin_sql_ + "; SET LOCAL graft.schema_checks = 'off'",
+      begin_sql_ + (schema_checks_ ? "" : "; SET LOCAL graft.schema_checks = 'off'") + more,
       "begin transaction");
   if (!r.ok()) {
     (void)conn_->script("ROLLBACK", "rollback");
@@ -173,14 +180,6 @@ Status PgStore::begin() {
   }
   in_transaction_ = true;
   return Status::Ok();
-}
-
-// The server writes the commit's WAL record without waiting for its flush;
-// a later synchronous commit flushes it too, and the WAL replays in order.
-Status PgStore::beginBatch() {
-  GRAFT_RETURN_IF_ERROR(begin());
-  auto r = conn_->script("SET LOCAL synchronous_commit = off", "begin batch");
-  return r.status();
 }
 
 Status PgStore::commit() {

@@ -102,6 +102,7 @@ class PgStore : public Store {
  private:
   PgStore(std::unique_ptr<PgConn> conn, const StoreOptions& options);
   Status initialize(const StoreOptions& options);
+  Status beginWith(const std::string& more);
   Status checkFormat();
   Status refuseForeignDatabase();
   Status createGraftTables();
