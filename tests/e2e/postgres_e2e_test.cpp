@@ -3,6 +3,7 @@
 // documents live in PostgreSQL runs. The plugin files are the same ones
 // the SQLite tests load, not rebuilt.
 #include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -253,6 +254,51 @@ BOOST_AUTO_TEST_CASE(one_run_at_a_time_cancel_and_resume) {
   BOOST_TEST(pg.sql("SELECT count(*) FROM items WHERE body->>'n' = '1'") ==
              std::vector<std::string>{"5000"});
   BOOST_TEST(pg.sql("SELECT status FROM migration_state") == std::vector<std::string>{"completed"});
+}
+
+// The server ends graft's connection mid-run (a restart, a failover), five
+// times: between two transactions graft connects again and goes on; inside
+// one the batch fails, graft records it and exits 5 saying why, and the
+// next `up` resumes at the last committed batch. Each document is migrated
+// once.
+BOOST_AUTO_TEST_CASE(a_server_that_drops_the_connection_mid_run_loses_nothing) {
+  ScratchDir dir;
+  PgDatabase pg;
+  test::makePluginDir(dir, {test::testPlugin("counter")}, {"test_counter"});
+  auto o = test::runGraft({"--db", pg.url(), "import", "items", "/dev/null"});
+  BOOST_REQUIRE_MESSAGE(o.exit_code == 0, o.err);
+  pg.sql("INSERT INTO items (body) SELECT '{\"n\":0}' FROM generate_series(1, 5000)");
+  const std::vector<std::string> up = {"--db",       pg.url(),  "--plugins",    dir / "plugins",
+                                       "up",         "--quiet", "--batch-size", "10",
+                                       "--pause-ms", "5"};
+  int failed_runs = 0, drops = 0;
+  while (processedSoFar(pg) < 5000 && failed_runs < 10) {
+    pid_t pid = test::startGraft(up, dir / "out", dir / "err");
+    for (; drops < 5; ++drops) {
+      const int64_t before = processedSoFar(pg);
+      for (int i = 0; i < 2500 && processedSoFar(pg) <= before + 100; ++i) usleep(2000);
+      siginfo_t exited{};  // WNOWAIT: waitGraft still reaps it
+      waitid(P_PID, static_cast<id_t>(pid), &exited, WEXITED | WNOHANG | WNOWAIT);
+      if (processedSoFar(pg) >= 5000 || exited.si_pid != 0) break;
+      pg.sql(
+          "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = "
+          "current_database() AND pid <> pg_backend_pid()");
+    }
+    auto dropped = test::waitGraft(pid, dir / "out", dir / "err");
+    if (dropped.exit_code != 0) {
+      ++failed_runs;
+      BOOST_TEST(dropped.exit_code == 5, dropped.err);
+      BOOST_TEST(
+          dropped.err.find("the connection to the server was lost or refused") != std::string::npos,
+          dropped.err);
+    }
+  }
+  BOOST_TEST(drops == 5);
+  BOOST_TEST_MESSAGE("runs that the dropped connection failed: " << failed_runs);
+  o = test::runGraft(up);
+  BOOST_TEST_REQUIRE(o.exit_code == 0, o.err);
+  BOOST_TEST(pg.sql("SELECT count(*) FROM items WHERE body->>'n' = '1'") ==
+             std::vector<std::string>{"5000"});
 }
 
 // A customRange migration through a declared index, as schema_e2e's on

@@ -117,8 +117,8 @@ BOOST_AUTO_TEST_CASE(a_server_that_is_not_there_is_one_line) {
 }
 
 // The server ends graft's connection (a restart, a failover, an
-// administrator): the next call fails in one line that says nothing of the
-// open transaction was written, and nothing was.
+// administrator) inside a transaction: the commit fails in one line that
+// says nothing of it was written, and nothing was.
 BOOST_AUTO_TEST_CASE(a_server_that_goes_away_is_one_line_and_loses_nothing) {
   test::PgDatabase db;
   auto store = openPg(db);
@@ -138,6 +138,9 @@ BOOST_AUTO_TEST_CASE(a_server_that_goes_away_is_one_line_and_loses_nothing) {
              committed.message());
   BOOST_TEST(committed.message().find('\n') == std::string::npos);
   BOOST_TEST(db.sql("SELECT body->>'n' FROM items") == std::vector<std::string>{"1"});
+  // Once the caller has rolled back, the store connects again by itself.
+  BOOST_TEST_REQUIRE(store->rollback().ok());
+  BOOST_TEST(store->count("items", 0).value() == 1);
 }
 
 // An application's transaction takes _id 2 and stays open while _id 3

@@ -112,8 +112,17 @@ Result<PgResult> PgConn::check(PGresult* raw, std::string_view what) {
   return Status(Code::kStore, message);
 }
 
+void PgConn::reconnectIfLost() {
+  if (in_transaction_ || PQstatus(conn_) == CONNECTION_OK) return;
+  PQreset(conn_);
+  if (PQstatus(conn_) == CONNECTION_OK)
+    PQsetNoticeProcessor(
+        conn_, [](void*, const char*) {}, nullptr);
+}
+
 Result<PgResult> PgConn::run(const std::string& sql, const std::vector<PgParam>& params,
                              std::string_view what) {
+  reconnectIfLost();
   std::vector<const char*> values;
   std::vector<int> lengths;
   values.reserve(params.size());
@@ -128,7 +137,21 @@ Result<PgResult> PgConn::run(const std::string& sql, const std::vector<PgParam>&
 }
 
 Result<PgResult> PgConn::script(const std::string& sql, std::string_view what) {
+  reconnectIfLost();
   return check(PQexec(conn_, sql.c_str()), what);
+}
+
+Result<PgResult> PgConn::read(const std::string& sql, const std::vector<PgParam>& params,
+                              std::string_view what) {
+  auto r = run(sql, params, what);
+  if (r.ok() || in_transaction_ || !lost()) return r;
+  return run(sql, params, what);  // run() connects again first
+}
+
+Result<PgResult> PgConn::readScript(const std::string& sql, std::string_view what) {
+  auto r = script(sql, what);
+  if (r.ok() || in_transaction_ || !lost()) return r;
+  return script(sql, what);
 }
 
 std::string pgLiteral(std::string_view text) {

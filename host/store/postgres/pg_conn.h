@@ -69,8 +69,23 @@ class PgConn {
   Result<PgResult> run(const std::string& sql, const std::vector<PgParam>& params,
                        std::string_view what);
   Result<PgResult> run(const std::string& sql, std::string_view what) { return run(sql, {}, what); }
+  // A statement that writes nothing (or a BEGIN): outside a transaction,
+  // if the server had ended the connection it is sent again, once, on a new
+  // one. (A write is never sent twice: whether the first one committed is
+  // not known.)
+  Result<PgResult> read(const std::string& sql, const std::vector<PgParam>& params,
+                        std::string_view what);
+  Result<PgResult> readScript(const std::string& sql, std::string_view what);
   // Several statements separated by ';', no parameters; the last one's result.
   Result<PgResult> script(const std::string& sql, std::string_view what);
+
+  // Whether a transaction is open on the server. Outside one, a connection
+  // the server ended (a restart, a failover, an idle timeout) is opened
+  // again before the next statement: nothing was pending on it. Inside
+  // one it is not, so that the transaction's loss is reported, never
+  // papered over by statements that would run outside it.
+  void setInTransaction(bool open) { in_transaction_ = open; }
+  bool lost() const { return PQstatus(conn_) != CONNECTION_OK; }
 
   // The SQLSTATE of the last error ("" if none): 40P01, 55P03, ...
   const std::string& lastState() const { return last_state_; }
@@ -78,10 +93,12 @@ class PgConn {
  private:
   explicit PgConn(PGconn* conn);
   Result<PgResult> check(PGresult* result, std::string_view what);
+  void reconnectIfLost();
 
   PGconn* conn_ = nullptr;
   std::string where_;
   std::string last_state_;
+  bool in_transaction_ = false;
 };
 
 // `text` as a SQL string literal, for the few statements (DDL, scripts)

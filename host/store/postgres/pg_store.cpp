@@ -102,6 +102,11 @@ Result<std::unique_ptr<PgStore>> PgStore::open(const std::string& url,
   return store;
 }
 
+void PgStore::setInTransaction(bool open) {
+  in_transaction_ = open;
+  conn_->setInTransaction(open);
+}
+
 Status PgStore::error(const std::string& what) const {
   return Status(Code::kStore, "database " + conn_->where() + ": " + what);
 }
@@ -171,21 +176,21 @@ Status PgStore::beginBatch() { return beginWith("; SET LOCAL synchronous_commit 
 
 // One round trip: BEGIN, this store's SET LOCALs, and `more`.
 Status PgStore::beginWith(const std::string& more) {
-  auto r = conn_->script(
+  auto r = conn_->readScript(
       begin_sql_ + (schema_checks_ ? "" : "; SET LOCAL graft.schema_checks = 'off'") + more,
       "begin transaction");
   if (!r.ok()) {
     (void)conn_->script("ROLLBACK", "rollback");
     return r.status();
   }
-  in_transaction_ = true;
+  setInTransaction(true);
   return Status::Ok();
 }
 
 Status PgStore::commit() {
   auto r = conn_->script("COMMIT", "commit");
   if (!r.ok()) return r.status();
-  in_transaction_ = false;
+  setInTransaction(false);
   // COMMIT of a transaction that an error ended says ROLLBACK, and succeeds.
   if (r->tag() != "COMMIT") {
     known_tables_.clear();
@@ -200,15 +205,17 @@ Status PgStore::rollback() {
   known_tables_.clear();  // a table created inside the transaction is gone again
   lease_loaded_ = false;
   if (!in_transaction_) return Status::Ok();
-  in_transaction_ = false;
+  setInTransaction(false);
+  // On a connection the server ended, the transaction is gone with it.
+  if (conn_->lost()) return Status::Ok();
   return conn_->script("ROLLBACK", "rollback").status();
 }
 
 Result<int64_t> PgStore::othersCommitMark() {
   // The snapshot names the transactions in progress and the next to come:
   // any write committed since the last read changes it.
-  auto r = conn_->run("SELECT hashtextextended(pg_current_snapshot()::text, 0)",
-                      "read the server's snapshot");
+  auto r = conn_->read("SELECT hashtextextended(pg_current_snapshot()::text, 0)", {},
+                       "read the server's snapshot");
   if (!r.ok()) return r.status();
   return r->int64(0, 0);
 }
@@ -307,8 +314,8 @@ Status PgStore::makeTable(std::string_view table) {
 
 Result<int64_t> PgStore::count(std::string_view table, int64_t after_id) {
   GRAFT_RETURN_IF_ERROR(needTable(table));
-  auto r = conn_->run("SELECT count(*) FROM " + quotedName(table) + " WHERE _id > $1",
-                      {number(after_id)}, "count " + std::string(table));
+  auto r = conn_->read("SELECT count(*) FROM " + quotedName(table) + " WHERE _id > $1",
+                       {number(after_id)}, "count " + std::string(table));
   if (!r.ok()) return r.status();
   return r->int64(0, 0);
 }
@@ -316,7 +323,7 @@ Result<int64_t> PgStore::count(std::string_view table, int64_t after_id) {
 Result<std::vector<Document>> PgStore::readDocuments(const std::string& sql,
                                                      const std::vector<PgParam>& params,
                                                      std::string_view what) {
-  auto r = conn_->run(sql, params, what);
+  auto r = conn_->read(sql, params, what);
   if (!r.ok()) return r.status();
   std::vector<Document> docs;
   docs.reserve(static_cast<size_t>(r->rows()));
@@ -354,7 +361,7 @@ Status PgStore::scan(std::string_view table, int64_t after_id, int64_t limit,
 }
 
 Result<bool> PgStore::waitForWriters(std::string_view table) {
-  auto holders = conn_->run(
+  auto holders = conn_->read(
       "SELECT coalesce(array_agg(DISTINCT virtualtransaction::text), '{}') FROM pg_locks"
       " WHERE locktype = 'relation' AND relation = $1::regclass AND mode = 'RowExclusiveLock'"
       " AND granted AND pid <> pg_backend_pid()"
@@ -365,7 +372,7 @@ Result<bool> PgStore::waitForWriters(std::string_view table) {
   if (list == "{}") return false;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(lock_wait_ms_);
   for (;;) {
-    auto left = conn_->run(
+    auto left = conn_->read(
         "SELECT count(*) FROM pg_locks WHERE locktype = 'virtualxid' AND virtualxid = ANY($1)",
         {list}, "wait for the writers of " + std::string(table));
     if (!left.ok()) return left.status();

@@ -103,6 +103,7 @@ class PgStore : public Store {
   PgStore(std::unique_ptr<PgConn> conn, const StoreOptions& options);
   Status initialize(const StoreOptions& options);
   Status beginWith(const std::string& more);
+  void setInTransaction(bool open);
   Status checkFormat();
   Status refuseForeignDatabase();
   Status createGraftTables();
