@@ -119,6 +119,22 @@ BOOST_AUTO_TEST_CASE(the_examples_give_the_same_documents_on_both_backends) {
   BOOST_TEST(o.out.find("pending") == std::string::npos, o.out);
 }
 
+// A line jsonb can not keep is refused by import, naming the line, and
+// nothing of the file is imported.
+BOOST_AUTO_TEST_CASE(import_refuses_what_jsonb_can_not_keep_naming_the_line) {
+  ScratchDir dir;
+  PgDatabase pg;
+  test::writeFile(dir / "items.jsonl", "{\"a\":1}\n{\"a\":\"x\\u0000y\"}\n");
+  auto o = test::runGraft({"--db", pg.url(), "import", "items", dir / "items.jsonl"});
+  BOOST_TEST(o.exit_code == 3);
+  BOOST_TEST(o.err == "graft: import: " + dir / "items.jsonl" +
+                          ":2: insert into items: a PostgreSQL store can not keep this document: "
+                          "it holds the character U+0000 (\\u0000), which jsonb refuses; nothing "
+                          "was imported\n");
+  BOOST_TEST(pg.sql("SELECT count(*) FROM pg_tables WHERE tablename = 'items'") ==
+             std::vector<std::string>{"0"});
+}
+
 // An application's transaction inserts a document and stays open while
 // graft's cursor passes its _id (a higher one committed meanwhile); it
 // commits a second later. graft waits for it before it passes that _id:

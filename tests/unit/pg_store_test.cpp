@@ -70,7 +70,7 @@ BOOST_AUTO_TEST_CASE(the_store_refuses_before_the_server_sees_it) {
   test::PgDatabase db;
   auto store = openPg(db);
   auto id = store->insert("items", R"({"a":"\u0000"})");
-  BOOST_TEST(id.status().code() == Code::kStore);
+  BOOST_TEST(id.status().code() == Code::kBadInput);
   BOOST_TEST(id.status().message() ==
              "insert into items: a PostgreSQL store can not keep this document: it holds the "
              "character U+0000 (\\u0000), which jsonb refuses");

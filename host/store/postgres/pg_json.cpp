@@ -66,7 +66,7 @@ std::optional<double> readFloat(std::string_view number) {
 }
 
 Status refusal(const std::string& why) {
-  return Status(Code::kStore, "a PostgreSQL store can not keep this document: " + why);
+  return Status(Code::kBadInput, "a PostgreSQL store can not keep this document: " + why);
 }
 
 // Copies the string that starts at text[*i] (its opening quote) to `out`;

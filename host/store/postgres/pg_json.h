@@ -29,7 +29,7 @@
 namespace graft {
 
 // The text to hand the server for `body` (a JSON object's text), or why
-// jsonb would not keep its meaning (kStore).
+// jsonb would not keep its meaning (kBadInput: the document is at fault).
 Result<std::string> bodyToJsonb(std::string_view body);
 
 // graft's text of a body the server returned: compact, without the
