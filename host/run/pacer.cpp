@@ -79,6 +79,7 @@ void Pacer::released(uint64_t docs) {
 }
 
 Pacer::Clock::duration Pacer::gap(Clock::duration held) const {
+  if (options_.rows_only) return fromMs(options_.pause_ms);
   return gapAfter(held) + fromMs(options_.pause_ms + (saturated() ? preempted_ms_ : 0));
 }
 

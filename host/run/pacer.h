@@ -55,6 +55,10 @@ struct PacerOptions {
   uint32_t pinned_batch = 0;  // > 0: every batch asks for exactly this many documents
   double lock_ms = kDefaultLockMs;  // target time under the write lock per batch
   double pause_ms = 0;        // added to every gap (--pause-ms)
+  // The store's writes lock only the rows they write, and a writer waiting
+  // for one is woken when it is released (Store::WriteLocking::kRows): no
+  // retry to leave room for, so the gap is pause_ms alone.
+  bool rows_only = false;
 };
 
 class Pacer {

@@ -82,7 +82,7 @@ StepRun::StepRun(Store& store, const PlannedStep& step, const StepSettings& sett
       direction_(down_ ? Direction::kDown : Direction::kUp),
       background_work_stopper_{store},
       pacer_({settings.batch_size ? settings.batch_size : step_.batch_size, settings.lock_ms,
-              settings.pause_ms}),
+              settings.pause_ms, store.writeLocking() == Store::WriteLocking::kRows}),
       api_(store),
       ctx_{.struct_size = sizeof(graft_context),
            .migration_id = id_.c_str(),

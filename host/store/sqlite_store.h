@@ -88,6 +88,7 @@ class SqliteStore final : public Store {
   // Returns once a checkpoint betweenBatches() started has ended.
   void finishCheckpoint();
   Result<int64_t> othersCommitMark() override;
+  WriteLocking writeLocking() const override { return WriteLocking::kWholeStore; }
 
   Result<std::vector<std::string>> tables() override;
   Result<bool> hasTable(std::string_view table) override;

@@ -231,6 +231,11 @@ class Store {
   // backend that can not tell returns a new mark each time, which is always
   // correct (the runner then reads a range batch again) and only slower.
   virtual Result<int64_t> othersCommitMark() = 0;
+  // What a write transaction locks, for the pacer (run/pacer.h): the whole
+  // store, with waiting writers that poll for it (SQLite), or only the rows
+  // it writes, with waiters queued and woken (PostgreSQL).
+  enum class WriteLocking { kWholeStore, kRows };
+  virtual WriteLocking writeLocking() const = 0;
 
   // Document tables.
   virtual Result<std::vector<std::string>> tables() = 0;

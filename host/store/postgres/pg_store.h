@@ -57,6 +57,7 @@ class PgStore : public Store {
   void betweenBatches() override {}
   void stopBackgroundWork() override {}
   Result<int64_t> othersCommitMark() override;
+  WriteLocking writeLocking() const override { return WriteLocking::kRows; }
 
   Result<std::vector<std::string>> tables() override;
   Result<bool> hasTable(std::string_view table) override;
