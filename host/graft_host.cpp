@@ -72,6 +72,8 @@ Status Host::up(const RunOptions& options, RunReport* report) {
   // The runner plans under the lease, drift checks included (plan.h); the
   // run's history keeps the drift flags it was given.
   RunOptions run = options;
+  if (!options.only.empty()) run.command += " --only " + options.only;
+  if (options.rerun) run.command += " --rerun";
   run.command += driftFlags(driftOptionsOf(options)) + command_suffix_;
   Runner runner(*store_, catalog_);
   return runner.up(run, report);
