@@ -1,8 +1,10 @@
 #include "graft_host.h"
 
 #include <filesystem>
+#include <limits>
 #include <map>
 
+#include "base/clock.h"
 #include "plan/drift.h"
 #include "plan/plan.h"
 #include "store/open_store.h"
@@ -72,6 +74,8 @@ Status Host::up(const RunOptions& options, RunReport* report) {
   // The runner plans under the lease, drift checks included (plan.h); the
   // run's history keeps the drift flags it was given.
   RunOptions run = options;
+  if (!options.only.empty()) run.command += " --only " + options.only;
+  if (options.rerun) run.command += " --rerun";
   run.command += driftFlags(driftOptionsOf(options)) + command_suffix_;
   Runner runner(*store_, catalog_);
   return runner.up(run, report);
@@ -92,6 +96,10 @@ namespace {
 // `state`.
 void fillRecorded(const MigrationState& s, const char* state, MigrationStatus* row) {
   row->state = state;
+  row->started_at = s.started_at;
+  row->completed_at = s.completed_at;
+  row->duration_ms = elapsedMs(s.started_at, s.completed_at);
+  row->run_id = s.run_id;
   row->processed = s.processed;
   row->total = s.total;
   row->changed = s.changed;
@@ -100,6 +108,21 @@ void fillRecorded(const MigrationState& s, const char* state, MigrationStatus* r
   row->recorded_logic_digest = s.logic_digest;
   row->updated_at = s.updated_at;
   row->error = s.error;
+}
+
+// Who ran each row's run, from the run history.
+Status fillRunners(Store& store, std::vector<MigrationStatus>* rows) {
+  auto runs = store.loadRuns(std::numeric_limits<int64_t>::max());
+  if (!runs.ok()) return runs.status();
+  std::map<std::string, const RunRecord*> by_id;
+  for (const auto& run : *runs) by_id.emplace(run.run_id, &run);
+  for (auto& row : *rows) {
+    auto it = by_id.find(row.run_id);
+    if (it == by_id.end()) continue;
+    row.run_user = it->second->user;
+    row.run_host = it->second->host;
+  }
+  return Status::Ok();
 }
 
 }  // namespace
@@ -144,6 +167,7 @@ Result<std::vector<MigrationStatus>> Host::status() {
     }
   }
   fillNext(catalog_, *states, &rows);
+  GRAFT_RETURN_IF_ERROR(fillRunners(*store_, &rows));
   return rows;
 }
 

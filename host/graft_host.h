@@ -12,6 +12,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -61,6 +62,14 @@ struct MigrationStatus {
   std::string recorded_file_sha256, recorded_logic_digest;
   std::string file_sha256, logic_digest;
   std::string updated_at;
+  // When its latest pass began and, if it finished, ended (ISO 8601 UTC,
+  // "" if not), and the time between them (none unless both are known): a
+  // pass resumed after a failure counts from its first start.
+  std::string started_at, completed_at;
+  std::optional<int64_t> duration_ms;
+  // The run that last worked on it (migration_run), "" if none; the user
+  // and host that run recorded, "" when unknown (no such row).
+  std::string run_id, run_user, run_host;
   std::string error;
   // "" when the migration matches what was applied, else what drift.h found:
   // drifted, rebuilt, missing, unverifiable or out of order; and that

@@ -8,9 +8,12 @@
 
 #include <CLI/CLI.hpp>
 
+#include <boost/json/value.hpp>
+
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "graft_host.h"
@@ -35,10 +38,18 @@ int fail(const Status& status);
 // "1 migration", "3 migrations": `n` and the word that goes with it.
 std::string plural(int64_t n, const char* one, const char* many);
 
+// "850 ms", "12.3 s", "4 min 5 s", "2 h 10 min": a duration for a person.
+std::string durationText(int64_t ms);
+
+// JSON output's "none": null for "" and for no value, never "".
+boost::json::value textOrNull(const std::string& text);
+boost::json::value numberOrNull(std::optional<int64_t> n);
+
 Command addUpCommand(CLI::App& app, const Globals& globals);
 Command addDownCommand(CLI::App& app, const Globals& globals);
 Command addCancelCommand(CLI::App& app, const Globals& globals);
 Command addStatusCommand(CLI::App& app, const Globals& globals);
+Command addHistoryCommand(CLI::App& app, const Globals& globals);
 Command addImportCommand(CLI::App& app, const Globals& globals);
 Command addExportCommand(CLI::App& app, const Globals& globals);
 Command addSumCommand(CLI::App& app, const Globals& globals);

@@ -152,6 +152,58 @@ int watchRuns(Host& host, double interval_s) {
   }
 }
 
+// One object per migration. The keys of the first graft that had them keep
+// "" for none; the later ones say null.
+boost::json::array statusJson(const std::vector<MigrationStatus>& rows) {
+  boost::json::array out;
+  for (const auto& r : rows) {
+    out.push_back(boost::json::object{{"id", r.id},
+                                      {"description", r.description},
+                                      {"state", r.state},
+                                      {"processed", r.processed},
+                                      {"total", r.total},
+                                      {"changed", r.changed},
+                                      {"cursor", r.cursor},
+                                      {"recorded_file_sha256", r.recorded_file_sha256},
+                                      {"recorded_logic_digest", r.recorded_logic_digest},
+                                      {"file_sha256", r.file_sha256},
+                                      {"logic_digest", r.logic_digest},
+                                      {"updated_at", r.updated_at},
+                                      {"error", r.error},
+                                      {"drift", r.drift},
+                                      {"drift_detail", r.drift_detail},
+                                      {"plugin_error", r.plugin_error},
+                                      {"next", r.next},
+                                      {"started_at", textOrNull(r.started_at)},
+                                      {"completed_at", textOrNull(r.completed_at)},
+                                      {"duration_ms", numberOrNull(r.duration_ms)},
+                                      {"run_id", textOrNull(r.run_id)},
+                                      {"run_user", textOrNull(r.run_user)},
+                                      {"run_host", textOrNull(r.run_host)}});
+  }
+  return out;
+}
+
+// "    applied at T in 1.2 s by alice on db1 (run R)" for a migration whose
+// pass finished, "    run R by alice on db1, started at T" for one still
+// partly run; nothing for one no run touched.
+void printRunLine(const MigrationStatus& r) {
+  if (r.run_id.empty()) return;
+  const std::string by = r.run_user.empty() && r.run_host.empty()
+                             ? ""
+                             : " by " + (r.run_user.empty() ? "?" : r.run_user) + " on " +
+                                   (r.run_host.empty() ? "?" : r.run_host);
+  if (!r.completed_at.empty()) {
+    std::printf("    %s at %s%s%s (run %s)\n", r.state == "rolled_back" ? "rolled back" : "applied",
+                r.completed_at.c_str(),
+                r.duration_ms ? (" in " + durationText(*r.duration_ms)).c_str() : "", by.c_str(),
+                r.run_id.c_str());
+  } else {
+    std::printf("    run %s%s, started at %s\n", r.run_id.c_str(), by.c_str(),
+                r.started_at.empty() ? "?" : r.started_at.c_str());
+  }
+}
+
 int runStatus(HostOptions host_options, bool json, bool load_plugins) {
   host_options.read_only = true;
   // Listing runs no plugin code unless asked to (see plugin_meta.h).
@@ -162,27 +214,7 @@ int runStatus(HostOptions host_options, bool json, bool load_plugins) {
   auto rows = (*host)->status();
   if (!rows.ok()) return fail(rows.status());
   if (json) {
-    boost::json::array out;
-    for (const auto& r : *rows) {
-      out.push_back(boost::json::object{{"id", r.id},
-                                        {"description", r.description},
-                                        {"state", r.state},
-                                        {"processed", r.processed},
-                                        {"total", r.total},
-                                        {"changed", r.changed},
-                                        {"cursor", r.cursor},
-                                        {"recorded_file_sha256", r.recorded_file_sha256},
-                                        {"recorded_logic_digest", r.recorded_logic_digest},
-                                        {"file_sha256", r.file_sha256},
-                                        {"logic_digest", r.logic_digest},
-                                        {"updated_at", r.updated_at},
-                                        {"error", r.error},
-                                        {"drift", r.drift},
-                                        {"drift_detail", r.drift_detail},
-                                        {"plugin_error", r.plugin_error},
-                                        {"next", r.next}});
-    }
-    std::printf("%s\n", boost::json::serialize(out).c_str());
+    std::printf("%s\n", boost::json::serialize(statusJson(*rows)).c_str());
     std::fflush(stdout);
     return failIfBroken((*host)->catalog());
   }
@@ -202,6 +234,7 @@ int runStatus(HostOptions host_options, bool json, bool load_plugins) {
     if (!r.plugin_error.empty()) std::printf("    plugin: %s\n", r.plugin_error.c_str());
     if (!r.error.empty()) std::printf("    error: %s\n", r.error.c_str());
     if (!r.drift_detail.empty()) std::printf("    drift: %s\n", r.drift_detail.c_str());
+    printRunLine(r);
   }
   if (int rc = printActiveRun(**host); rc != 0) return rc;
   std::fflush(stdout);

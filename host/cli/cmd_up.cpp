@@ -2,11 +2,15 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "cli/cli.h"
@@ -30,8 +34,12 @@ struct UpFlags {
   bool allow_drift = false;
   bool allow_out_of_order = false;
   std::string restart;
+  std::string only;
+  bool rerun = false;
   bool watch = false;
   int batch_timeout_s = 600;
+  std::string wait_lock;  // as given: "30s"; "" for no wait
+  int64_t wait_lock_ms = 0;
 };
 
 ProgressPrinter::Mode progressMode(bool quiet) {
@@ -69,9 +77,67 @@ struct NotePrinter {
   }
 };
 
+// "500ms", "30s", "2m", "1h" in milliseconds; none for any other text.
+std::optional<int64_t> parseDuration(const std::string& text) {
+  char* end = nullptr;
+  const double v = std::strtod(text.c_str(), &end);
+  if (text.empty() || !std::isdigit(static_cast<unsigned char>(text[0])) || !(v >= 0))
+    return std::nullopt;
+  const std::string_view unit(end);
+  const double scale = unit == "ms"  ? 1
+                       : unit == "s" ? 1e3
+                       : unit == "m" ? 6e4
+                       : unit == "h" ? 3.6e6
+                                     : -1;
+  if (scale < 0 || v * scale > 86400e3) return std::nullopt;
+  return static_cast<int64_t>(v * scale);
+}
+
+// up, tried again while another run holds the lease, until this one has it
+// or --wait-lock has passed. A lease lost in the middle of a run (kBusy
+// too, once a migration ran) is not waited out.
+Status upWaitingForLease(Host& host, const UpFlags& flags, const RunOptions& options,
+                         RunReport* report) {
+  using Clock = std::chrono::steady_clock;
+  const auto deadline = Clock::now() + std::chrono::milliseconds(flags.wait_lock_ms);
+  std::string announced;  // the run last said to be waited for
+  for (;;) {
+    Status status = host.up(options, report);
+    if (status.code() != Code::kBusy || !report->migrations.empty() || flags.wait_lock_ms <= 0)
+      return status;
+    auto lease = host.activeRun();
+    if (!lease.ok()) return lease.status();
+    if (*lease) {
+      const Lease& held = **lease;
+      const std::string who = "run " + held.run_id + " (pid " + std::to_string(held.pid) +
+                              " on host " + held.host + " since " + held.started_at + ")";
+      if (Clock::now() >= deadline)
+        return Status(Code::kBusy, who + " still holds the store's lease after waiting " +
+                                       flags.wait_lock +
+                                       " (--wait-lock); wait longer, or stop it with graft cancel");
+      if (held.run_id != announced)
+        std::fprintf(stderr, "graft: waiting up to %s for %s to release the store's lease\n",
+                     flags.wait_lock.c_str(), who.c_str());
+      announced = held.run_id;
+    }
+    if (options.stop_requested && options.stop_requested->load())
+      return Status(Code::kCanceled,
+                    "stopped by signal while waiting for the store's lease; "
+                    "nothing ran (run graft up again)");
+    const auto left = deadline - Clock::now();
+    std::this_thread::sleep_for(std::min<Clock::duration>(std::chrono::milliseconds(100), left));
+  }
+}
+
 int runUpOnce(const Globals& globals, const UpFlags& flags) {
   auto host = openWatched(globals);
   if (!host.ok()) return fail(host.status());
+  if (flags.rerun)
+    std::fprintf(stderr,
+                 "graft: warning: --rerun runs %s again from its first document, over documents "
+                 "it already migrated: its migrateOne must be idempotent (return nothing for a "
+                 "document it already changed), or those documents change twice\n",
+                 flags.only.c_str());
   ProgressPrinter printer(stderr, progressMode(flags.quiet));
   NotePrinter notes;
   RunOptions options;
@@ -85,13 +151,15 @@ int runUpOnce(const Globals& globals, const UpFlags& flags) {
   options.allow_drift = flags.allow_drift;
   options.allow_out_of_order = flags.allow_out_of_order;
   options.restart = flags.restart;
+  options.only = flags.only;
+  options.rerun = flags.rerun;
   options.command = flags.dry_run ? "up --dry-run" : "up";
   options.on_progress = [&](const Progress& p) { printer.update(p); };
   options.stop_requested = installStopHandlers();
   options.current_document = worker::documentSlot();
   options.on_note = notes.callback();
   RunReport report;
-  Status status = (*host)->up(options, &report);
+  Status status = upWaitingForLease(**host, flags, options, &report);
   notes.forget(&report);
   return finishRun(status, report, "up");
 }
@@ -194,6 +262,33 @@ void addBatchTimeout(CLI::App* sub, UpFlags* flags) {
       ->capture_default_str();
 }
 
+// --only, --rerun and --wait-lock.
+void addSelection(CLI::App* sub, UpFlags* flags, CLI::Option* restart) {
+  CLI::Option* only =
+      sub->add_option("--only", flags->only,
+                      "run just this migration (the ones before it must be applied, unless "
+                      "--allow-out-of-order)");
+  only->excludes(sub->get_option("--to"))->excludes(sub->get_option("--watch"));
+  sub->add_flag("--rerun", flags->rerun,
+                "with --only: run it from its first document even when it is completed (its "
+                "migrateOne must be idempotent)")
+      ->needs(only)
+      ->excludes(restart);
+  sub->add_option("--wait-lock", flags->wait_lock,
+                  "when another run holds the store, wait up to this long for it (500ms, 30s, "
+                  "2m, 1h) instead of exiting 7 at once")
+      ->check(CLI::Validator(
+          [flags](std::string& value) -> std::string {
+            const auto ms = parseDuration(value);
+            if (!ms)
+              return "expected a duration such as 500ms, 30s, 2m or 1h (at most 24h), got \"" +
+                     value + "\"";
+            flags->wait_lock_ms = *ms;
+            return "";
+          },
+          "DURATION"));
+}
+
 }  // namespace
 
 Command addUpCommand(CLI::App& app, const Globals& globals) {
@@ -213,8 +308,9 @@ Command addUpCommand(CLI::App& app, const Globals& globals) {
                 "run although applied migrations changed or are gone (emergencies; recorded)");
   sub->add_flag("--allow-out-of-order", flags->allow_out_of_order,
                 "run pending migrations placed in the manifest before applied ones");
-  sub->add_option("--restart", flags->restart,
-                  "run this partly-run migration again from its first document");
+  CLI::Option* restart = sub->add_option(
+      "--restart", flags->restart, "run this partly-run migration again from its first document");
+  addSelection(sub, flags.get(), restart);
   return {sub, [&globals, flags] { return runUp(globals, *flags); }};
 }
 

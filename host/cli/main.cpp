@@ -26,6 +26,32 @@ std::string plural(int64_t n, const char* one, const char* many) {
   return std::to_string(n) + " " + (n == 1 ? one : many);
 }
 
+std::string durationText(int64_t ms) {
+  char text[48];
+  if (ms < 1000) {
+    std::snprintf(text, sizeof text, "%lld ms", static_cast<long long>(ms));
+  } else if (ms < 60'000) {
+    std::snprintf(text, sizeof text, "%.1f s", static_cast<double>(ms) / 1000);
+  } else if (ms < 3'600'000) {
+    std::snprintf(text, sizeof text, "%lld min %lld s", static_cast<long long>(ms / 60'000),
+                  static_cast<long long>(ms / 1000 % 60));
+  } else {
+    std::snprintf(text, sizeof text, "%lld h %lld min", static_cast<long long>(ms / 3'600'000),
+                  static_cast<long long>(ms / 60'000 % 60));
+  }
+  return text;
+}
+
+boost::json::value textOrNull(const std::string& text) {
+  if (text.empty()) return nullptr;
+  return boost::json::string(text);
+}
+
+boost::json::value numberOrNull(std::optional<int64_t> n) {
+  if (!n) return nullptr;
+  return *n;
+}
+
 namespace {
 
 // graft --version [--json]: what a bug report or a deploy script needs to
@@ -83,6 +109,7 @@ int main(int argc, char** argv) {
       addDownCommand(app, globals),
       addCancelCommand(app, globals),
       addStatusCommand(app, globals),
+      addHistoryCommand(app, globals),
       addImportCommand(app, globals),
       addExportCommand(app, globals),
       addSumCommand(app, globals),
@@ -107,7 +134,7 @@ int main(int argc, char** argv) {
     // rather than print text where JSON was asked for.
     std::fprintf(stderr,
                  "graft: usage: --json goes with --version or with a command that has "
-                 "its own --json (status, verify)\n");
+                 "its own --json (status, history, verify)\n");
     return graft::exitCode(graft::Code::kUsage);
   }
   for (const Command& command : commands) {

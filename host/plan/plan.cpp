@@ -42,11 +42,14 @@ Status missingMigration(const std::string& what, const Catalog& catalog) {
 // restart must name a migration that has documents done and is not done.
 Status checkRestart(const std::string& id, const MigrationState* s) {
   if (s && isPartlyRun(*s) && s->direction == Direction::kUp) return Status::Ok();
-  return Status(Code::kUsage, "graft up --restart " + id + ": migration " + id +
-                                  " can not be restarted (state: " +
-                                  (s ? describeState(*s) : std::string("pending")) +
-                                  "); --restart runs a failed or canceled migration again from "
-                                  "its first document (drop the flag)");
+  return Status(
+      Code::kUsage,
+      "graft up --restart " + id + ": migration " + id +
+          " can not be restarted (state: " + (s ? describeState(*s) : std::string("pending")) +
+          "); --restart runs a failed or canceled migration again from "
+          "its first document (drop the flag" +
+          (isCompletedUp(s) ? "; graft up --only " + id + " --rerun runs a completed one again)"
+                            : std::string(")")));
 }
 
 // The migrations that have an applied one after them in the manifest.
@@ -61,16 +64,46 @@ std::set<std::string> beforeApplied(const Catalog& catalog, const States& states
   return before;
 }
 
-PlannedStep upStep(const Plugin* plugin, const MigrationState* s, const std::string& restart,
+PlannedStep upStep(const Plugin* plugin, const MigrationState* s, const UpRequest& request,
                    bool out_of_order) {
+  const std::string& id = plugin->id();
+  const bool rerun = request.rerun && id == request.only;
   PlannedStep step{plugin, StepAction::kRun, out_of_order, "pending"};
   if (isCompletedUp(s)) {
-    step = {plugin, StepAction::kSkip, false, "completed"};
+    // A rerun begins after the migrations applied since: it was let run out
+    // of order, and the store says so (drift.h: no reorder).
+    step = rerun ? PlannedStep{plugin, StepAction::kRerun, out_of_order, "completed"}
+                 : PlannedStep{plugin, StepAction::kSkip, false, "completed"};
   } else if (resumes(s)) {
-    step.action = plugin->id() == restart ? StepAction::kRestart : StepAction::kResume;
+    step.action = rerun || id == request.drift.restart ? StepAction::kRestart : StepAction::kResume;
     step.why = describeState(*s);
   }
   return step;
+}
+
+// `only` alone, while migrations before it in the manifest are pending,
+// would leave them out of order (drift.h): every later plain run would stop
+// at them. Refused unless out of order is allowed.
+Status checkOnlyInOrder(const Catalog& catalog, const States& states, const UpRequest& request) {
+  if (request.only.empty() || request.drift.allow_out_of_order) return Status::Ok();
+  const MigrationState* own = find(states, request.only);
+  if (own && isApplied(*own)) return Status::Ok();  // drift checking speaks of the others
+  std::vector<std::string> pending;
+  for (const auto& plugin : catalog.plugins) {
+    if (plugin->id() == request.only) break;
+    const MigrationState* s = find(states, plugin->id());
+    if (!s || !isApplied(*s)) pending.push_back(plugin->id());
+  }
+  if (pending.empty()) return Status::Ok();
+  std::string list;
+  for (const auto& id : pending) list += (list.empty() ? "" : ", ") + id;
+  const bool one = pending.size() == 1;
+  return Status(Code::kUsage,
+                "graft up --only " + request.only + ": " + (one ? "migration " : "migrations ") +
+                    list + (one ? " comes" : " come") + " before it in " + catalog.manifest.path +
+                    (one ? " and is" : " and are") + " pending; run " + (one ? "it" : "them") +
+                    " first (graft up --to " + pending.back() +
+                    "), or add --allow-out-of-order to run " + request.only + " alone");
 }
 
 void splitFindings(const DriftReport& drift, Plan* plan) {
@@ -92,6 +125,8 @@ const char* stepActionName(StepAction action) {
       return "resume";
     case StepAction::kRestart:
       return "restart";
+    case StepAction::kRerun:
+      return "rerun";
     case StepAction::kSkip:
       return "skip";
     case StepAction::kRollBack:
@@ -118,8 +153,10 @@ Status checkUpRequest(const Catalog& catalog, const UpRequest& request) {
   if (!request.drift.restart.empty() && !catalog.find(request.drift.restart))
     return missingMigration("graft up --restart " + request.drift.restart, catalog);
   if (!request.only.empty() && !catalog.find(request.only))
+    return missingMigration("graft up --only " + request.only, catalog);
+  if (request.rerun && request.only.empty())
     return Status(Code::kUsage,
-                  "no migration \"" + request.only + "\" in " + catalog.manifest.path);
+                  "graft up --rerun: name the one migration to run again with --only ID");
   if (!request.to.empty() && !catalog.find(request.to))
     return missingMigration("graft up --to " + request.to, catalog);
   return Status::Ok();
@@ -139,6 +176,7 @@ Result<Plan> planUp(const Catalog& catalog, const std::vector<MigrationState>& s
   const States recorded = byId(states);
   const std::string& restart = request.drift.restart;
   if (!restart.empty()) GRAFT_RETURN_IF_ERROR(checkRestart(restart, find(recorded, restart)));
+  GRAFT_RETURN_IF_ERROR(checkOnlyInOrder(catalog, recorded, request));
 
   Plan plan;
   splitFindings(checkDrift(catalog.manifest.path, fingerprints(catalog), states, request.drift),
@@ -154,7 +192,10 @@ Result<Plan> planUp(const Catalog& catalog, const std::vector<MigrationState>& s
                                         std::to_string(s->cursor) +
                                         "); run graft down again to finish it, then graft up");
       }
-      plan.steps.push_back(upStep(plugin.get(), s, restart, out_of_order.count(id) > 0));
+      plan.steps.push_back(upStep(plugin.get(), s, request, out_of_order.count(id) > 0));
+      if (plan.steps.back().action == StepAction::kRerun)
+        plan.notes.push_back("migration " + id +
+                             ": completed, and run again from its first document (rerun)");
     }
     if (id == request.to) break;
   }

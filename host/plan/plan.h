@@ -12,6 +12,8 @@
 //       ones (failed, canceled, or running when their process died) resume
 //       from their cursor, or run again from the first document when
 //       `restart` names them. Drift that blocks stops the whole plan.
+//       With `only`, just that migration; with `rerun` too, from its first
+//       document even when it is completed.
 // down: the applied (or partly rolled back) migrations, newest first, all
 //       with a down step or none.
 #ifndef GRAFT_HOST_PLAN_PLAN_H_
@@ -31,11 +33,12 @@ enum class StepAction {
   kRun,       // up from the first document: never run, or rolled back
   kResume,    // up from the recorded cursor: it was partly run
   kRestart,   // up from the first document again, its progress reset (restart)
+  kRerun,     // up from the first document again, though it is completed (rerun)
   kSkip,      // nothing: completed already
   kRollBack,  // down, from the recorded cursor when a rollback was partly done
 };
 
-// "run", "resume", "restart", "skip", "roll back".
+// "run", "resume", "restart", "rerun", "skip", "roll back".
 const char* stepActionName(StepAction action);
 
 struct PlannedStep {
@@ -73,6 +76,9 @@ struct UpRequest {
   std::string only;  // non-empty: just this migration
   std::string to;    // non-empty: stop after this migration
   DriftOptions drift;
+  // With `only`: run it from its first document whatever its state, a
+  // completed one included (its migrateOne must then be idempotent).
+  bool rerun = false;
 };
 
 struct DownRequest {
@@ -81,7 +87,8 @@ struct DownRequest {
 };
 
 // kUsage when `only`, `to` or `drift.restart` names no migration of the
-// manifest. Needs no state: a runner checks it before it waits for a lease.
+// manifest, or `rerun` comes without `only`. Needs no state: a runner
+// checks it before it waits for a lease.
 Status checkUpRequest(const Catalog& catalog, const UpRequest& request);
 // kUsage unless exactly one of steps and to is given, and `to` (if given)
 // is a migration of the manifest.
@@ -89,7 +96,9 @@ Status checkDownRequest(const Catalog& catalog, const DownRequest& request);
 
 // Errors (kUsage), before any step: what checkUpRequest refuses; `restart`
 // names a migration that is not partly run; a selected migration is partly
-// rolled back (down must finish first).
+// rolled back (down must finish first); `only` names a migration that has
+// a pending one before it in the manifest, unless drift.allow_out_of_order
+// (running it would leave that one out of order).
 Result<Plan> planUp(const Catalog& catalog, const std::vector<MigrationState>& states,
                     const UpRequest& request);
 

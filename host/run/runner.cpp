@@ -100,7 +100,7 @@ DriftOptions driftOptionsOf(const RunOptions& options) {
 
 Status Runner::up(const RunOptions& options, RunReport* report) {
   *report = RunReport{newRunId(), RunStatus::kRunning, "", {}, {}};
-  const UpRequest request{options.only, options.to, driftOptionsOf(options)};
+  const UpRequest request{options.only, options.to, driftOptionsOf(options), options.rerun};
   GRAFT_RETURN_IF_ERROR(checkUpRequest(catalog_, request));
   return planAndExecute(
       [&](const std::vector<MigrationState>& states) { return planUp(catalog_, states, request); },

@@ -49,6 +49,9 @@ struct RunOptions {
   // included; 0: ComputePool::defaultThreads(). Other steps use one.
   unsigned threads = 0;
   std::string only;          // non-empty: run just this migration id
+  // With `only`: from its first document whatever its state, a completed
+  // one included (UpRequest::rerun in plan.h).
+  bool rerun = false;
   std::string to;            // up: stop after this migration id
   bool dry_run = false;      // run everything, keep nothing (see Runner::up)
   // The drift check Host::up makes before anything runs (see drift.h).

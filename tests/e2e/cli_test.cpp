@@ -532,7 +532,7 @@ BOOST_AUTO_TEST_CASE(version_prints_the_package_the_plugin_abi_and_the_store_for
   BOOST_TEST(o.exit_code == 2);
   BOOST_TEST(o.err ==
              "graft: usage: --json goes with --version or with a command that has its own --json "
-             "(status, verify)\n");
+             "(status, history, verify)\n");
 }
 
 // Global options may come after the command, as most tools allow.

@@ -86,6 +86,22 @@ BOOST_AUTO_TEST_CASE(later_timestamps_sort_after_earlier_ones) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(reads_back_what_it_writes_and_nothing_else) {
+  BOOST_TEST(parseUtcMs("1970-01-01T00:00:01.250Z").value_or(-1) == 1250);
+  BOOST_TEST(parseUtcMs("2026-11-22T20:52:17.123Z").value_or(-1) ==
+             static_cast<int64_t>(secondsOf("2026-11-22T20:52:17.123Z")) * 1000 + 123);
+  const std::string now = utcNow();
+  BOOST_TEST(parseUtcMs(now).has_value(), now);
+  for (const char* bad : {"", "2026-11-22T20:52:17Z", "2026-11-22 20:52:17.123Z",
+                          "2026-11-22T20:52:17.123+", "x026-11-22T20:52:17.123Z"}) {
+    BOOST_TEST(!parseUtcMs(bad).has_value(), bad);
+  }
+  BOOST_TEST(elapsedMs("2026-11-22T20:52:17.123Z", "2026-11-22T20:54:18.000Z").value_or(-1) ==
+             120877);
+  BOOST_TEST(!elapsedMs("2026-11-22T20:52:17.123Z", "").has_value());
+  BOOST_TEST(!elapsedMs("2026-11-22T20:52:17.123Z", "2026-11-22T20:52:17.122Z").has_value());
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 }  // namespace

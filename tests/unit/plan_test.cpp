@@ -112,9 +112,32 @@ BOOST_AUTO_TEST_CASE(only_and_to_select_what_up_runs) {
   Project p({"counter", "marker", "probe"}, {"test_counter", "test_marker", "test_probe"});
   UpRequest request;
   request.only = "test_marker";
-  auto plan = planUp(p.catalog, {}, request);
+  auto plan = planUp(p.catalog, {p.applied("test_counter", "completed")}, request);
   BOOST_TEST_REQUIRE(plan.ok(), plan.status().message());
   expectSteps(*plan, {{"test_marker", StepAction::kRun, false, "pending"}});
+
+  // Alone, before the pending one ahead of it, only when that is allowed:
+  // every later plain run would stop at test_counter.
+  request.only = "test_probe";
+  plan = planUp(p.catalog, {p.applied("test_marker", "failed")}, request);
+  BOOST_TEST_REQUIRE(!plan.ok());
+  BOOST_TEST(plan.status().code() == Code::kUsage);
+  BOOST_TEST(plan.status().message() ==
+             "graft up --only test_probe: migration test_counter comes before it in " +
+                 p.catalog.manifest.path +
+                 " and is pending; run it first (graft up --to test_counter), or add "
+                 "--allow-out-of-order to run test_probe alone");
+  plan = planUp(p.catalog, {}, request);
+  BOOST_TEST_REQUIRE(!plan.ok());
+  BOOST_TEST(plan.status().message() ==
+             "graft up --only test_probe: migrations test_counter, test_marker come before it in " +
+                 p.catalog.manifest.path +
+                 " and are pending; run them first (graft up --to test_marker), or add "
+                 "--allow-out-of-order to run test_probe alone");
+  request.drift.allow_out_of_order = true;
+  plan = planUp(p.catalog, {}, request);
+  BOOST_TEST_REQUIRE(plan.ok(), plan.status().message());
+  expectSteps(*plan, {{"test_probe", StepAction::kRun, false, "pending"}});
 
   request = {};
   request.to = "test_marker";
@@ -122,6 +145,36 @@ BOOST_AUTO_TEST_CASE(only_and_to_select_what_up_runs) {
   BOOST_TEST_REQUIRE(plan.ok(), plan.status().message());
   expectSteps(*plan, {{"test_counter", StepAction::kRun, false, "pending"},
                       {"test_marker", StepAction::kRun, false, "pending"}});
+}
+
+// A completed migration runs again only when asked by name, and says so in
+// the run's notes; one applied after it makes the rerun out of order, so
+// that drift checking does not take it for a reordered manifest.
+BOOST_AUTO_TEST_CASE(rerun_runs_the_one_named_again_whatever_its_state) {
+  Project p({"counter", "marker"}, {"test_counter", "test_marker"});
+  UpRequest request;
+  request.only = "test_counter";
+  request.rerun = true;
+  auto plan = planUp(
+      p.catalog, {p.applied("test_counter", "completed"), p.applied("test_marker", "completed")},
+      request);
+  BOOST_TEST_REQUIRE(plan.ok(), plan.status().message());
+  expectSteps(*plan, {{"test_counter", StepAction::kRerun, true, "completed"}});
+  BOOST_TEST(plan->notes ==
+                 std::vector<std::string>{
+                     "migration test_counter: completed, and run again from its first document "
+                     "(rerun)"},
+             boost::test_tools::per_element());
+
+  plan = planUp(p.catalog, {p.applied("test_counter", "failed")}, request);
+  BOOST_TEST_REQUIRE(plan.ok(), plan.status().message());
+  BOOST_TEST(plan->steps.size() == 1u);
+  BOOST_TEST(stepActionName(plan->steps[0].action) == std::string("restart"));
+
+  plan = planUp(p.catalog, {}, request);
+  BOOST_TEST_REQUIRE(plan.ok(), plan.status().message());
+  expectSteps(*plan, {{"test_counter", StepAction::kRun, false, "pending"}});
+  BOOST_TEST(plan->notes.empty());
 }
 
 BOOST_AUTO_TEST_CASE(a_pending_migration_before_an_applied_one_is_out_of_order) {
@@ -162,8 +215,11 @@ BOOST_AUTO_TEST_CASE(up_refuses_what_it_can_not_plan) {
   restart.drift.restart = "nope";
   UpRequest restart_counter;
   restart_counter.drift.restart = "test_counter";
+  UpRequest rerun_alone;
+  rerun_alone.rerun = true;
   const std::vector<Case> cases{
-      {only, {}, "no migration \"nope\" in " + manifest},
+      {only, {}, "graft up --only nope: no such migration in " + manifest},
+      {rerun_alone, {}, "graft up --rerun: name the one migration to run again with --only ID"},
       {to, {}, "graft up --to nope: no such migration in " + manifest},
       {restart, {}, "graft up --restart nope: no such migration in " + manifest},
       {restart_counter,
@@ -175,7 +231,7 @@ BOOST_AUTO_TEST_CASE(up_refuses_what_it_can_not_plan) {
        {p.applied("test_counter", "completed")},
        "graft up --restart test_counter: migration test_counter can not be restarted (state: "
        "completed); --restart runs a failed or canceled migration again from its first document "
-       "(drop the flag)"},
+       "(drop the flag; graft up --only test_counter --rerun runs a completed one again)"},
       {{},
        {p.applied("test_counter", "canceled", 12, "down")},
        "migration test_counter is partly rolled back (down canceled at _id 12); run graft down "
