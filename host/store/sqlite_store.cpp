@@ -548,20 +548,27 @@ int SqliteStore::onWalCommit(void* store, sqlite3* db, const char* name, int fra
   return SQLITE_OK;
 }
 
+// A checkpoint is due once kBatchCheckpointFrames were added to the WAL
+// since the last one was asked for, not after every commit past that
+// length: the WAL starts over from its first frame only when a write begins
+// after a checkpoint copied all of it, which commits that follow each other
+// closely (a run through many small migrations) rarely see, and each
+// checkpoint costs two fsyncs.
 void SqliteStore::betweenBatches() {
-  if (wal_frames_ < kBatchCheckpointFrames) return;
+  if (wal_frames_ < checkpoint_asked_at_) checkpoint_asked_at_ = 0;  // the WAL started over
+  if (wal_frames_ - checkpoint_asked_at_ < kBatchCheckpointFrames) return;
   if (!checkpointer_ && !checkpointer_unavailable_) {
     checkpointer_ = WalCheckpointer::start(path_);
     checkpointer_unavailable_ = !checkpointer_;
   }
   // Best effort: a checkpoint that can not finish now (busy) is retried
-  // after a later batch, which finds the WAL as long as before.
+  // once the WAL has grown by as much again.
   if (checkpointer_) {
     checkpointer_->request();
-    wal_frames_ = 0;
+    checkpoint_asked_at_ = wal_frames_;
   } else if (sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr,
                                        nullptr) == SQLITE_OK) {
-    wal_frames_ = 0;
+    checkpoint_asked_at_ = wal_frames_;
   }
 }
 

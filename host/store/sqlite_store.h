@@ -226,6 +226,7 @@ class SqliteStore final : public Store {
   mutable std::string reached_limit_file_;
   BusyWait busy_wait_;
   int wal_frames_ = 0;  // frames in the WAL after this connection's last commit
+  int checkpoint_asked_at_ = 0;    // wal_frames_ when betweenBatches() last checkpointed
   bool lazy_transaction_ = false;  // opened by beginBatch(): synchronous is NORMAL until it ends
   // Started by the first betweenBatches() that is due.
   std::unique_ptr<WalCheckpointer> checkpointer_;
