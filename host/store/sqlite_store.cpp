@@ -803,6 +803,7 @@ Status SqliteStore::query(std::string_view table, const QuerySpec& spec,
 }
 
 Result<int64_t> SqliteStore::insert(std::string_view table, std::string_view body) {
+  GRAFT_RETURN_IF_ERROR(applyBodyChecks());
   GRAFT_RETURN_IF_ERROR(createTable(table));
   auto stmt = prepare("INSERT INTO " + quotedName(table) + " (body) VALUES (?)", "insert");
   if (!stmt.ok()) return stmt.status();
@@ -825,6 +826,7 @@ Result<sqlite3_stmt*> SqliteStore::bodyWriter(std::string_view table) {
 }
 
 Result<bool> SqliteStore::update(std::string_view table, int64_t id, std::string_view body) {
+  GRAFT_RETURN_IF_ERROR(applyBodyChecks());
   auto stmt = bodyWriter(table);
   if (!stmt.ok()) return stmt.status();
   bindBorrowedText(*stmt, 1, body);
@@ -845,6 +847,7 @@ Result<int64_t> SqliteStore::writeSpan(std::string_view table, int64_t after_id,
                                        std::span<const SpanWrite> docs,
                                        std::vector<int64_t>* differs) {
   if (docs.empty()) return int64_t{0};
+  GRAFT_RETURN_IF_ERROR(applyBodyChecks());
   if (span_.table != table) {
     GRAFT_RETURN_IF_ERROR(needTable(table));
     auto stmt = prepare("UPDATE " + quotedName(table) +
@@ -1497,11 +1500,24 @@ Status SqliteStore::setSchemaChecks(bool on) {
   return Status::Ok();
 }
 
+// The pragma expires every prepared statement of this connection: each is
+// compiled again, with or without the CHECK, when next used. So it runs only
+// before a body is written, and only when the setting asked for differs from
+// the one in force: a step that writes nothing (a run through many
+// migrations that change nothing switches them off and on for each)
+// compiles nothing again.
 Status SqliteStore::setBodyChecks(bool on) {
-  // The pragma expires this connection's prepared statements: they are
-  // compiled again, with or without the CHECK, when next used.
-  return exec(on ? "PRAGMA ignore_check_constraints=OFF" : "PRAGMA ignore_check_constraints=ON",
-              "switch body checks");
+  body_checks_wanted_ = on;
+  return Status::Ok();
+}
+
+Status SqliteStore::applyBodyChecks() {
+  if (body_checks_on_ == body_checks_wanted_) return Status::Ok();
+  GRAFT_RETURN_IF_ERROR(exec(body_checks_wanted_ ? "PRAGMA ignore_check_constraints=OFF"
+                                                 : "PRAGMA ignore_check_constraints=ON",
+                             "switch body checks"));
+  body_checks_on_ = body_checks_wanted_;
+  return Status::Ok();
 }
 
 Status SqliteStore::schemaRefusal(std::string_view table, std::optional<int64_t> id,

@@ -235,6 +235,32 @@ BOOST_FIXTURE_TEST_CASE(between_batches_a_checkpoint_is_due_once_the_wal_grew_by
   BOOST_TEST(std::filesystem::file_size(path) >= partly + 590 * 4000);
 }
 
+// Switching the body checks compiles the connection's statements again
+// (the pragma expires them all), so a switch waits for the next write of a
+// body: a migration that writes nothing switches them off and on for free.
+BOOST_FIXTURE_TEST_CASE(body_checks_switch_when_a_body_is_next_written, StoreFixture) {
+  BOOST_TEST_REQUIRE(store->createTable("items").ok());
+  insertOk(*store, "items", R"({"a":1})");
+  auto recompiled = [&] {
+    int n = 0;
+    for (sqlite3_stmt* stmt = sqlite3_next_stmt(store->handle(), nullptr); stmt;
+         stmt = sqlite3_next_stmt(store->handle(), stmt))
+      n += sqlite3_stmt_status(stmt, SQLITE_STMTSTATUS_REPREPARE, 0);
+    return n;
+  };
+  BOOST_TEST_REQUIRE(store->count("items", 0).value() == 1);
+  const int before = recompiled();
+  BOOST_TEST_REQUIRE(store->setBodyChecks(false).ok());
+  BOOST_TEST_REQUIRE(store->setBodyChecks(true).ok());
+  BOOST_TEST(store->count("items", 0).value() == 1);
+  BOOST_TEST(recompiled() == before);
+  // Off, then a write: the bodies this store writes skip the CHECK.
+  BOOST_TEST_REQUIRE(store->setBodyChecks(false).ok());
+  BOOST_TEST(store->insert("items", "[1]").ok());
+  BOOST_TEST(store->count("items", 0).value() == 2);
+  BOOST_TEST(recompiled() > before);
+}
+
 struct RawBody {
   const char* body;  // nullptr: SQL NULL
   int rc;
