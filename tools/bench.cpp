@@ -35,6 +35,7 @@
 #include <sstream>
 
 #include "bench_app.h"
+#include "bench_plugins.h"
 #include "bench_process.h"
 #include "bench_report.h"
 #include "bench_sql.h"
@@ -129,15 +130,6 @@ Machine describeMachine(const std::string& work) {
   return m;
 }
 
-bool inPath(const std::string& program) {
-  const char* path = std::getenv("PATH");
-  std::stringstream dirs(path ? path : "");
-  std::string dir;
-  while (std::getline(dirs, dir, ':'))
-    if (!dir.empty() && access((dir + "/" + program).c_str(), X_OK) == 0) return true;
-  return false;
-}
-
 void removeStore(const std::string& db) {
   for (const char* suffix : {"", "-wal", "-shm"}) std::remove((db + suffix).c_str());
 }
@@ -151,14 +143,6 @@ bool copyStore(const std::string& from, const std::string& to) {
   // where they would slow the contender's fsyncs.
   sync();
   return !ec;
-}
-
-bool writeManifest(const std::string& dir, const std::vector<std::string>& ids) {
-  boost::json::array list;
-  for (const auto& id : ids) list.emplace_back(id);
-  std::ofstream out(dir + "/manifest.json");
-  out << boost::json::serialize(boost::json::object{{"graft_manifest", 1}, {"migrations", list}});
-  return static_cast<bool>(out.flush());
 }
 
 // A plugin directory holding only `plugin`, the role migration `id`.
@@ -297,52 +281,11 @@ MemoryRun Bench::graftAlone(const std::string& seed_db, const SeedInfo& seed) {
 
 void Bench::noopPlugins(NoopResult* r) {
   r->count = o_.noop;
-  const std::string build = path("noop-build");
-  const std::string log = path("noop-build.log");
-  std::remove(log.c_str());
-  note("building " + std::to_string(o_.noop) + " no-op plugins in " + build + " (log: " + log +
-       "; kept for the next run)");
-  std::vector<std::string> configure = {GRAFT_CMAKE_COMMAND,
-                                        "-S",
-                                        GRAFT_BENCH_NOOP_SOURCE,
-                                        "-B",
-                                        build,
-                                        "-DGRAFT_SDK_DIR=" GRAFT_SDK_DIR,
-                                        "-DNOOP_COUNT=" + std::to_string(o_.noop),
-                                        "-DCMAKE_BUILD_TYPE=Release",
-                                        "-DCMAKE_C_COMPILER=" GRAFT_C_COMPILER};
-  // Ninja builds a thousand tiny targets several times faster than make.
-  if (!fs::exists(build + "/CMakeCache.txt") && inPath("ninja")) {
-    configure.push_back("-G");
-    configure.push_back("Ninja");
-  }
-  const int64_t build_started = monotonicNs();
-  if (waitSampling(forkProgram(configure, log), build_started, "").exit_code != 0 ||
-      waitSampling(forkProgram({GRAFT_CMAKE_COMMAND, "--build", build, "-j",
-                                std::to_string(std::max(1L, sysconf(_SC_NPROCESSORS_ONLN)))},
-                               log),
-                   build_started, "")
-              .exit_code != 0) {
-    r->error = "the build failed; see " + log;
-    return;
-  }
-  r->build_s = static_cast<double>(monotonicNs() - build_started) / 1e9;
-  sync();  // the build's writeback must not slow the timed fsyncs
-
+  if (!buildNoopPlugins(o_.work, o_.noop, &r->build_s, &r->error)) return;
   const std::string plugins = path("noop-plugins");
-  std::error_code ec;
-  fs::remove_all(plugins, ec);
-  fs::create_directories(plugins, ec);
-  std::vector<std::string> ids;
-  for (int i = 1; i <= o_.noop && !ec; ++i) {
-    char id[32];
-    std::snprintf(id, sizeof id, "bench_noop_%04d", i);
-    ids.push_back(id);
-    fs::copy_file(build + "/plugins/" + id + ".so", plugins + "/" + id + ".so", ec);
-  }
   const std::string db = path("noop.db");
-  if (ec || !writeManifest(plugins, ids) || !seedItems(db, 10)) {
-    r->error = "could not assemble " + plugins + (ec ? ": " + ec.message() : "");
+  if (!seedItems(db, 10)) {
+    r->error = "could not seed " + db;
     return;
   }
   const std::string graft_log = path("noop-graft.log");

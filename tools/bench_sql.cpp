@@ -130,6 +130,11 @@ bool seedItems(const std::string& db, int64_t docs) {
   return seed(db, "items", docs, [](int64_t i) { return "{\"k\":" + std::to_string(i) + "}"; });
 }
 
+bool seedTable(const std::string& db, const std::string& table, int64_t docs,
+               const std::function<std::string(int64_t)>& make_body) {
+  return seed(db, table, docs, make_body);
+}
+
 Verdict verify(const std::string& path) {
   Verdict v;
   Connection db = openLikeGraft(path);

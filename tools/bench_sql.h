@@ -14,6 +14,7 @@
 #define GRAFT_TOOLS_BENCH_SQL_H_
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 namespace bench {
@@ -34,6 +35,10 @@ bool seedUsers(const std::string& db, int64_t docs, SeedInfo* info);
 
 // Creates `db` with `docs` documents {"k": i} in table `items`.
 bool seedItems(const std::string& db, int64_t docs);
+// Creates `db` with `docs` documents in `table`, the i-th (from 1) with the
+// body `make_body(i)`.
+bool seedTable(const std::string& db, const std::string& table, int64_t docs,
+               const std::function<std::string(int64_t)>& make_body);
 
 struct Verdict {
   int64_t without_role = -1;  // users with no role left (must be 0)

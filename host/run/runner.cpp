@@ -137,6 +137,10 @@ Status Runner::planAndExecute(const Planner& planner, const Settings& settings,
     if (settings.on_note) settings.on_note(note);
   }
   Status result = executePlanned(planner, settings, report);
+  // The store's own threads (its checkpointer) serve every step of the run
+  // and end with it, not with each step: a run through many small
+  // migrations would start a thread and a connection for each.
+  store_.stopBackgroundWork();
   Status released = releaseLease(store_, report->run_id);
   return result.ok() ? released : result;
 }

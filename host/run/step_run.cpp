@@ -16,12 +16,12 @@ Status saveStateNow(Store& store, const MigrationState& state) {
 
 namespace {
 
-// A state commit that need not be durable by itself: the migration's end
-// or the run's record, committed FULL after it, syncs the WAL and so it;
-// and a power loss that loses it loses every commit after it too
-// (doc/how-a-run-works.md, "Durability of batches"), so the state on disk
-// is never ahead of the documents. One durable commit per migration is then
-// enough.
+// A state commit that need not be durable by itself (Store::beginBatch): a
+// later durable commit -- the end of a migration that wrote documents, a
+// recorded failure, the run's record, which every run ends with -- makes
+// it durable with every commit before it, and a power loss that loses it
+// loses every commit after it too (doc/how-a-run-works.md, "Durability of
+// batches"), so the state on disk is never ahead of the documents.
 Status saveStateLazily(Store& store, const MigrationState& state) {
   GRAFT_RETURN_IF_ERROR(store.beginBatch());
   Status saved = store.saveState(state);
@@ -80,7 +80,6 @@ StepRun::StepRun(Store& store, const PlannedStep& step, const StepSettings& sett
       id_(plugin_.id()),
       table_(step_.table),
       direction_(down_ ? Direction::kDown : Direction::kUp),
-      background_work_stopper_{store},
       pacer_({settings.batch_size ? settings.batch_size : step_.batch_size, settings.lock_ms,
               settings.pause_ms, store.writeLocking() == Store::WriteLocking::kRows}),
       api_(store),
@@ -376,14 +375,32 @@ Status StepRun::finish(Stop stop) {
     state_.completed_at = state_.updated_at;
     report_->outcome = down_ ? StepOutcome::kRolledBack : StepOutcome::kCompleted;
   }
-  // A step that visited nothing is grouped with the next durable commit
-  // (the next migration's end, or the run's record): a run over many empty
-  // migrations syncs once, not once each.
-  GRAFT_RETURN_IF_ERROR(report_->processed == 0 ? saveStateLazily(store_, state_)
-                                                : saveStateNow(store_, state_));
+  GRAFT_RETURN_IF_ERROR(wroteNothing() ? saveStateLazily(store_, state_)
+                                       : saveStateNow(store_, state_));
   progress_.done = stop == Stop::kNone;
   if (settings_.on_progress && progress_.done) settings_.on_progress(progress_);
   return Status::Ok();
+}
+
+// The end state of a step that wrote nothing in this run (no document, no
+// ctx.db write) is not made durable by itself but grouped with the next
+// durable commit, at the latest the run's record: a run through many
+// migrations that change nothing syncs once, not once each. Exactly-once
+// holds whatever happens before that commit:
+//  - a crash of the process (SIGKILL) loses no commit: the WAL is in the
+//    operating system's cache, and the record is there as with FULL;
+//  - a power loss keeps a prefix of the commits. If the end state is kept,
+//    so is every commit before it, and this run of the step wrote no
+//    document that could be missing. If it is lost, so is every commit
+//    after it (no later migration's batch or state, and no other client's
+//    write, survives it), and what is kept ends at an earlier commit, in
+//    which the step's cursor and the documents agree, as after any batch.
+//    The next graft up resumes the step from that cursor, and since this
+//    run wrote nothing, nothing is redone but the reading.
+// A step that wrote documents keeps its own durable end: whoever reads it
+// `completed` may rely on its documents, which are on disk by then.
+bool StepRun::wroteNothing() const {
+  return report_->changed == 0 && committed_writes_.total() == 0;
 }
 
 Status StepRun::verify() {

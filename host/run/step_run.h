@@ -113,16 +113,11 @@ class StepRun {
   void reportProgress();
   // After the last batch.
   Status finish(Stop stop);
+  bool wroteNothing() const;
   Status verify();
   void tallyDryRun();
   // The one place a failure is written to the step's state.
   Status recordFailure(Code code, const std::string& error, std::string message, int64_t failed_at);
-
-  // No thread of the store's outlives the step (see Store::stopBackgroundWork).
-  struct BackgroundWorkStopper {
-    Store& store;
-    ~BackgroundWorkStopper() { store.stopBackgroundWork(); }
-  };
 
   Store& store_;
   const Plugin& plugin_;
@@ -135,9 +130,6 @@ class StepRun {
   const std::string id_;
   const std::string table_;
   const Direction direction_;
-  // Declared in the order they are needed and so torn down in reverse:
-  // the pool's threads first, the store's own last.
-  BackgroundWorkStopper background_work_stopper_;
   Pacer pacer_;
   std::optional<KeyRange> range_;  // the customRange, if any
   MigrationState state_;           // as of the last commit

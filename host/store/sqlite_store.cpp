@@ -548,20 +548,27 @@ int SqliteStore::onWalCommit(void* store, sqlite3* db, const char* name, int fra
   return SQLITE_OK;
 }
 
+// A checkpoint is due once kBatchCheckpointFrames were added to the WAL
+// since the last one was asked for, not after every commit past that
+// length: the WAL starts over from its first frame only when a write begins
+// after a checkpoint copied all of it, which commits that follow each other
+// closely (a run through many small migrations) rarely see, and each
+// checkpoint costs two fsyncs.
 void SqliteStore::betweenBatches() {
-  if (wal_frames_ < kBatchCheckpointFrames) return;
+  if (wal_frames_ < checkpoint_asked_at_) checkpoint_asked_at_ = 0;  // the WAL started over
+  if (wal_frames_ - checkpoint_asked_at_ < kBatchCheckpointFrames) return;
   if (!checkpointer_ && !checkpointer_unavailable_) {
     checkpointer_ = WalCheckpointer::start(path_);
     checkpointer_unavailable_ = !checkpointer_;
   }
   // Best effort: a checkpoint that can not finish now (busy) is retried
-  // after a later batch, which finds the WAL as long as before.
+  // once the WAL has grown by as much again.
   if (checkpointer_) {
     checkpointer_->request();
-    wal_frames_ = 0;
+    checkpoint_asked_at_ = wal_frames_;
   } else if (sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr,
                                        nullptr) == SQLITE_OK) {
-    wal_frames_ = 0;
+    checkpoint_asked_at_ = wal_frames_;
   }
 }
 
@@ -796,6 +803,7 @@ Status SqliteStore::query(std::string_view table, const QuerySpec& spec,
 }
 
 Result<int64_t> SqliteStore::insert(std::string_view table, std::string_view body) {
+  GRAFT_RETURN_IF_ERROR(applyBodyChecks());
   GRAFT_RETURN_IF_ERROR(createTable(table));
   auto stmt = prepare("INSERT INTO " + quotedName(table) + " (body) VALUES (?)", "insert");
   if (!stmt.ok()) return stmt.status();
@@ -818,6 +826,7 @@ Result<sqlite3_stmt*> SqliteStore::bodyWriter(std::string_view table) {
 }
 
 Result<bool> SqliteStore::update(std::string_view table, int64_t id, std::string_view body) {
+  GRAFT_RETURN_IF_ERROR(applyBodyChecks());
   auto stmt = bodyWriter(table);
   if (!stmt.ok()) return stmt.status();
   bindBorrowedText(*stmt, 1, body);
@@ -838,6 +847,7 @@ Result<int64_t> SqliteStore::writeSpan(std::string_view table, int64_t after_id,
                                        std::span<const SpanWrite> docs,
                                        std::vector<int64_t>* differs) {
   if (docs.empty()) return int64_t{0};
+  GRAFT_RETURN_IF_ERROR(applyBodyChecks());
   if (span_.table != table) {
     GRAFT_RETURN_IF_ERROR(needTable(table));
     auto stmt = prepare("UPDATE " + quotedName(table) +
@@ -1490,11 +1500,24 @@ Status SqliteStore::setSchemaChecks(bool on) {
   return Status::Ok();
 }
 
+// The pragma expires every prepared statement of this connection: each is
+// compiled again, with or without the CHECK, when next used. So it runs only
+// before a body is written, and only when the setting asked for differs from
+// the one in force: a step that writes nothing (a run through many
+// migrations that change nothing switches them off and on for each)
+// compiles nothing again.
 Status SqliteStore::setBodyChecks(bool on) {
-  // The pragma expires this connection's prepared statements: they are
-  // compiled again, with or without the CHECK, when next used.
-  return exec(on ? "PRAGMA ignore_check_constraints=OFF" : "PRAGMA ignore_check_constraints=ON",
-              "switch body checks");
+  body_checks_wanted_ = on;
+  return Status::Ok();
+}
+
+Status SqliteStore::applyBodyChecks() {
+  if (body_checks_on_ == body_checks_wanted_) return Status::Ok();
+  GRAFT_RETURN_IF_ERROR(exec(body_checks_wanted_ ? "PRAGMA ignore_check_constraints=OFF"
+                                                 : "PRAGMA ignore_check_constraints=ON",
+                             "switch body checks"));
+  body_checks_on_ = body_checks_wanted_;
+  return Status::Ok();
 }
 
 Status SqliteStore::schemaRefusal(std::string_view table, std::optional<int64_t> id,

@@ -22,7 +22,8 @@
 //   othersCommitMark: PRAGMA data_version;
 //   setSchemaChecks: the graft_schema_* triggers, switched for this
 //     connection (SQLITE_DBCONFIG_ENABLE_TRIGGER);
-//   setBodyChecks: the table's CHECK, through ignore_check_constraints;
+//   setBodyChecks: the table's CHECK, through ignore_check_constraints, set
+//     before the next write of a body;
 //   a range's key (Cursor::key): the document's index fields after the
 //     equality prefix, as a JSON array;
 //   describeRangePlan: EXPLAIN QUERY PLAN of a resumed batch's SELECT.
@@ -183,6 +184,9 @@ class SqliteStore final : public Store {
   Result<sqlite3_stmt*> prepareRange(std::string_view table, const KeyRange& range,
                                      const Cursor& after, const Cursor* upto, int64_t limit,
                                      const char* head, bool ordered);
+  // Sets ignore_check_constraints as setBodyChecks() last asked, if it
+  // is not so already (see sqlite_store.cpp).
+  Status applyBodyChecks();
   Status exec(const char* sql, const char* what);
   Status endLazyTransaction();
   static int onWalCommit(void* store, sqlite3* db, const char* name, int frames);
@@ -227,6 +231,9 @@ class SqliteStore final : public Store {
   mutable std::string reached_limit_file_;
   BusyWait busy_wait_;
   int wal_frames_ = 0;  // frames in the WAL after this connection's last commit
+  int checkpoint_asked_at_ = 0;     // wal_frames_ when betweenBatches() last checkpointed
+  bool body_checks_wanted_ = true;  // as setBodyChecks() last asked
+  bool body_checks_on_ = true;      // as ignore_check_constraints now is
   bool lazy_transaction_ = false;  // opened by beginBatch(): synchronous is NORMAL until it ends
   // Started by the first betweenBatches() that is due.
   std::unique_ptr<WalCheckpointer> checkpointer_;

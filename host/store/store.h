@@ -222,7 +222,7 @@ class Store {
   virtual void betweenBatches() = 0;
   // Returns once no thread of the store's own runs any more (work it only
   // had planned is dropped; betweenBatches() starts again when needed). The
-  // runner calls it when a pass ends: an application that embeds the host
+  // runner calls it when a run ends: an application that embeds the host
   // may fork after up().
   virtual void stopBackgroundWork() = 0;
   // An opaque mark of the writes other clients have committed: two equal

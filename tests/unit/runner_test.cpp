@@ -1,12 +1,11 @@
 #include "run/runner.h"
 
-#include <boost/test/unit_test.hpp>
-
 #include <sqlite3.h>
-
 #include <unistd.h>
 
+#include <boost/test/unit_test.hpp>
 #include <cstdlib>
+#include <map>
 #include <set>
 
 #include "harness.h"
@@ -50,6 +49,106 @@ struct Fixture {
     return **s;
   }
   RunReport report;
+};
+
+// A store that records, for each transaction that commits, whether it
+// began with begin() (durable at its commit) or beginBatch() (durable with
+// a later commit), and the migration states saved in it; the rest goes to
+// the store it wraps.
+class RecordingStore final : public Store {
+ public:
+  struct Commit {
+    bool durable = false;
+    std::vector<std::string> states;  // "<id> <status>"
+  };
+  explicit RecordingStore(Store& inner) : s_(inner) {}
+  std::vector<Commit> commits;
+
+  Status begin() override { return began(false, s_.begin()); }
+  Status beginBatch() override { return began(true, s_.beginBatch()); }
+  Status commit() override {
+    Status st = s_.commit();
+    if (st.ok()) commits.push_back(open_);
+    return st;
+  }
+  Status rollback() override { return s_.rollback(); }
+  Status saveState(const MigrationState& state) override {
+    open_.states.push_back(state.id + " " + stepStatusName(state.status));
+    return s_.saveState(state);
+  }
+  void betweenBatches() override { s_.betweenBatches(); }
+  void stopBackgroundWork() override { s_.stopBackgroundWork(); }
+  Result<int64_t> othersCommitMark() override { return s_.othersCommitMark(); }
+  Result<std::vector<std::string>> tables() override { return s_.tables(); }
+  Result<bool> hasTable(std::string_view t) override { return s_.hasTable(t); }
+  Status createTable(std::string_view t) override { return s_.createTable(t); }
+  Result<int64_t> count(std::string_view t, int64_t after) override { return s_.count(t, after); }
+  Status scan(std::string_view t, int64_t after, int64_t limit, std::vector<Document>* out,
+              int64_t upto) override {
+    return s_.scan(t, after, limit, out, upto);
+  }
+  Status forEach(std::string_view t, const std::function<bool(const Document&)>& fn) override {
+    return s_.forEach(t, fn);
+  }
+  Status scanRange(std::string_view t, const KeyRange& r, const Cursor& after, int64_t limit,
+                   std::vector<Document>* out, const Cursor* upto) override {
+    return s_.scanRange(t, r, after, limit, out, upto);
+  }
+  Result<int64_t> countRange(std::string_view t, const KeyRange& r, const Cursor& after) override {
+    return s_.countRange(t, r, after);
+  }
+  Result<std::string> describeRangePlan(std::string_view t, const KeyRange& r) override {
+    return s_.describeRangePlan(t, r);
+  }
+  Result<std::optional<Document>> get(std::string_view t, int64_t id) override {
+    return s_.get(t, id);
+  }
+  Status query(std::string_view t, const QuerySpec& q, std::vector<Document>* out) override {
+    return s_.query(t, q, out);
+  }
+  Result<int64_t> insert(std::string_view t, std::string_view body) override {
+    return s_.insert(t, body);
+  }
+  Result<bool> update(std::string_view t, int64_t id, std::string_view body) override {
+    return s_.update(t, id, body);
+  }
+  Result<bool> remove(std::string_view t, int64_t id) override { return s_.remove(t, id); }
+  Result<int64_t> writeSpan(std::string_view t, int64_t after, std::span<const SpanWrite> docs,
+                            std::vector<int64_t>* differs) override {
+    return s_.writeSpan(t, after, docs, differs);
+  }
+  Result<std::optional<MigrationState>> loadState(std::string_view id) override {
+    return s_.loadState(id);
+  }
+  Result<std::vector<MigrationState>> loadStates() override { return s_.loadStates(); }
+  Status saveRun(const RunRecord& run) override {
+    open_.states.push_back("run " + std::string(runStatusName(run.status)));
+    return s_.saveRun(run);
+  }
+  Result<std::vector<RunRecord>> loadRuns(int64_t limit) override { return s_.loadRuns(limit); }
+  Result<std::optional<Lease>> loadLease() override { return s_.loadLease(); }
+  Status saveLease(const Lease& lease) override { return s_.saveLease(lease); }
+  Status deleteLease(const std::string& run_id) override { return s_.deleteLease(run_id); }
+  Result<Heartbeat> heartbeat(const std::string& run_id, int64_t now_ms) override {
+    return s_.heartbeat(run_id, now_ms);
+  }
+  Result<bool> requestCancel() override { return s_.requestCancel(); }
+  Result<std::optional<SchemaRecord>> loadSchema() override { return s_.loadSchema(); }
+  Result<std::vector<SchemaRecord>> loadSchemaHistory() override { return s_.loadSchemaHistory(); }
+  Status installSchema(const Schema& schema, const std::string& text,
+                       const std::string& user) override {
+    return s_.installSchema(schema, text, user);
+  }
+  Status setSchemaChecks(bool on) override { return s_.setSchemaChecks(on); }
+  Status setBodyChecks(bool on) override { return s_.setBodyChecks(on); }
+
+ private:
+  Status began(bool batch, Status st) {
+    open_ = Commit{!batch, {}};
+    return st;
+  }
+  Store& s_;
+  Commit open_;
 };
 
 BOOST_AUTO_TEST_SUITE(runner)
@@ -460,6 +559,51 @@ BOOST_AUTO_TEST_CASE(ctx_db_does_not_hand_out_a_document_graft_can_not_read) {
              "JSON: invalid UTF-8 at byte 23");
   BOOST_TEST(f.state("test_probe").cursor == 0);
   BOOST_TEST(test::sqlValue(f.db, "SELECT json_type(body, '$.found') FROM probes WHERE _id = 1") == "");
+}
+
+// A migration that wrote nothing ends with a commit that waits for a later
+// durable one; one that wrote documents ends durably, and so does every
+// run, after its last migration's end. (Why that keeps exactly-once through
+// a power loss: StepRun::wroteNothing.)
+BOOST_AUTO_TEST_CASE(only_a_migration_that_wrote_something_ends_with_a_durable_commit) {
+  for (bool counter_first : {false, true}) {
+    BOOST_TEST_CONTEXT("counter first: " << counter_first) {
+      Fixture f;
+      test::seedItems(f.db, 30);
+      test::seedDocs(f.db, "people", {{{"role", "admin"}}, {{"role", "member"}}});
+      if (counter_first) {
+        f.load({"counter", "verify_role"}, {"test_counter", "test_verify_role"});
+      } else {
+        f.load({"verify_role", "counter"}, {"test_verify_role", "test_counter"});
+      }
+      RecordingStore recording(*f.store);
+      Runner runner(recording, f.catalog);
+      Status s = runner.up({}, &f.report);
+      BOOST_REQUIRE_MESSAGE(s.ok(), s.message());
+      std::map<std::string, bool> durable;  // "<id> completed", "run completed"
+      std::vector<std::string> ends;        // in commit order
+      for (const auto& commit : recording.commits) {
+        for (const auto& state : commit.states) {
+          if (!state.ends_with(" completed")) continue;
+          durable[state] = commit.durable;
+          ends.push_back(state);
+        }
+      }
+      const std::vector<std::string> expected =
+          counter_first ? std::vector<std::string>{"test_counter completed",
+                                                   "test_verify_role completed", "run completed"}
+                        : std::vector<std::string>{"test_verify_role completed",
+                                                   "test_counter completed", "run completed"};
+      BOOST_TEST(ends == expected, boost::test_tools::per_element());
+      BOOST_TEST(!durable["test_verify_role completed"]);  // visited 2, changed none
+      BOOST_TEST(durable["test_counter completed"]);       // changed 30
+      BOOST_TEST(durable["run completed"]);
+      BOOST_REQUIRE(!recording.commits.empty());
+      BOOST_TEST(recording.commits.back().durable);
+      BOOST_TEST(f.state("test_verify_role").status == StepStatus::kCompleted);
+      BOOST_TEST(f.state("test_counter").changed == 30);
+    }
+  }
 }
 
 BOOST_AUTO_TEST_SUITE_END()

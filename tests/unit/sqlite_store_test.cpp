@@ -202,6 +202,65 @@ BOOST_FIXTURE_TEST_CASE(between_batches_a_long_wal_is_copied_into_the_database, 
   BOOST_TEST(std::filesystem::file_size(path) >= small_db + 300 * 4000);
 }
 
+// Once a checkpoint was asked for, the next is due when the WAL has grown
+// by 256 frames again, not after each batch while the WAL is that long:
+// a WAL that is not copied in full (here a reader holds it) is not started
+// over, and a run through many small migrations would checkpoint, with its
+// fsyncs, after every batch.
+BOOST_FIXTURE_TEST_CASE(between_batches_a_checkpoint_is_due_once_the_wal_grew_by_256_frames,
+                        StoreFixture) {
+  BOOST_TEST_REQUIRE(store->createTable("items").ok());
+  const std::string big = "{\"x\":\"" + std::string(4000, 'a') + "\"}";
+  auto batch = [&](int docs) {
+    BOOST_TEST_REQUIRE(store->beginBatch().ok());
+    for (int i = 0; i < docs; ++i) insertOk(*store, "items", big);
+    BOOST_TEST_REQUIRE(store->commit().ok());
+    store->betweenBatches();
+    store->finishCheckpoint();
+  };
+  batch(1);
+  // A reader keeps its snapshot: the checkpoint can copy nothing after it.
+  sqlite3* reader = nullptr;
+  BOOST_TEST_REQUIRE(sqlite3_open(path.c_str(), &reader) == SQLITE_OK);
+  BOOST_TEST_REQUIRE(sqlite3_exec(reader, "BEGIN", nullptr, nullptr, nullptr) == SQLITE_OK);
+  BOOST_TEST(sqlValue(reader, "SELECT count(*) FROM items") == "1");
+  batch(300);  // about 300 frames (a page a document): a checkpoint is asked
+               // for, and copies only what the reader's snapshot holds
+  const auto partly = std::filesystem::file_size(path);
+  BOOST_TEST_REQUIRE(sqlite3_exec(reader, "COMMIT", nullptr, nullptr, nullptr) == SQLITE_OK);
+  sqlite3_close(reader);
+  batch(20);  // about 20 frames more: none is due
+  BOOST_TEST(std::filesystem::file_size(path) == partly);
+  batch(280);  // 300 frames since it was asked for: due, and it copies them all
+  BOOST_TEST(std::filesystem::file_size(path) >= partly + 590 * 4000);
+}
+
+// Switching the body checks compiles the connection's statements again
+// (the pragma expires them all), so a switch waits for the next write of a
+// body: a migration that writes nothing switches them off and on for free.
+BOOST_FIXTURE_TEST_CASE(body_checks_switch_when_a_body_is_next_written, StoreFixture) {
+  BOOST_TEST_REQUIRE(store->createTable("items").ok());
+  insertOk(*store, "items", R"({"a":1})");
+  auto recompiled = [&] {
+    int n = 0;
+    for (sqlite3_stmt* stmt = sqlite3_next_stmt(store->handle(), nullptr); stmt;
+         stmt = sqlite3_next_stmt(store->handle(), stmt))
+      n += sqlite3_stmt_status(stmt, SQLITE_STMTSTATUS_REPREPARE, 0);
+    return n;
+  };
+  BOOST_TEST_REQUIRE(store->count("items", 0).value() == 1);
+  const int before = recompiled();
+  BOOST_TEST_REQUIRE(store->setBodyChecks(false).ok());
+  BOOST_TEST_REQUIRE(store->setBodyChecks(true).ok());
+  BOOST_TEST(store->count("items", 0).value() == 1);
+  BOOST_TEST(recompiled() == before);
+  // Off, then a write: the bodies this store writes skip the CHECK.
+  BOOST_TEST_REQUIRE(store->setBodyChecks(false).ok());
+  BOOST_TEST(store->insert("items", "[1]").ok());
+  BOOST_TEST(store->count("items", 0).value() == 2);
+  BOOST_TEST(recompiled() > before);
+}
+
 struct RawBody {
   const char* body;  // nullptr: SQL NULL
   int rc;
