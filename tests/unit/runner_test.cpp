@@ -79,6 +79,7 @@ class RecordingStore final : public Store {
   void betweenBatches() override { s_.betweenBatches(); }
   void stopBackgroundWork() override { s_.stopBackgroundWork(); }
   Result<int64_t> othersCommitMark() override { return s_.othersCommitMark(); }
+  WriteLocking writeLocking() const override { return s_.writeLocking(); }
   Result<std::vector<std::string>> tables() override { return s_.tables(); }
   Result<bool> hasTable(std::string_view t) override { return s_.hasTable(t); }
   Status createTable(std::string_view t) override { return s_.createTable(t); }
