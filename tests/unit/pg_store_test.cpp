@@ -143,6 +143,34 @@ BOOST_AUTO_TEST_CASE(a_server_that_goes_away_is_one_line_and_loses_nothing) {
   BOOST_TEST(store->count("items", 0).value() == 1);
 }
 
+// A batch that scan() read is compared by row version: an application's
+// write between the read and writeSpan, even one that leaves the body as it
+// was, makes the row differ; the rest are written.
+BOOST_AUTO_TEST_CASE(write_span_compares_a_scanned_batch_by_row_version) {
+  test::PgDatabase db;
+  auto store = openPg(db);
+  for (int i = 1; i <= 4; ++i) test::insertOk(*store, "items", "{\"n\":" + std::to_string(i) + "}");
+  std::vector<Document> batch;
+  BOOST_TEST_REQUIRE(store->scan("items", 0, 10, &batch).ok());
+  BOOST_TEST_REQUIRE(batch.size() == 4u);
+  db.sql(R"(UPDATE items SET body = '{"n":20}' WHERE _id = 2)");
+  db.sql("UPDATE items SET body = body WHERE _id = 3");
+  const std::string next = R"({"n":0})";
+  std::vector<SpanWrite> writes;
+  for (const auto& doc : batch) writes.push_back({doc.id, doc.body, &next});
+  std::vector<int64_t> differs;
+  BOOST_TEST_REQUIRE(store->begin().ok());
+  auto written = store->writeSpan("items", 0, writes, &differs);
+  BOOST_TEST_REQUIRE(written.ok(), written.status().message());
+  BOOST_TEST_REQUIRE(store->commit().ok());
+  BOOST_TEST(*written == 2);
+  BOOST_TEST(differs == (std::vector<int64_t>{2, 3}), boost::test_tools::per_element());
+  BOOST_TEST(
+      db.sql("SELECT body::text FROM items ORDER BY _id") ==
+          (std::vector<std::string>{R"({"n": 0})", R"({"n": 20})", R"({"n": 3})", R"({"n": 0})"}),
+      boost::test_tools::per_element());
+}
+
 // An application's transaction takes _id 2 and stays open while _id 3
 // commits: a batch read now sees 1 and 3. The store waits for that
 // transaction before it hands the batch out, and reads the span again: 2

@@ -322,24 +322,29 @@ Result<int64_t> PgStore::count(std::string_view table, int64_t after_id) {
 
 Result<std::vector<Document>> PgStore::readDocuments(const std::string& sql,
                                                      const std::vector<PgParam>& params,
-                                                     std::string_view what) {
+                                                     std::string_view what,
+                                                     std::vector<std::string>* versions) {
   auto r = conn_->read(sql, params, what);
   if (!r.ok()) return r.status();
   std::vector<Document> docs;
   docs.reserve(static_cast<size_t>(r->rows()));
-  for (int i = 0; i < r->rows(); ++i)
+  if (versions) versions->clear();
+  for (int i = 0; i < r->rows(); ++i) {
     docs.push_back(Document{r->int64(i, 0), r->float64(i, 1), bodyFromJsonb(r->text(i, 2)), {}});
+    if (versions) versions->emplace_back(r->text(i, 3));
+  }
   return docs;
 }
 
 Status PgStore::scan(std::string_view table, int64_t after_id, int64_t limit,
                      std::vector<Document>* out, int64_t upto_id) {
   GRAFT_RETURN_IF_ERROR(needTable(table));
-  const std::string sql = "SELECT _id, \"_creationTime\", body FROM " + quotedName(table) +
-                          " WHERE _id > $1 AND _id <= $2 ORDER BY _id LIMIT $3";
+  const std::string sql = "SELECT _id, \"_creationTime\", body, xmin::text FROM " +
+                          quotedName(table) + " WHERE _id > $1 AND _id <= $2 ORDER BY _id LIMIT $3";
   const PgParam limit_param = limit < 0 ? PgParam() : PgParam(number(limit));
+  std::vector<std::string> versions;
   auto docs = readDocuments(sql, {number(after_id), number(upto_id), limit_param},
-                            "read documents of " + std::string(table));
+                            "read documents of " + std::string(table), &versions);
   if (!docs.ok()) return docs.status();
   // A batch: a transaction that took an _id of this span before the read
   // and commits after it would be passed over by the cursor for good. Any
@@ -351,9 +356,14 @@ Status PgStore::scan(std::string_view table, int64_t after_id, int64_t limit,
     if (!waited.ok()) return waited.status();
     if (*waited) {
       docs = readDocuments(sql, {number(after_id), number(docs->back().id), limit_param},
-                           "read documents of " + std::string(table));
+                           "read documents of " + std::string(table), &versions);
       if (!docs.ok()) return docs.status();
     }
+    // The row versions read, for writeSpan's compare-and-set.
+    read_.table = std::string(table);
+    read_.rows.clear();
+    for (size_t i = 0; i < docs->size(); ++i)
+      read_.rows.emplace((*docs)[i].id, ReadRow{std::move(versions[i]), (*docs)[i].body});
   }
   out->insert(out->end(), std::make_move_iterator(docs->begin()),
               std::make_move_iterator(docs->end()));
@@ -484,15 +494,24 @@ Result<bool> PgStore::remove(std::string_view table, int64_t id) {
 // The span's rows are read FOR UPDATE: from then on no other client can
 // change them until the batch commits, so comparing them here with what
 // migrateOne saw is the compare-and-set, and one UPDATE writes the rest.
+// When the batch is the one scan() last read, a row is compared by its
+// version (xmin: every write of a row makes a new version): the bodies
+// need not cross the wire again.
 Result<int64_t> PgStore::writeSpan(std::string_view table, int64_t after_id,
                                    std::span<const SpanWrite> docs, std::vector<int64_t>* differs) {
   if (docs.empty()) return int64_t{0};
   GRAFT_RETURN_IF_ERROR(needTable(table));
   const std::string span =
       std::string(table) + " after _id " + number(after_id) + " up to " + number(docs.back().id);
-  auto rows = conn_->run("SELECT _id, body FROM " + quotedName(table) +
-                             " WHERE _id > $1 AND _id <= $2 ORDER BY _id FOR UPDATE",
-                         {number(after_id), number(docs.back().id)}, "lock " + span);
+  bool by_version = read_.table == table;
+  for (size_t i = 0; by_version && i < docs.size(); ++i) {
+    auto row = read_.rows.find(docs[i].id);
+    by_version = row != read_.rows.end() && row->second.body == docs[i].seen;
+  }
+  auto rows =
+      conn_->run(std::string("SELECT _id, ") + (by_version ? "xmin::text" : "body") + " FROM " +
+                     quotedName(table) + " WHERE _id > $1 AND _id <= $2 ORDER BY _id FOR UPDATE",
+                 {number(after_id), number(docs.back().id)}, "lock " + span);
   if (!rows.ok()) return rows.status();
   std::vector<std::string> ids, bodies;
   size_t next = 0;
@@ -500,7 +519,9 @@ Result<int64_t> PgStore::writeSpan(std::string_view table, int64_t after_id,
     const int64_t id = rows->int64(i, 0);
     while (next < docs.size() && docs[next].id < id) ++next;
     const SpanWrite* doc = next < docs.size() && docs[next].id == id ? &docs[next] : nullptr;
-    if (!doc || bodyFromJsonb(rows->text(i, 1)) != doc->seen) {
+    const bool same = doc && (by_version ? read_.rows.at(id).version == rows->text(i, 1)
+                                         : bodyFromJsonb(rows->text(i, 1)) == doc->seen);
+    if (!same) {
       differs->push_back(id);
       continue;
     }
@@ -510,6 +531,7 @@ Result<int64_t> PgStore::writeSpan(std::string_view table, int64_t after_id,
     ids.push_back(number(id));
     bodies.push_back(std::move(text).value());
   }
+  read_ = {};  // the versions are this batch's, and the batch is written
   if (ids.empty()) return int64_t{0};
   auto written = conn_->run("UPDATE " + quotedName(table) +
                                 " AS t SET body = u.body FROM unnest($1::bigint[], $2::jsonb[])"

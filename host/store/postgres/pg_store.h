@@ -37,6 +37,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "store/postgres/pg_conn.h"
@@ -111,9 +112,12 @@ class PgStore : public Store {
   Status checkDocumentTable(std::string_view table);
   Status needTable(std::string_view table);
   Status makeTable(std::string_view table);
+  // The documents `sql` selects (_id, _creationTime, body), and with
+  // `versions` each row's fourth column, its xmin.
   Result<std::vector<Document>> readDocuments(const std::string& sql,
                                               const std::vector<PgParam>& params,
-                                              std::string_view what);
+                                              std::string_view what,
+                                              std::vector<std::string>* versions = nullptr);
   // Waits until the transactions that hold writes on `table` now have
   // ended; says whether there were any.
   Result<bool> waitForWriters(std::string_view table);
@@ -145,6 +149,15 @@ class PgStore : public Store {
   // run that held it.
   std::optional<std::string> loaded_lease_;
   bool lease_loaded_ = false;
+  // The batch scan() read last: each row's version (xmin) and body.
+  struct ReadRow {
+    std::string version;
+    std::string body;
+  };
+  struct {
+    std::string table;
+    std::unordered_map<int64_t, ReadRow> rows;
+  } read_;
 };
 
 }  // namespace graft
