@@ -163,4 +163,18 @@ std::string pgLiteral(std::string_view text) {
   return quoted + "'";
 }
 
+std::string pgArrayLiteral(const std::vector<std::string>& items) {
+  std::string out = "{";
+  for (const auto& item : items) {
+    if (out.size() > 1) out += ',';
+    out += '"';
+    for (char c : item) {
+      if (c == '"' || c == '\\') out += '\\';
+      out += c;
+    }
+    out += '"';
+  }
+  return out + "}";
+}
+
 }  // namespace graft

@@ -105,6 +105,10 @@ class PgConn {
 // that take no parameters.
 std::string pgLiteral(std::string_view text);
 
+// An array literal of text elements, for a text[] (or jsonb[], bigint[])
+// parameter: {"a","b \"c\""}.
+std::string pgArrayLiteral(const std::vector<std::string>& items);
+
 }  // namespace graft
 
 #endif  // GRAFT_HOST_STORE_POSTGRES_PG_CONN_H_

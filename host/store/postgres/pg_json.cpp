@@ -69,20 +69,42 @@ Status refusal(const std::string& why) {
   return Status(Code::kBadInput, "a PostgreSQL store can not keep this document: " + why);
 }
 
-// Copies the string that starts at text[*i] (its opening quote) to `out`;
-// fails on \u0000, which jsonb can not hold.
-Status copyString(std::string_view text, size_t* i, std::string* out) {
-  size_t j = *i + 1;
-  while (j < text.size() && text[j] != '"') {
-    if (text[j] == '\\' && j + 1 < text.size()) {
-      if (text.substr(j + 1, 5) == "u0000")
-        return refusal("it holds the character U+0000 (\\u0000), which jsonb refuses");
-      ++j;
+// Copies JSON `text` to `out`, with each number token as `number` makes
+// it (it appends to `out`). Strings are copied as they are; with
+// `refuse_nul`, one that holds \u0000 fails. With `compact`, the spaces
+// between tokens are dropped (jsonb's text has them after ':' and ',').
+template <class OnNumber>
+Status rewriteNumbers(std::string_view text, bool refuse_nul, bool compact, std::string* out,
+                      OnNumber&& number) {
+  out->reserve(text.size() + 16);
+  for (size_t i = 0; i < text.size();) {
+    const char c = text[i];
+    if (c == ' ' && compact) {
+      ++i;
+      continue;
     }
-    ++j;
+    if (c == '"') {
+      size_t j = i + 1;
+      for (; j < text.size() && text[j] != '"'; ++j) {
+        if (text[j] != '\\') continue;
+        if (refuse_nul && text.substr(j + 1, 5) == "u0000")
+          return refusal("it holds the character U+0000 (\\u0000), which jsonb refuses");
+        ++j;
+      }
+      out->append(text.substr(i, j + 1 - i));
+      i = j + 1;
+      continue;
+    }
+    if (c != '-' && !(c >= '0' && c <= '9')) {
+      *out += c;
+      ++i;
+      continue;
+    }
+    size_t j = i;
+    while (j < text.size() && isNumberChar(text[j])) ++j;
+    GRAFT_RETURN_IF_ERROR(number(text.substr(i, j - i)));
+    i = j;
   }
-  out->append(text.substr(*i, j + 1 - *i));
-  *i = j + 1;
   return Status::Ok();
 }
 
@@ -93,25 +115,10 @@ Result<std::string> bodyToJsonb(std::string_view body) {
     return refusal("an object in it has the key " + jsonQuoted(*key) +
                    " twice, and jsonb keeps only the last");
   std::string out;
-  out.reserve(body.size() + 16);
-  for (size_t i = 0; i < body.size();) {
-    const char c = body[i];
-    if (c == '"') {
-      GRAFT_RETURN_IF_ERROR(copyString(body, &i, &out));
-      continue;
-    }
-    if (c != '-' && !(c >= '0' && c <= '9')) {
-      out += c;
-      ++i;
-      continue;
-    }
-    size_t j = i;
-    while (j < body.size() && isNumberChar(body[j])) ++j;
-    const std::string_view number = body.substr(i, j - i);
-    i = j;
+  GRAFT_RETURN_IF_ERROR(rewriteNumbers(body, true, false, &out, [&](std::string_view number) {
     if (!isFloatText(number)) {
       out.append(number);
-      continue;
+      return Status::Ok();
     }
     const auto value = readFloat(number);
     if (!value) return refusal("its number " + std::string(number) + " is beyond float64");
@@ -119,41 +126,21 @@ Result<std::string> bodyToJsonb(std::string_view body) {
       return refusal("its number " + std::string(number) +
                      " is a negative zero, which jsonb reads back as 0.0");
     out += plainDecimal(*value);
-  }
+    return Status::Ok();
+  }));
   return out;
 }
 
 std::string bodyFromJsonb(std::string_view text) {
   std::string out;
-  out.reserve(text.size());
-  for (size_t i = 0; i < text.size();) {
-    const char c = text[i];
-    if (c == ' ') {  // the server's ": " and ", "
-      ++i;
-      continue;
-    }
-    if (c == '"') {
-      size_t j = i + 1;
-      while (j < text.size() && text[j] != '"') j += text[j] == '\\' ? 2 : 1;
-      out.append(text.substr(i, j + 1 - i));
-      i = j + 1;
-      continue;
-    }
-    if (c != '-' && !(c >= '0' && c <= '9')) {
-      out += c;
-      ++i;
-      continue;
-    }
-    size_t j = i;
-    while (j < text.size() && isNumberChar(text[j])) ++j;
-    const std::string_view number = text.substr(i, j - i);
-    i = j;
+  (void)rewriteNumbers(text, false, true, &out, [&](std::string_view number) {
     const auto value = isFloatText(number) ? readFloat(number) : std::nullopt;
     if (value)
       out += shortestFloat(*value);
     else
       out.append(number);
-  }
+    return Status::Ok();
+  });
   return out;
 }
 

@@ -162,20 +162,14 @@ std::vector<std::pair<std::string, std::string>> pgFieldChecks(const TableSchema
 }
 
 std::vector<std::string> pgIndexTriple(const std::string& field_path, const std::string& body) {
-  std::string path = "{";
+  std::vector<std::string> parts;
   for (size_t start = 0;;) {
     const size_t dot = field_path.find('.', start);
-    std::string part = field_path.substr(start, dot == std::string::npos ? dot : dot - start);
-    path += (start ? "," : "") + std::string("\"");
-    for (char c : part) {
-      if (c == '"' || c == '\\') path += '\\';
-      path += c;
-    }
-    path += '"';
+    parts.push_back(field_path.substr(start, dot == std::string::npos ? dot : dot - start));
     if (dot == std::string::npos) break;
     start = dot + 1;
   }
-  const std::string v = "(" + body + " #> " + pgLiteral(path + "}") + "::text[])";
+  const std::string v = "(" + body + " #> " + pgLiteral(pgArrayLiteral(parts)) + "::text[])";
   return {
       "(CASE WHEN jsonb_typeof(" + v + ") IS NULL OR jsonb_typeof(" + v +
           ") = 'null' THEN 0 WHEN jsonb_typeof(" + v +

@@ -31,21 +31,6 @@ std::string textOf(const PgResult& r, int row, int column) {
   return r.isNull(row, column) ? std::string() : std::string(r.text(row, column));
 }
 
-// An array literal of text elements: {"a","b \"c\""}.
-std::string arrayLiteral(const std::vector<std::string>& items) {
-  std::string out = "{";
-  for (const auto& item : items) {
-    if (out.size() > 1) out += ',';
-    out += '"';
-    for (char c : item) {
-      if (c == '"' || c == '\\') out += '\\';
-      out += c;
-    }
-    out += '"';
-  }
-  return out + "}";
-}
-
 // The server's clock, in Unix ms: what a lease's heartbeat is measured by.
 constexpr const char* kServerNowMs = "(extract(epoch FROM clock_timestamp()) * 1000)::bigint";
 
@@ -536,7 +521,7 @@ Result<int64_t> PgStore::writeSpan(std::string_view table, int64_t after_id,
   auto written = conn_->run("UPDATE " + quotedName(table) +
                                 " AS t SET body = u.body FROM unnest($1::bigint[], $2::jsonb[])"
                                 " AS u(id, body) WHERE t._id = u.id",
-                            {arrayLiteral(ids), arrayLiteral(bodies)}, "update " + span);
+                            {pgArrayLiteral(ids), pgArrayLiteral(bodies)}, "update " + span);
   if (!written.ok() && conn_->lastState() == kSchemaState)
     return spanRefusal(table, docs, written.status().message());
   if (!written.ok()) return written.status();
@@ -608,58 +593,58 @@ Result<std::vector<MigrationState>> PgStore::loadStates() {
   return states;
 }
 
-Status PgStore::saveState(const MigrationState& s) {
-  std::string set;
-  const std::string columns = kStateColumns;
-  std::vector<PgParam> params = {s.id,
-                                 s.file_sha256,
-                                 std::string(stepStatusName(s.status)),
-                                 std::string(directionName(s.direction)),
-                                 number(s.cursor),
-                                 number(s.processed),
-                                 number(s.changed),
-                                 optionalText(s.started_at),
-                                 optionalText(s.updated_at),
-                                 optionalText(s.completed_at),
-                                 optionalText(s.error),
-                                 s.error_doc_id ? PgParam(number(*s.error_doc_id)) : PgParam(),
-                                 optionalText(s.run_id),
-                                 optionalText(s.logic_digest),
-                                 optionalText(s.cursor_key),
-                                 number(s.total),
-                                 std::string(s.out_of_order ? "true" : "false")};
-  std::string values;
-  for (size_t i = 1; i <= params.size(); ++i) values += (i > 1 ? ", $" : "$") + number(int64_t(i));
-  // Every column but the key, from the row that was to be inserted.
-  for (size_t start = columns.find(',') + 1; start < columns.size();) {
+namespace {
+
+// INSERT INTO `table` (`columns`) VALUES ($1, ..) ON CONFLICT (the first
+// column) DO UPDATE SET every other column from the row to be inserted.
+std::string upsertSql(const char* table, const std::string& columns) {
+  std::vector<std::string> names;
+  for (size_t start = 0; start < columns.size();) {
     size_t end = columns.find(',', start);
     if (end == std::string::npos) end = columns.size();
-    std::string column = columns.substr(start, end - start);
-    column.erase(0, column.find_first_not_of(' '));
-    set += (set.empty() ? "" : ", ") + column + " = EXCLUDED." + column;
+    std::string name = columns.substr(start, end - start);
+    name.erase(0, name.find_first_not_of(' '));
+    names.push_back(std::move(name));
     start = end + 1;
   }
-  auto r = conn_->run(std::string("INSERT INTO migration_state (") + kStateColumns + ") VALUES (" +
-                          values + ") ON CONFLICT (id) DO UPDATE SET " + set,
-                      params, "write migration_state for " + s.id);
-  return r.status();
+  std::string values, set;
+  for (size_t i = 0; i < names.size(); ++i) {
+    values += (i ? ", $" : "$") + std::to_string(i + 1);
+    if (i) set += (i > 1 ? ", " : "") + names[i] + " = EXCLUDED." + names[i];
+  }
+  return "INSERT INTO " + std::string(table) + " (" + columns + ") VALUES (" + values +
+         ") ON CONFLICT (" + names[0] + ") DO UPDATE SET " + set;
+}
+
+}  // namespace
+
+Status PgStore::saveState(const MigrationState& s) {
+  static const std::string sql = upsertSql("migration_state", kStateColumns);
+  return conn_
+      ->run(sql,
+            {s.id, s.file_sha256, std::string(stepStatusName(s.status)),
+             std::string(directionName(s.direction)), number(s.cursor), number(s.processed),
+             number(s.changed), optionalText(s.started_at), optionalText(s.updated_at),
+             optionalText(s.completed_at), optionalText(s.error),
+             s.error_doc_id ? PgParam(number(*s.error_doc_id)) : PgParam(), optionalText(s.run_id),
+             optionalText(s.logic_digest), optionalText(s.cursor_key), number(s.total),
+             std::string(s.out_of_order ? "true" : "false")},
+            "write migration_state for " + s.id)
+      .status();
 }
 
 Status PgStore::saveRun(const RunRecord& r) {
-  auto w = conn_->run(
-      "INSERT INTO migration_run (run_id, status, command, started_at, ended_at, migrations,"
-      " processed, changed, error, host, pid, \"user\")"
-      " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (run_id) DO UPDATE"
-      " SET status = EXCLUDED.status, command = EXCLUDED.command,"
-      " started_at = EXCLUDED.started_at, ended_at = EXCLUDED.ended_at,"
-      " migrations = EXCLUDED.migrations, processed = EXCLUDED.processed,"
-      " changed = EXCLUDED.changed, error = EXCLUDED.error, host = EXCLUDED.host,"
-      " pid = EXCLUDED.pid, \"user\" = EXCLUDED.\"user\"",
-      {r.run_id, std::string(runStatusName(r.status)), r.command, r.started_at,
-       optionalText(r.ended_at), number(r.migrations), number(r.processed), number(r.changed),
-       optionalText(r.error), optionalText(r.host), number(r.pid), optionalText(r.user)},
-      "write migration_run");
-  return w.status();
+  static const std::string sql = upsertSql(
+      "migration_run",
+      "run_id, status, command, started_at, ended_at, migrations, processed, changed, error,"
+      " host, pid, \"user\"");
+  return conn_
+      ->run(sql,
+            {r.run_id, std::string(runStatusName(r.status)), r.command, r.started_at,
+             optionalText(r.ended_at), number(r.migrations), number(r.processed), number(r.changed),
+             optionalText(r.error), optionalText(r.host), number(r.pid), optionalText(r.user)},
+            "write migration_run")
+      .status();
 }
 
 Result<std::vector<RunRecord>> PgStore::loadRuns(int64_t limit) {
