@@ -69,6 +69,16 @@ int64_t processedSoFar(const PgDatabase& db) {
   return rows.empty() ? 0 : std::stoll(rows[0]);
 }
 
+// The counter plugin in dir/plugins, and `n` items {"n":0} in a table
+// graft made (import of nothing), as an application's SQL would add them.
+void seedCounterItems(const ScratchDir& dir, const PgDatabase& pg, int n) {
+  test::makePluginDir(dir, {test::testPlugin("counter")}, {"test_counter"});
+  auto o = test::runGraft({"--db", pg.url(), "import", "items", "/dev/null"});
+  BOOST_REQUIRE_MESSAGE(o.exit_code == 0, o.err);
+  pg.sql("INSERT INTO items (body) SELECT '{\"n\":0}' FROM generate_series(1, " +
+         std::to_string(n) + ")");
+}
+
 BOOST_AUTO_TEST_SUITE(postgres_e2e)
 
 // The example plugins on the demo data, once on a SQLite file and once on
@@ -142,10 +152,8 @@ BOOST_AUTO_TEST_CASE(import_refuses_what_jsonb_can_not_keep_naming_the_line) {
 BOOST_AUTO_TEST_CASE(an_insert_that_commits_after_the_cursor_passed_its_id_is_migrated_once) {
   ScratchDir dir;
   PgDatabase pg;
-  test::makePluginDir(dir, {test::testPlugin("counter")}, {"test_counter"});
-  auto o = test::runGraft({"--db", pg.url(), "import", "items", "/dev/null"});
-  BOOST_REQUIRE_MESSAGE(o.exit_code == 0, o.err);
-  pg.sql("INSERT INTO items (body) SELECT '{\"n\":0}' FROM generate_series(1, 1000)");
+  seedCounterItems(dir, pg, 1000);
+  test::Outcome o;
   PgClient app(pg.url());
   app.sql("BEGIN; INSERT INTO items (body) VALUES ('{\"n\":0,\"late\":true}')");  // _id 1001
   pg.sql("INSERT INTO items (body) SELECT '{\"n\":0}' FROM generate_series(1, 1000)");
@@ -169,12 +177,9 @@ BOOST_AUTO_TEST_CASE(an_insert_that_commits_after_the_cursor_passed_its_id_is_mi
 BOOST_AUTO_TEST_CASE(sigkills_with_an_application_writing_lose_nothing) {
   ScratchDir dir;
   PgDatabase pg;
-  test::makePluginDir(dir, {test::testPlugin("counter")}, {"test_counter"});
   const int n = 30000;
-  auto o = test::runGraft({"--db", pg.url(), "import", "items", "/dev/null"});
-  BOOST_REQUIRE_MESSAGE(o.exit_code == 0, o.err);
-  pg.sql("INSERT INTO items (body) SELECT '{\"n\":0}' FROM generate_series(1, " +
-         std::to_string(n) + ")");
+  seedCounterItems(dir, pg, n);
+  test::Outcome o;
   // The application: an insert or a patch of field "a" just ahead of the
   // cursor, each in its own transaction, remembered once committed.
   std::atomic<bool> stop{false};
@@ -245,10 +250,8 @@ BOOST_AUTO_TEST_CASE(sigkills_with_an_application_writing_lose_nothing) {
 BOOST_AUTO_TEST_CASE(one_run_at_a_time_cancel_and_resume) {
   ScratchDir dir;
   PgDatabase pg;
-  test::makePluginDir(dir, {test::testPlugin("counter")}, {"test_counter"});
-  auto o = test::runGraft({"--db", pg.url(), "import", "items", "/dev/null"});
-  BOOST_REQUIRE_MESSAGE(o.exit_code == 0, o.err);
-  pg.sql("INSERT INTO items (body) SELECT '{\"n\":0}' FROM generate_series(1, 5000)");
+  seedCounterItems(dir, pg, 5000);
+  test::Outcome o;
   const std::vector<std::string> up = {"--db",       pg.url(),  "--plugins",    dir / "plugins",
                                        "up",         "--quiet", "--batch-size", "10",
                                        "--pause-ms", "20"};
@@ -280,10 +283,8 @@ BOOST_AUTO_TEST_CASE(one_run_at_a_time_cancel_and_resume) {
 BOOST_AUTO_TEST_CASE(a_server_that_drops_the_connection_mid_run_loses_nothing) {
   ScratchDir dir;
   PgDatabase pg;
-  test::makePluginDir(dir, {test::testPlugin("counter")}, {"test_counter"});
-  auto o = test::runGraft({"--db", pg.url(), "import", "items", "/dev/null"});
-  BOOST_REQUIRE_MESSAGE(o.exit_code == 0, o.err);
-  pg.sql("INSERT INTO items (body) SELECT '{\"n\":0}' FROM generate_series(1, 5000)");
+  seedCounterItems(dir, pg, 5000);
+  test::Outcome o;
   const std::vector<std::string> up = {"--db",       pg.url(),  "--plugins",    dir / "plugins",
                                        "up",         "--quiet", "--batch-size", "10",
                                        "--pause-ms", "5"};
