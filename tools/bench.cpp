@@ -130,21 +130,6 @@ Machine describeMachine(const std::string& work) {
   return m;
 }
 
-void removeStore(const std::string& db) {
-  for (const char* suffix : {"", "-wal", "-shm"}) std::remove((db + suffix).c_str());
-}
-
-bool copyStore(const std::string& from, const std::string& to) {
-  removeStore(to);
-  std::error_code ec;
-  fs::copy_file(from, to, fs::copy_options::overwrite_existing, ec);
-  if (ec) note("copy " + from + " to " + to + ": " + ec.message());
-  // The copy's dirty pages must not be written back during the measurement,
-  // where they would slow the contender's fsyncs.
-  sync();
-  return !ec;
-}
-
 // A plugin directory holding only `plugin`, the role migration `id`.
 bool makeRolePluginDir(const std::string& dir, const char* plugin, const std::string& id) {
   std::error_code ec;

@@ -58,19 +58,6 @@ void note(const std::string& text) {
   std::fprintf(stderr, "graft_bench_small: %s\n", text.c_str());
 }
 
-void removeStore(const std::string& db) {
-  for (const char* suffix : {"", "-wal", "-shm"}) std::remove((db + suffix).c_str());
-}
-
-bool copyStore(const std::string& from, const std::string& to) {
-  removeStore(to);
-  std::error_code ec;
-  fs::copy_file(from, to, fs::copy_options::overwrite_existing, ec);
-  if (ec) note("copy " + from + " to " + to + ": " + ec.message());
-  sync();  // the copy's writeback must not slow the timed fsyncs
-  return !ec;
-}
-
 double median(std::vector<double> v) {
   if (v.empty()) return 0;
   std::sort(v.begin(), v.end());

@@ -1,15 +1,33 @@
 #include "bench_sql.h"
 
+#include <errno.h>
 #include <sqlite3.h>
+#include <unistd.h>
 
 #include <boost/json.hpp>
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 #include <vector>
 
 #include "store/sqlite_store.h"
 
 namespace bench {
+
+void removeStore(const std::string& db) {
+  for (const char* suffix : {"", "-wal", "-shm"}) std::remove((db + suffix).c_str());
+}
+
+bool copyStore(const std::string& from, const std::string& to) {
+  removeStore(to);
+  std::error_code ec;
+  std::filesystem::copy_file(from, to, std::filesystem::copy_options::overwrite_existing, ec);
+  if (ec)
+    std::fprintf(stderr, "%s: copy %s to %s: %s\n", program_invocation_short_name, from.c_str(),
+                 to.c_str(), ec.message().c_str());
+  sync();
+  return !ec;
+}
 
 const char* const kMigrationSql =
     "UPDATE users SET body = json_set(body, '$.role', 'member') "

@@ -33,6 +33,13 @@ struct SeedInfo {
 // file copies the whole store. On error prints it and returns false.
 bool seedUsers(const std::string& db, int64_t docs, SeedInfo* info);
 
+// Removes the store file `db` with its -wal and -shm.
+void removeStore(const std::string& db);
+// Replaces `to` with a copy of the store file `from` (checkpointed: no
+// -wal), then syncs, so that the copy's writeback does not slow the timed
+// fsyncs of what runs next. On error prints it and returns false.
+bool copyStore(const std::string& from, const std::string& to);
+
 // Creates `db` with `docs` documents {"k": i} in table `items`.
 bool seedItems(const std::string& db, int64_t docs);
 // Creates `db` with `docs` documents in `table`, the i-th (from 1) with the
